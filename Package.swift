@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C libraries: one system-library target each (pkg-config name, Debian package).
+let cLibraries: [Target] = [
+    .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", providers: [.apt(["libfcgi-dev"])]),
+    .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(name: "CCmarkGFM", path: "Sources/CCmarkGFM", pkgConfig: "libcmark-gfm",
+                   providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+    .systemLibrary(name: "CLibMagic", path: "Sources/CLibMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+    .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+]
+
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "DocFlow",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fcgi-app", targets: ["fcgi-app"]),
+        .executable(name: "job-runner", targets: ["job-runner"]),
+        .executable(name: "janitor", targets: ["janitor"]),
+        .executable(name: "ws-gateway", targets: ["ws-gateway"]),
+        .executable(name: "docflow", targets: ["docflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: cLibraries + [
+        // Hubs: the Document and Table models every reader produces and every writer consumes.
+        .target(name: "DocFlowModel", swiftSettings: swift5),
+        // Pure converters (no database, no network) and the registry of readers and writers.
+        .target(name: "DocFlowConvert", dependencies: ["DocFlowModel", "CCmarkGFM"], swiftSettings: swift5),
+        // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
+        .target(name: "DocFlowStore",
+                dependencies: ["CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
+                resources: [.embedInCode("Migrations")], swiftSettings: swift5),
+        // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowConvert", "CLibMagic"], swiftSettings: swift5),
+        // The runner loop and the janitor passes.
+        .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowConvert"], swiftSettings: swift5),
+
+        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
+        .executableTarget(name: "janitor", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
+        .executableTarget(name: "ws-gateway", dependencies: [
+            "DocFlowStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], swiftSettings: swift5),
+        .executableTarget(name: "docflow", dependencies: [
+            "DocFlowConvert", "DocFlowStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift5),
+
+        .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowConvert"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowWeb"], swiftSettings: swift5),
+    ]
+)

@@ -1,0 +1,2 @@
+// Only the EVP digest API (SHA-256 of uploads while they are written).
+#include <openssl/evp.h>

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Options, progress and warnings of one conversion. Converters are pure: this is all they see
+/// besides the input bytes.
+public final class ConversionContext: @unchecked Sendable {
+    /// Options from the job (`options` JSON object), values as given.
+    public let options: [String: Any]
+    private let lock = NSLock()
+    private var _warnings: [String] = []
+    private var _progress: (Int, String) = (0, "")
+    private let onProgress: ((Int, String) -> Void)?
+
+    public init(options: [String: Any] = [:], onProgress: ((Int, String) -> Void)? = nil) {
+        self.options = options
+        self.onProgress = onProgress
+    }
+
+    /// Something the output could not carry over; stored with the job and shown to the user.
+    public func warn(_ message: String) {
+        lock.lock(); defer { lock.unlock() }
+        if _warnings.count < 100, !_warnings.contains(message) { _warnings.append(message) }
+    }
+
+    public var warnings: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return _warnings
+    }
+
+    /// Reports progress (0...100) and the current step; cheap, callers may call it often.
+    public func progress(_ percent: Int, _ step: String) {
+        let p = max(0, min(100, percent))
+        lock.lock()
+        _progress = (p, step)
+        lock.unlock()
+        onProgress?(p, step)
+    }
+
+    /// A string option, if present.
+    public func string(_ key: String) -> String? {
+        switch options[key] {
+        case let s as String: return s
+        case let n as NSNumber: return n.stringValue
+        default: return nil
+        }
+    }
+}
+
+/// Turns bytes into a hub model.
+public protocol Reader: Sendable {
+    var format: Format { get }
+    func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload
+}
+
+/// Turns a hub model into bytes.
+public protocol Writer: Sendable {
+    var format: Format { get }
+    /// The hubs this writer can consume (a document writer also takes tables, embedded as a block).
+    var accepts: Set<Hub> { get }
+    func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8]
+}

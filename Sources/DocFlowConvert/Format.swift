@@ -1,0 +1,50 @@
+/// Which hub a format's reader produces or its writer consumes.
+public enum Hub: String, Sendable {
+    case document
+    case table
+}
+
+/// A file format Doc Flow knows by name.
+public struct Format: Hashable, Sendable {
+    /// Short identifier used in the API (`to=html`) and as the output file extension.
+    public let id: String
+    /// Human name.
+    public let name: String
+    /// File name extensions (lower case, no dot); the first is canonical.
+    public let extensions: [String]
+    /// MIME type of files in this format (Content-Type of downloads).
+    public let mimeType: String
+    /// MIME types libmagic may report for genuine files of this format (prefix match with `*`).
+    public let sniffedAs: [String]
+    /// The hub this format maps to.
+    public let hub: Hub
+
+    public init(id: String, name: String, extensions: [String], mimeType: String, sniffedAs: [String], hub: Hub) {
+        self.id = id
+        self.name = name
+        self.extensions = extensions
+        self.mimeType = mimeType
+        self.sniffedAs = sniffedAs
+        self.hub = hub
+    }
+
+    /// Whether libmagic's MIME type for some bytes is plausible for this format.
+    public func accepts(sniffed mime: String) -> Bool {
+        sniffedAs.contains { pattern in
+            pattern.hasSuffix("*") ? mime.hasPrefix(pattern.dropLast()) : mime == pattern
+        }
+    }
+}
+
+extension Format {
+    static let textual = ["text/*", "application/csv", "application/json", "application/x-ndjson"]
+
+    public static let markdown = Format(id: "md", name: "Markdown", extensions: ["md", "markdown"],
+                                        mimeType: "text/markdown; charset=utf-8", sniffedAs: textual, hub: .document)
+    public static let html = Format(id: "html", name: "HTML", extensions: ["html", "htm"],
+                                    mimeType: "text/html; charset=utf-8", sniffedAs: textual, hub: .document)
+    public static let csv = Format(id: "csv", name: "CSV", extensions: ["csv", "tsv"],
+                                   mimeType: "text/csv; charset=utf-8", sniffedAs: textual, hub: .table)
+    public static let json = Format(id: "json", name: "JSON", extensions: ["json"],
+                                    mimeType: "application/json", sniffedAs: textual, hub: .table)
+}

@@ -1,0 +1,90 @@
+import DocFlowModel
+
+/// The one explicit list of readers and writers. An unknown format throws.
+public struct FormatRegistry: Sendable {
+    public let readers: [String: any Reader]
+    public let writers: [String: any Writer]
+
+    public init(readers: [any Reader], writers: [any Writer]) {
+        self.readers = Dictionary(uniqueKeysWithValues: readers.map { ($0.format.id, $0) })
+        self.writers = Dictionary(uniqueKeysWithValues: writers.map { ($0.format.id, $0) })
+    }
+
+    /// Every reader and writer Doc Flow ships.
+    public static let standard = FormatRegistry(
+        readers: [MarkdownReader(), CSVReader()],
+        writers: [HTMLWriter(), JSONWriter()]
+    )
+
+    /// Every format with a reader or a writer, sorted by id.
+    public var formats: [Format] {
+        var all: [String: Format] = [:]
+        for r in readers.values { all[r.format.id] = r.format }
+        for w in writers.values { all[w.format.id] = w.format }
+        return all.values.sorted { $0.id < $1.id }
+    }
+
+    /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).
+    public func format(named name: String) -> Format? {
+        let key = name.lowercased()
+        return formats.first { $0.id == key || $0.extensions.contains(key) }
+    }
+
+    /// The format of a file name by its extension.
+    public func format(forFilename filename: String) -> Format? {
+        guard let dot = filename.lastIndex(of: "."), dot != filename.startIndex else { return nil }
+        return format(named: String(filename[filename.index(after: dot)...]))
+    }
+
+    /// Target formats reachable from `source`.
+    public func targets(from source: Format) -> [Format] {
+        guard let reader = readers[source.id] else { return [] }
+        return writers.values.filter { $0.format.id != source.id && $0.accepts.contains(reader.format.hub) }
+            .map(\.format).sorted { $0.id < $1.id }
+    }
+
+    /// Whether `from → to` is supported.
+    public func supports(from: Format, to: Format) -> Bool {
+        targets(from: from).contains(to)
+    }
+
+    /// Runs one conversion in memory; returns the output and what the reader found out.
+    public func convert(_ bytes: [UInt8], from: Format, to: Format, context: ConversionContext) throws -> ConversionResult {
+        guard let reader = readers[from.id] else {
+            throw ConversionError(.unknownFormat, "Doc Flow cannot read \(from.name) files.")
+        }
+        guard let writer = writers[to.id], writer.accepts.contains(from.hub) else {
+            throw ConversionError(.unsupportedConversion, "Doc Flow cannot convert \(from.name) to \(to.name).")
+        }
+        context.progress(5, "reading \(from.name)")
+        let payload = try reader.read(bytes, context: context)
+        context.progress(60, "writing \(to.name)")
+        let out = try writer.write(payload, context: context)
+        context.progress(100, "done")
+        let meta: Metadata
+        switch payload {
+        case .document(let d): meta = d.metadata
+        case .table(let t): meta = t.metadata
+        }
+        return ConversionResult(bytes: out, metadata: meta, warnings: context.warnings)
+    }
+}
+
+/// The output of a conversion and what it reports.
+public struct ConversionResult: Sendable {
+    public var bytes: [UInt8]
+    public var metadata: Metadata
+    public var warnings: [String]
+
+    /// Metadata as a JSON object (title, author, then the properties).
+    public var metadataJSON: String {
+        var fields: [String] = []
+        if let t = metadata.title { fields.append("\"title\": " + JSONText.quoted(t)) }
+        if let a = metadata.author { fields.append("\"author\": " + JSONText.quoted(a)) }
+        for (k, v) in metadata.properties.sorted(by: { $0.key < $1.key }) { fields.append(JSONText.quoted(k) + ": " + JSONText.quoted(v)) }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// Warnings as a JSON array of strings.
+    public var warningsJSON: String { "[" + warnings.map(JSONText.quoted).joined(separator: ", ") + "]" }
+}

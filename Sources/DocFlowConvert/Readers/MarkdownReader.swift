@@ -1,0 +1,146 @@
+import CCmarkGFM
+import DocFlowModel
+
+/// GitHub Flavored Markdown read with cmark-gfm (tables, strikethrough, autolinks, task lists) and
+/// its syntax tree mapped onto the document model.
+public struct MarkdownReader: Reader {
+    public let format = Format.markdown
+    public init() {}
+
+    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
+        let text = try TextDecoding.utf8(bytes, context: context, what: "Markdown")
+        cmark_gfm_core_extensions_ensure_registered()
+        let options = CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_FOOTNOTES
+        guard let parser = cmark_parser_new(options) else {
+            throw ConversionError(.internal, "The Markdown parser could not be created.")
+        }
+        defer { cmark_parser_free(parser) }
+        for name in ["table", "strikethrough", "autolink", "tasklist"] {
+            if let ext = cmark_find_syntax_extension(name) { cmark_parser_attach_syntax_extension(parser, ext) }
+        }
+        text.withUnsafeBufferPointer { buf in
+            buf.baseAddress.map { base in
+                base.withMemoryRebound(to: CChar.self, capacity: buf.count) { cmark_parser_feed(parser, $0, buf.count) }
+            }
+        }
+        guard let root = cmark_parser_finish(parser) else {
+            throw ConversionError(.malformedInput, "The Markdown file could not be parsed.")
+        }
+        defer { cmark_node_free(root) }
+        var walker = TreeWalker(context: context)
+        let blocks = walker.blocks(of: root)
+        var meta = Metadata()
+        if let title = blocks.lazy.compactMap({ b -> String? in
+            if case .heading(1, let inl) = b { return Inline.plainText(inl) } else { return nil }
+        }).first { meta.title = title }
+        return .document(Document(metadata: meta, blocks: blocks))
+    }
+}
+
+/// Maps cmark nodes to blocks and inlines.
+private struct TreeWalker {
+    let context: ConversionContext
+    var footnotes: [Block] = []
+
+    init(context: ConversionContext) { self.context = context }
+
+    private func children(_ node: OpaquePointer) -> [OpaquePointer] {
+        var out: [OpaquePointer] = []
+        var child = cmark_node_first_child(node)
+        while let c = child { out.append(c); child = cmark_node_next(c) }
+        return out
+    }
+
+    private func str(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
+    private func typeName(_ node: OpaquePointer) -> String { str(cmark_node_get_type_string(node)) }
+
+    mutating func blocks(of node: OpaquePointer) -> [Block] {
+        var out = children(node).compactMap { block($0) }
+        if typeName(node) == "document", !footnotes.isEmpty {
+            out.append(.thematicBreak)
+            out.append(.list(ordered: true, start: 1, tight: false, footnotes.map { ListItem(blocks: [$0]) }))
+        }
+        return out
+    }
+
+    mutating func block(_ node: OpaquePointer) -> Block? {
+        switch typeName(node) {
+        case "paragraph": return .paragraph(inlines(of: node))
+        case "heading": return .heading(level: Int(cmark_node_get_heading_level(node)), inlines(of: node))
+        case "block_quote": return .blockQuote(blocks(of: node))
+        case "list":
+            let ordered = cmark_node_get_list_type(node) == CMARK_ORDERED_LIST
+            let items = children(node).map { item -> ListItem in
+                let checked: Bool? = typeName(item) == "tasklist" ? cmark_gfm_extensions_get_tasklist_item_checked(item) : nil
+                return ListItem(blocks: blocks(of: item), checked: checked)
+            }
+            return .list(ordered: ordered, start: Int(cmark_node_get_list_start(node)),
+                         tight: cmark_node_get_list_tight(node) != 0, items)
+        case "code_block":
+            let info = str(cmark_node_get_fence_info(node)).split(separator: " ").first.map(String.init)
+            return .codeBlock(language: info?.isEmpty == false ? info : nil, str(cmark_node_get_literal(node)))
+        case "html_block": return .raw(format: "html", str(cmark_node_get_literal(node)))
+        case "thematic_break": return .thematicBreak
+        case "table": return table(node)
+        case "footnote_definition":
+            footnotes.append(.paragraph(children(node).flatMap { c -> [Inline] in
+                if case .paragraph(let inl)? = block(c) { return inl }
+                return []
+            }))
+            return nil
+        default:
+            context.warn("A Markdown element of type \(typeName(node)) was dropped.")
+            return nil
+        }
+    }
+
+    mutating func table(_ node: OpaquePointer) -> Block {
+        let columns = Int(cmark_gfm_extensions_get_table_columns(node))
+        var aligns: [Alignment] = []
+        if let raw = cmark_gfm_extensions_get_table_alignments(node) {
+            for i in 0..<columns {
+                switch UnicodeScalar(raw[i]) {
+                case "l": aligns.append(.left)
+                case "c": aligns.append(.center)
+                case "r": aligns.append(.right)
+                default: aligns.append(.none)
+                }
+            }
+        }
+        var header: [[Inline]] = []
+        var rows: [[[Inline]]] = []
+        for row in children(node) {
+            let cells = children(row).map { inlines(of: $0) }
+            if cmark_gfm_extensions_get_table_row_is_header(row) != 0 { header = cells } else { rows.append(cells) }
+        }
+        return .table(header: header, alignments: aligns, rows: rows)
+    }
+
+    mutating func inlines(of node: OpaquePointer) -> [Inline] {
+        children(node).compactMap { inline($0) }
+    }
+
+    mutating func inline(_ node: OpaquePointer) -> Inline? {
+        switch typeName(node) {
+        case "text": return .text(str(cmark_node_get_literal(node)))
+        case "softbreak": return .softBreak
+        case "linebreak": return .lineBreak
+        case "code": return .code(str(cmark_node_get_literal(node)))
+        case "html_inline": return .raw(format: "html", str(cmark_node_get_literal(node)))
+        case "emph": return .emphasis(inlines(of: node))
+        case "strong": return .strong(inlines(of: node))
+        case "strikethrough": return .strikethrough(inlines(of: node))
+        case "link":
+            let title = str(cmark_node_get_title(node))
+            return .link(url: str(cmark_node_get_url(node)), title: title.isEmpty ? nil : title, inlines(of: node))
+        case "image":
+            let title = str(cmark_node_get_title(node))
+            return .image(url: str(cmark_node_get_url(node)), title: title.isEmpty ? nil : title, alt: inlines(of: node))
+        case "footnote_reference":
+            return .text("[" + str(cmark_node_get_literal(node)) + "]")
+        default:
+            context.warn("A Markdown inline of type \(typeName(node)) was dropped.")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// Turns the bytes of a text file into UTF-8: BOM-marked UTF-8 and UTF-16 are honoured, valid UTF-8
+/// passes through, anything else is read as Windows-1252 with a warning.
+enum TextDecoding {
+    static func utf8(_ bytes: [UInt8], context: ConversionContext, what: String) throws -> [UInt8] {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try validated(Array(bytes.dropFirst(3)), what: what) }
+        if bytes.starts(with: [0xFF, 0xFE]) { return try utf16(bytes.dropFirst(2), littleEndian: true, what: what) }
+        if bytes.starts(with: [0xFE, 0xFF]) { return try utf16(bytes.dropFirst(2), littleEndian: false, what: what) }
+        if bytes.contains(0) {
+            throw ConversionError(.malformedInput, "The \(what) file contains NUL bytes: it looks like binary data, not text.")
+        }
+        if isValidUTF8(bytes) { return bytes }
+        context.warn("The \(what) file is not valid UTF-8; it was read as Windows-1252.")
+        return Array(String(decoding: bytes.map { windows1252[Int($0)] }, as: UTF32.self).utf8)
+    }
+
+    private static func validated(_ bytes: [UInt8], what: String) throws -> [UInt8] {
+        guard isValidUTF8(bytes) else {
+            throw ConversionError(.encoding, "The \(what) file starts with a UTF-8 byte order mark but is not valid UTF-8.")
+        }
+        return bytes
+    }
+
+    private static func utf16(_ bytes: ArraySlice<UInt8>, littleEndian: Bool, what: String) throws -> [UInt8] {
+        guard bytes.count % 2 == 0 else {
+            throw ConversionError(.encoding, "The \(what) file is marked UTF-16 but has an odd number of bytes.")
+        }
+        var units: [UInt16] = []
+        units.reserveCapacity(bytes.count / 2)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let a = UInt16(bytes[i]), b = UInt16(bytes[i + 1])
+            units.append(littleEndian ? a | b << 8 : a << 8 | b)
+            i += 2
+        }
+        var out: [UInt8] = []
+        let failed = transcode(units.makeIterator(), from: UTF16.self, to: UTF8.self, stoppingOnError: true) { out.append($0) }
+        if failed { throw ConversionError(.encoding, "The \(what) file is marked UTF-16 but holds invalid UTF-16.") }
+        return out
+    }
+
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// Windows-1252 to Unicode scalar values (0x80...0x9F differ from Latin-1).
+    static let windows1252: [UInt32] = {
+        var table = (0..<256).map { UInt32($0) }
+        let high: [UInt32] = [0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+                              0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+                              0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178]
+        for (i, v) in high.enumerated() { table[0x80 + i] = v }
+        return table
+    }()
+}

@@ -1,0 +1,102 @@
+/// The document hub: what Markdown, HTML, TXT, PDF, DOCX and PPTX readers produce and writers consume.
+/// Shaped after pandoc's `Block` / `Inline`, with one raw escape hatch each.
+public struct Document: Equatable, Sendable {
+    /// Title, author and other properties; also what extraction reports.
+    public var metadata: Metadata
+    /// The content, in reading order.
+    public var blocks: [Block]
+
+    public init(metadata: Metadata = Metadata(), blocks: [Block] = []) {
+        self.metadata = metadata
+        self.blocks = blocks
+    }
+}
+
+/// Column alignment of a table in a document.
+public enum Alignment: String, Equatable, Sendable {
+    /// No alignment given.
+    case none
+    /// Left aligned.
+    case left
+    /// Centered.
+    case center
+    /// Right aligned.
+    case right
+}
+
+/// One item of a list; `checked` is set for task-list items.
+public struct ListItem: Equatable, Sendable {
+    /// The blocks inside the item.
+    public var blocks: [Block]
+    /// `true` / `false` for a task-list item, `nil` otherwise.
+    public var checked: Bool?
+
+    public init(blocks: [Block], checked: Bool? = nil) {
+        self.blocks = blocks
+        self.checked = checked
+    }
+}
+
+/// Block-level content.
+public indirect enum Block: Equatable, Sendable {
+    /// A heading of level 1...6.
+    case heading(level: Int, [Inline])
+    /// A paragraph of inlines.
+    case paragraph([Inline])
+    /// A quotation containing blocks.
+    case blockQuote([Block])
+    /// A bullet list (`ordered == false`) or a numbered list starting at `start`.
+    case list(ordered: Bool, start: Int, tight: Bool, [ListItem])
+    /// Preformatted code with an optional language tag.
+    case codeBlock(language: String?, String)
+    /// A horizontal rule.
+    case thematicBreak
+    /// A table: header cells, alignments, rows of cells (each cell a list of inlines).
+    case table(header: [[Inline]], alignments: [Alignment], rows: [[[Inline]]])
+    /// A page break (PDF, DOCX) or slide break (PPTX).
+    case pageBreak
+    /// Content in another format carried through untouched (`format` such as "html").
+    case raw(format: String, String)
+}
+
+/// Inline content.
+public indirect enum Inline: Equatable, Sendable {
+    /// Plain text.
+    case text(String)
+    /// Emphasis (usually italic).
+    case emphasis([Inline])
+    /// Strong emphasis (usually bold).
+    case strong([Inline])
+    /// Struck-out text.
+    case strikethrough([Inline])
+    /// Inline code.
+    case code(String)
+    /// A hyperlink.
+    case link(url: String, title: String?, [Inline])
+    /// An image with its alternative text.
+    case image(url: String, title: String?, alt: [Inline])
+    /// A soft line break (a space when reflowed).
+    case softBreak
+    /// A hard line break.
+    case lineBreak
+    /// Inline content in another format carried through untouched.
+    case raw(format: String, String)
+}
+
+extension Inline {
+    /// The plain text of inlines, as a reader would see it without formatting.
+    public static func plainText(_ inlines: [Inline]) -> String {
+        var out = ""
+        for inline in inlines {
+            switch inline {
+            case .text(let s), .code(let s): out += s
+            case .emphasis(let c), .strong(let c), .strikethrough(let c), .link(_, _, let c): out += plainText(c)
+            case .image(_, _, let alt): out += plainText(alt)
+            case .softBreak: out += " "
+            case .lineBreak: out += "\n"
+            case .raw: break
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Settings shared by every Doc Flow process, read from `DOCFLOW_*` environment variables.
+/// The setup script writes them to `var/docflow.env`; systemd units and cron source that file.
+public struct Config: Sendable {
+    /// libpq connection string.
+    public var database: String
+    /// Root of `input/`, `output/` and `tmp/`.
+    public var storage: String
+    /// Per-client quota in bytes (inputs + outputs).
+    public var quotaBytes: Int64
+    /// Lifetime of a client and all it owns.
+    public var clientTTLSeconds: Int
+    /// Largest accepted upload, in bytes (nginx enforces the same with client_max_body_size).
+    public var maxUploadBytes: Int64
+    /// Per-job wall-clock limit.
+    public var jobTimeoutSeconds: Double
+    /// Address-space limit of a runner process, in MiB (setrlimit RLIMIT_AS); 0 for none.
+    public var jobMemoryMB: Int
+    /// Lease of a claimed job; the runner renews it every third of this.
+    public var leaseSeconds: Double
+    /// How many runners may work at once on this database.
+    public var runnerSlots: Int
+    /// How long one cron-started runner keeps taking jobs before it exits.
+    public var runnerBudgetSeconds: Double
+    /// Attempts before a job fails for good.
+    public var maxAttempts: Int
+    /// Base delay before a retry (times the attempt number).
+    public var retryBackoffSeconds: Double
+    /// The FastCGI socket fcgi-app listens on.
+    public var fcgiSocket: String
+    /// Worker threads of fcgi-app, one database connection each.
+    public var fcgiThreads: Int
+    /// Where ws-gateway listens (nginx proxies /ws here).
+    public var wsHost: String
+    public var wsPort: Int
+    /// `json` (one object per line) or `text`.
+    public var logFormat: String
+    /// Enables the `debug_*` job options the crash tests use. Never set in production.
+    public var testHooks: Bool
+
+    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
+        func int(_ key: String, _ fallback: Int) -> Int { env[key].flatMap { Int($0) } ?? fallback }
+        func double(_ key: String, _ fallback: Double) -> Double { env[key].flatMap { Double($0) } ?? fallback }
+        database = env["DOCFLOW_DATABASE"] ?? "dbname=docflow"
+        storage = env["DOCFLOW_STORAGE"] ?? "var/storage"
+        quotaBytes = Int64(int("DOCFLOW_QUOTA_BYTES", 250 * 1024 * 1024))
+        clientTTLSeconds = int("DOCFLOW_CLIENT_TTL_SECONDS", 24 * 3600)
+        maxUploadBytes = Int64(int("DOCFLOW_MAX_UPLOAD_BYTES", 250 * 1024 * 1024))
+        jobTimeoutSeconds = double("DOCFLOW_JOB_TIMEOUT_SECONDS", 300)
+        jobMemoryMB = int("DOCFLOW_JOB_MEMORY_MB", 4096)
+        leaseSeconds = double("DOCFLOW_LEASE_SECONDS", 60)
+        runnerSlots = max(1, int("DOCFLOW_RUNNER_SLOTS", 2))
+        runnerBudgetSeconds = double("DOCFLOW_RUNNER_BUDGET_SECONDS", 58)
+        maxAttempts = min(20, max(1, int("DOCFLOW_MAX_ATTEMPTS", 3)))
+        retryBackoffSeconds = double("DOCFLOW_RETRY_BACKOFF_SECONDS", 5)
+        fcgiSocket = env["DOCFLOW_FCGI_SOCKET"] ?? "var/run/fcgi.sock"
+        fcgiThreads = max(1, int("DOCFLOW_FCGI_THREADS", 8))
+        wsHost = env["DOCFLOW_WS_HOST"] ?? "127.0.0.1"
+        wsPort = int("DOCFLOW_WS_PORT", 8091)
+        logFormat = env["DOCFLOW_LOG_FORMAT"] ?? "json"
+        testHooks = env["DOCFLOW_TEST_HOOKS"] == "1"
+    }
+}

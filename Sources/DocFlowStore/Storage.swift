@@ -1,0 +1,66 @@
+import Foundation
+
+/// The file layout under the storage root. Every path is built from UUIDs and a whitelisted
+/// extension, never from user input:
+/// `input/{client}/{job}.{ext}`, `output/{client}/{job}.{ext}`, `tmp/{job}-{n}.part`.
+public struct Storage: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    /// Creates `input/`, `output/` and `tmp/`.
+    public func prepare() throws {
+        for dir in ["input", "output", "tmp"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        }
+    }
+
+    /// Relative path of a job's input file.
+    public static func inputPath(client: UUID, job: UUID, ext: String) -> String {
+        "input/\(client.uuidString.lowercased())/\(job.uuidString.lowercased()).\(safe(ext))"
+    }
+
+    /// Relative path of a job's output file.
+    public static func outputPath(client: UUID, job: UUID, ext: String) -> String {
+        "output/\(client.uuidString.lowercased())/\(job.uuidString.lowercased()).\(safe(ext))"
+    }
+
+    /// A fresh temporary path for work on a job; renamed into place when complete.
+    public static func tmpPath(job: UUID, tag: String) -> String {
+        "tmp/\(job.uuidString.lowercased())-\(safe(tag)).part"
+    }
+
+    private static func safe(_ s: String) -> String {
+        let ok = s.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }
+        precondition(ok && !s.isEmpty && s.count <= 16, "storage names come from whitelists only")
+        return s
+    }
+
+    /// Absolute path of a relative storage path.
+    public func absolute(_ relative: String) -> String { "\(root)/\(relative)" }
+
+    /// Moves a finished temporary file into place (`rename`, atomic within one filesystem),
+    /// creating the client's directory when needed.
+    public func commit(tmp: String, to relative: String) throws {
+        let dest = absolute(relative)
+        let dir = (dest as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard rename(absolute(tmp), dest) == 0 else {
+            throw StoreError(.storage, "A file could not be stored.", cause: "rename \(tmp) -> \(relative): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes a file if it exists; missing files are fine (cleanup is idempotent).
+    public func remove(_ relative: String?) {
+        guard let relative, !relative.isEmpty else { return }
+        unlink(absolute(relative))
+    }
+
+    /// Removes everything a client owns on disk.
+    public func removeClient(_ client: UUID) {
+        let id = client.uuidString.lowercased()
+        for dir in ["input", "output"] { try? FileManager.default.removeItem(atPath: "\(root)/\(dir)/\(id)") }
+    }
+}

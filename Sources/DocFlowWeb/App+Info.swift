@@ -1,0 +1,65 @@
+import DocFlowConvert
+import DocFlowStore
+import Foundation
+
+extension App.Worker {
+    /// `GET /api/formats`: every format and what it converts to, from the registry.
+    func formats() -> Response {
+        let reg = app.registry
+        let items = reg.formats.map { f -> String in
+            let targets = reg.targets(from: f).map { JSONText.quoted($0.id) }.joined(separator: ", ")
+            let exts = f.extensions.map { JSONText.quoted($0) }.joined(separator: ", ")
+            return "{\"id\": \(JSONText.quoted(f.id)), \"name\": \(JSONText.quoted(f.name)), \"extensions\": [\(exts)], "
+                + "\"mime_type\": \(JSONText.quoted(f.mimeType)), \"readable\": \(reg.readers[f.id] != nil), "
+                + "\"writable\": \(reg.writers[f.id] != nil), \"to\": [\(targets)]}"
+        }
+        return .json(200, "{\"formats\": [" + items.joined(separator: ", ") + "]}")
+    }
+
+    /// `GET /api/usage`: bytes used, limit and expiry of this client.
+    func usage(_ req: Request) throws -> Response {
+        if let c = Identity.clientID(req), let body = try withDB({ try $0.clientUsageJSON(c) }) { return .json(200, body) }
+        return .json(200, "{\"bytes_used\": 0, \"bytes_limit\": \(app.config.quotaBytes), \"created_at\": null, \"expires_at\": null, \"jobs\": 0}")
+    }
+
+    func queue() throws -> Response {
+        .json(200, try withDB { try $0.queueStatsJSON() })
+    }
+
+    /// 200 when the database answers, 503 otherwise.
+    func health() -> Response {
+        do {
+            _ = try withDB { try $0.query("SELECT 1 AS ok") }
+            return .json(200, "{\"status\": \"ok\", \"database\": \"ok\"}")
+        } catch {
+            return .json(503, "{\"status\": \"unavailable\", \"database\": \"unreachable\", \"error\": {\"code\": \"database_unavailable\", \"message\": \"The database is unavailable.\"}}")
+        }
+    }
+
+    /// `GET /metrics` in the Prometheus text format (nginx serves it to loopback only).
+    func metricsText() -> Response {
+        let snap = app.metrics.snapshot()
+        var out = "# HELP docflow_http_requests_total HTTP requests handled by this fcgi-app, by status.\n"
+        out += "# TYPE docflow_http_requests_total counter\n"
+        for (status, n) in snap.byStatus.sorted(by: { $0.key < $1.key }) {
+            out += "docflow_http_requests_total{status=\"\(status)\"} \(n)\n"
+        }
+        out += "# HELP docflow_http_request_seconds_sum Total time spent handling requests.\n# TYPE docflow_http_request_seconds_sum counter\n"
+        out += "docflow_http_request_seconds_sum \(snap.seconds)\ndocflow_http_request_seconds_count \(snap.count)\n"
+        var up = 0
+        if let stats = try? withDB({ try $0.query("""
+            SELECT e.s::text AS status, count(j.id) AS n FROM unnest(enum_range(NULL::job_status)) AS e(s)
+            LEFT JOIN jobs j ON j.status = e.s GROUP BY e.s ORDER BY e.s
+            """) }) {
+            up = 1
+            out += "# HELP docflow_jobs Jobs by status.\n# TYPE docflow_jobs gauge\n"
+            for r in stats.rows { out += "docflow_jobs{status=\"\(r.string("status") ?? "")\"} \(r.int("n") ?? 0)\n" }
+            if let age = try? withDB({ try $0.query("SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM jobs WHERE status = 'PENDING'") }).first?.double("age") {
+                out += "# HELP docflow_oldest_pending_seconds Age of the oldest pending job.\n# TYPE docflow_oldest_pending_seconds gauge\n"
+                out += "docflow_oldest_pending_seconds \(age)\n"
+            }
+        }
+        out += "# HELP docflow_database_up Whether the database answered.\n# TYPE docflow_database_up gauge\ndocflow_database_up \(up)\n"
+        return Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(out.utf8))
+    }
+}

@@ -1,0 +1,110 @@
+import DocFlowConvert
+import DocFlowStore
+import Foundation
+
+extension App.Worker {
+    /// The client of a request that reads or changes jobs; without one, every job is unknown.
+    func requireClient(_ req: Request) throws -> UUID {
+        guard let c = Identity.clientID(req) else { throw APIError.notFound }
+        return c
+    }
+
+    /// `GET /api/jobs?status=&limit=&order=asc|desc&cursor=`.
+    func listJobs(_ req: Request) throws -> Response {
+        guard let client = Identity.clientID(req) else { return .json(200, "{\"jobs\": [], \"next_cursor\": null}") }
+        let status = req.query["status"]?.uppercased()
+        if let s = status, !["PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"].contains(s) {
+            throw APIError(400, "bad_status", "status must be one of PENDING, PROCESSING, DONE, FAILED, CANCELED.")
+        }
+        var limit = 20
+        if let l = req.query["limit"] {
+            guard let n = Int(l), (1...100).contains(n) else { throw APIError(400, "bad_limit", "limit must be from 1 to 100.") }
+            limit = n
+        }
+        let order = req.query["order"]?.lowercased() ?? "desc"
+        guard order == "asc" || order == "desc" else { throw APIError(400, "bad_order", "order must be asc or desc.") }
+        var cursor: (String, UUID)?
+        if let c = req.query["cursor"], !c.isEmpty {
+            let parts = c.split(separator: "_", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let id = UUID(uuidString: parts[1]), parts[0].count <= 40,
+                  parts[0].allSatisfy({ $0.isNumber || "-:.TZ".contains($0) }) else {
+                throw APIError(400, "bad_cursor", "The cursor is not one this API returned.")
+            }
+            cursor = (parts[0], id)
+        }
+        let page = try withDB { try $0.jobList(client: client, status: status, limit: limit, ascending: order == "asc", after: cursor) }
+        let next = page.next.map { JSONText.quoted($0) } ?? "null"
+        return .json(200, "{\"jobs\": [" + page.jobs.joined(separator: ", ") + "], \"next_cursor\": \(next)}")
+    }
+
+    func getJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        guard let body = try withDB({ try $0.jobFindJSON(client: client, id: id) }) else { throw APIError.notFound }
+        return .json(200, body)
+    }
+
+    /// Deletes a job in any state: a pending job is canceled, a running one is abandoned (its
+    /// runner's fenced finish then discards the output), files and quota are freed.
+    func deleteJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        guard let files = try withDB({ try $0.jobDelete(client: client, id: id) }) else { throw APIError.notFound }
+        storage.remove(files.inputPath)
+        storage.remove(files.outputPath)
+        return .json(200, "{\"id\": \"\(id.uuidString.lowercased())\", \"deleted\": true, \"previous_status\": \"\(files.status)\"}")
+    }
+
+    /// `PATCH /api/jobs/{id}` with `{"priority": n}`, while the job is pending.
+    func patchJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        let body = try req.readBody(limit: 4096)
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let p = obj["priority"] as? Int, (1...10).contains(p), obj.count == 1 else {
+            throw APIError(400, "bad_request", "Send {\"priority\": n} with n from 1 to 10.")
+        }
+        if let job = try withDB({ try $0.jobUpdatePriority(client: client, id: id, priority: p) }) { return .json(200, job) }
+        guard try withDB({ try $0.jobFindJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
+        throw APIError(409, "not_pending", "The priority can only change while the job is pending.")
+    }
+
+    func retryJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        if let job = try withDB({ try $0.jobRetry(client: client, id: id) }) { return .json(200, job) }
+        guard try withDB({ try $0.jobFindJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
+        throw APIError(409, "not_failed", "Only a failed job can be retried.")
+    }
+
+    /// `GET /api/jobs/{id}/output`: nginx sends the file (X-Accel-Redirect to an internal
+    /// location), named after the original file with the new extension.
+    func downloadJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        guard let files = try withDB({ try $0.jobFiles(client: client, id: id) }) else { throw APIError.notFound }
+        guard files.status == "DONE", let output = files.outputPath else {
+            throw APIError(409, "not_ready", "The job is \(files.status.lowercased()); its output is not available.")
+        }
+        let format = app.registry.format(named: files.outputFormat)
+        let name = Self.downloadName(files.inputFilename, ext: format?.extensions.first ?? files.outputFormat)
+        return Response(status: 200, headers: [
+            ("X-Accel-Redirect", "/_files/" + output),
+            ("Content-Type", format?.mimeType ?? "application/octet-stream"),
+            ("Content-Disposition", Self.contentDisposition(name)),
+            ("Cache-Control", "private, no-store"),
+        ])
+    }
+
+    /// `report.final.md` → `report.final.html`.
+    static func downloadName(_ input: String, ext: String) -> String {
+        let base = input.lastIndex(of: ".").map { String(input[..<$0]) } ?? input
+        return (base.isEmpty ? "output" : base) + "." + ext
+    }
+
+    /// RFC 6266: an ASCII fallback plus the UTF-8 name in `filename*`.
+    static func contentDisposition(_ name: String) -> String {
+        let ascii = String(name.unicodeScalars.map { s -> Character in
+            s.isASCII && s.value >= 0x20 && s != "\"" && s != "\\" && s != "%" ? Character(s) : "_"
+        })
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "!#$&+-.^_`|~")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+}

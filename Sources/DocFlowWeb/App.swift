@@ -1,0 +1,140 @@
+import DocFlowConvert
+import DocFlowStore
+import Foundation
+import Logging
+
+/// The HTTP API. One `App` per process; one `App.Worker` per thread (it owns that thread's
+/// database connection and libmagic handle).
+public final class App: @unchecked Sendable {
+    public let config: Config
+    public let registry: FormatRegistry
+    public let storage: Storage
+    let logger: Logger
+    let metrics = Metrics()
+
+    public init(config: Config, registry: FormatRegistry = .standard, logger: Logger = Logger(label: "docflow.web")) {
+        self.config = config
+        self.registry = registry
+        self.storage = Storage(root: config.storage)
+        self.logger = logger
+    }
+
+    /// A thread's handle on the app: its connection (reconnected on demand) and sniffer.
+    public final class Worker {
+        let app: App
+        let sniffer = Sniffer()
+        private var connection: PGConnection?
+
+        public init(app: App) { self.app = app }
+
+        /// The thread's connection, reconnecting when it broke.
+        func db() throws -> PGConnection {
+            if let c = connection, c.isHealthy { return c }
+            connection = nil
+            do {
+                let c = try PGConnection(app.config.database)
+                connection = c
+                return c
+            } catch {
+                throw APIError.unavailable
+            }
+        }
+
+        /// Runs `body` with the connection, mapping a lost connection to 503.
+        func withDB<T>(_ body: (PGConnection) throws -> T) throws -> T {
+            let c = try db()
+            do {
+                return try body(c)
+            } catch let e as StoreError where e.code == .unavailable {
+                connection = nil
+                throw APIError.unavailable
+            }
+        }
+
+        /// Handles one request; never throws: errors become JSON responses.
+        public func handle(_ req: Request) -> Response {
+            let started = DispatchTime.now().uptimeNanoseconds
+            var response: Response
+            do {
+                response = try route(req)
+            } catch let e as APIError {
+                response = e.response
+            } catch let e as StoreError where e.code == .unavailable {
+                connection = nil
+                response = APIError.unavailable.response
+            } catch {
+                let id = UUID().uuidString.lowercased()
+                app.logger.error("unhandled error", metadata: ["docflow.request.id": "\(id)",
+                    "docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
+                response = APIError(500, "internal_error", "Something went wrong on our side (request \(id)).").response
+            }
+            app.metrics.record(status: response.status, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            return response
+        }
+
+        var storage: Storage { app.storage }
+
+        func route(_ req: Request) throws -> Response {
+            let p = req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+            let m = req.method
+            if p == ["metrics"], m == "GET" { return metricsText() }
+            guard p.first == "api", p.count >= 2 else { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
+            var allowed: [String] = []
+            switch (p.count, p[1]) {
+            case (2, "jobs"):
+                allowed = ["GET", "POST"]
+                if m == "POST" { return try createJob(req) }
+                if m == "GET" { return try listJobs(req) }
+            case (3, "jobs"):
+                allowed = ["GET", "DELETE", "PATCH"]
+                if m == "GET" { return try getJob(req, p[2]) }
+                if m == "DELETE" { return try deleteJob(req, p[2]) }
+                if m == "PATCH" { return try patchJob(req, p[2]) }
+            case (4, "jobs") where p[3] == "output":
+                allowed = ["GET", "HEAD"]
+                if m == "GET" || m == "HEAD" { return try downloadJob(req, p[2]) }
+            case (4, "jobs") where p[3] == "retry":
+                allowed = ["POST"]
+                if m == "POST" { return try retryJob(req, p[2]) }
+            case (2, "formats"):
+                allowed = ["GET"]
+                if m == "GET" { return formats() }
+            case (2, "usage"):
+                allowed = ["GET"]
+                if m == "GET" { return try usage(req) }
+            case (2, "queue"):
+                allowed = ["GET"]
+                if m == "GET" { return try queue() }
+            case (2, "health"):
+                allowed = ["GET"]
+                if m == "GET" { return health() }
+            default:
+                break
+            }
+            if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
+            var e = APIError(405, "method_not_allowed", "\(m) is not allowed on \(req.path).").response
+            e.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return e
+        }
+    }
+}
+
+/// Request counters and a latency sum for `/metrics`, shared by all threads.
+final class Metrics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byStatus: [Int: Int] = [:]
+    private var seconds: Double = 0
+    private var count = 0
+
+    func record(status: Int, seconds s: Double) {
+        lock.lock(); defer { lock.unlock() }
+        byStatus[status, default: 0] += 1
+        seconds += s
+        count += 1
+    }
+
+    func snapshot() -> (byStatus: [Int: Int], seconds: Double, count: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (byStatus, seconds, count)
+    }
+}

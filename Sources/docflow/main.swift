@@ -1,0 +1,78 @@
+// docflow: the conversion library for one-off local use, and operator commands. Needs no server.
+import ArgumentParser
+import DocFlowConvert
+import DocFlowStore
+import Foundation
+
+struct DocFlow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docflow",
+        abstract: "Doc Flow: convert documents, list formats, manage the database.",
+        subcommands: [Convert.self, Formats.self, DB.self])
+}
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Convert IN to OUT (formats from the extensions unless given).")
+    @Argument(help: "Input file.") var input: String
+    @Argument(help: "Output file (- for standard output).") var output: String
+    @Option(help: "Input format (md, csv, …).") var from: String?
+    @Option(help: "Output format (html, json, …).") var to: String?
+    @Option(help: "Options as a JSON object, as in the API.") var options: String = "{}"
+
+    func run() throws {
+        let reg = FormatRegistry.standard
+        guard let src = from.flatMap(reg.format(named:)) ?? reg.format(forFilename: input) else {
+            throw ValidationError("Cannot tell the input format of \(input); pass --from.")
+        }
+        guard let dst = to.flatMap(reg.format(named:)) ?? reg.format(forFilename: output) else {
+            throw ValidationError("Cannot tell the output format of \(output); pass --to.")
+        }
+        guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("Cannot read \(input).") }
+        guard let opts = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any] else {
+            throw ValidationError("--options must be a JSON object.")
+        }
+        let context = ConversionContext(options: opts)
+        do {
+            let result = try reg.convert(Array(data), from: src, to: dst, context: context)
+            for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            if output == "-" {
+                FileHandle.standardOutput.write(Data(result.bytes))
+            } else {
+                let tmp = output + ".docflow-tmp"
+                guard FileManager.default.createFile(atPath: tmp, contents: Data(result.bytes)), rename(tmp, output) == 0 else {
+                    unlink(tmp)
+                    throw ValidationError("Cannot write \(output).")
+                }
+            }
+        } catch let e as ConversionError {
+            FileHandle.standardError.write(Data("docflow: \(e.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Formats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the formats and the conversions between them.")
+    func run() {
+        let reg = FormatRegistry.standard
+        for f in reg.formats {
+            let targets = reg.targets(from: f).map(\.id)
+            print("\(f.id.padding(toLength: 6, withPad: " ", startingAt: 0)) \(f.name.padding(toLength: 10, withPad: " ", startingAt: 0)) → \(targets.isEmpty ? "(output only)" : targets.joined(separator: ", "))")
+        }
+    }
+}
+
+struct DB: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "Database commands.", subcommands: [Migrate.self])
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply the embedded migrations (DOCFLOW_DATABASE).")
+        func run() throws {
+            let db = try PGConnection(Config().database)
+            let applied = try Migrator.migrate(db)
+            print(applied.isEmpty ? "database is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+        }
+    }
+}
+
+DocFlow.main()

@@ -1,0 +1,89 @@
+// fcgi-app: the FastCGI responder nginx sends /api and /metrics to. N threads, each with its own
+// database connection, accept on one unix socket (libfcgi). Never converts anything.
+import CFastCGI
+import DocFlowStore
+import DocFlowWeb
+import Foundation
+import Logging
+
+let config = Config()
+JSONLogHandler.bootstrap(config)
+let logger = Logger(label: "docflow.fcgi")
+
+guard FCGX_Init() == 0 else { logger.critical("FCGX_Init failed"); exit(1) }
+let socketPath = CommandLine.arguments.dropFirst().first ?? config.fcgiSocket
+unlink(socketPath)
+let listenFD = FCGX_OpenSocket(socketPath, 1024)
+guard listenFD >= 0 else { logger.critical("cannot listen", metadata: ["docflow.socket": "\(socketPath)"]); exit(1) }
+chmod(socketPath, 0o666)  // nginx workers run as another user; the socket's directory limits who reaches it
+
+/// libfcgi catches SIGTERM and only sets a flag (PLATFORM-NOTES 5): ignore it and stop via
+/// FCGX_ShutdownPending plus shutdown(2) of the listening socket, which wakes blocked accepts.
+let stopQueue = DispatchQueue(label: "docflow.fcgi.signals")
+var signalSources: [DispatchSourceSignal] = []
+for sig in [SIGTERM, SIGINT] {
+    signal(sig, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: stopQueue)
+    source.setEventHandler { [fd = listenFD] in
+        FCGX_ShutdownPending()
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+    source.resume()
+    signalSources.append(source)
+}
+signal(SIGPIPE, SIG_IGN)
+
+/// The FastCGI input stream as a request body.
+final class FCGIBody: BodyReader {
+    let stream: UnsafeMutablePointer<FCGX_Stream>?
+    init(_ stream: UnsafeMutablePointer<FCGX_Stream>?) { self.stream = stream }
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        Int(FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), stream))
+    }
+}
+
+@Sendable func serve(fd: Int32, app: App, acceptLock: NSLock) {
+    let worker = App.Worker(app: app)
+    var req = FCGX_Request()
+    FCGX_InitRequest(&req, fd, 0)
+    while true {
+        acceptLock.lock()
+        let rc = FCGX_Accept_r(&req)
+        acceptLock.unlock()
+        if rc < 0 { break }
+        func param(_ name: String) -> String? { FCGX_GetParam(name, req.envp).map { String(cString: $0) } }
+        var headers: [String: String] = [:]
+        if let v = param("CONTENT_TYPE") { headers["content-type"] = v }
+        if let v = param("HTTP_COOKIE") { headers["cookie"] = v }
+        if let v = param("HTTP_IDEMPOTENCY_KEY") { headers["idempotency-key"] = v }
+        let request = Request(method: param("REQUEST_METHOD") ?? "GET", uri: param("REQUEST_URI") ?? "/",
+                              headers: headers, contentLength: param("CONTENT_LENGTH").flatMap { Int64($0) },
+                              remoteAddress: param("REMOTE_ADDR") ?? "", isTLS: param("HTTPS") == "on",
+                              body: FCGIBody(req.`in`))
+        let response = worker.handle(request)
+        let head = response.cgiHead
+        _ = head.withCString { FCGX_PutStr($0, Int32(strlen($0)), req.out) }
+        if request.method != "HEAD", !response.body.isEmpty {
+            _ = response.body.withUnsafeBytes { FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), req.out) }
+        }
+        FCGX_Finish_r(&req)
+    }
+    FCGX_Free(&req, 1)
+}
+
+let app = App(config: config, logger: logger)
+try? app.storage.prepare()
+let acceptLock = NSLock()
+let group = DispatchGroup()
+for _ in 0..<config.fcgiThreads {
+    group.enter()
+    let thread = Thread { [fd = listenFD] in
+        serve(fd: fd, app: app, acceptLock: acceptLock)
+        group.leave()
+    }
+    thread.stackSize = 4 << 20
+    thread.start()
+}
+logger.info("fcgi-app listening", metadata: ["docflow.socket": "\(socketPath)", "docflow.threads": "\(config.fcgiThreads)"])
+group.wait()
+logger.info("fcgi-app stopped")

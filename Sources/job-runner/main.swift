@@ -1,0 +1,28 @@
+// job-runner: started by cron every minute; works for about a minute, then exits.
+//   job-runner [--drain] [--budget SECONDS]
+import DocFlowJobs
+import DocFlowStore
+import Foundation
+import Logging
+
+let config = Config()
+JSONLogHandler.bootstrap(config)
+let logger = Logger(label: "docflow.runner")
+let runner = Runner(config: config, logger: logger)
+var args = CommandLine.arguments.dropFirst()
+while let arg = args.popFirst() {
+    switch arg {
+    case "--drain": runner.drain = true
+    case "--budget": runner.budgetSeconds = args.popFirst().flatMap(Double.init) ?? runner.budgetSeconds
+    default:
+        FileHandle.standardError.write(Data("usage: job-runner [--drain] [--budget SECONDS]\n".utf8))
+        exit(64)
+    }
+}
+signal(SIGPIPE, SIG_IGN)
+do {
+    try runner.run()
+} catch {
+    logger.error("runner stopped", metadata: ["docflow.error": "\(String(reflecting: error))"])
+    exit(1)
+}
