@@ -1,1 +1,56 @@
-print("todo")
+// ws-gateway: relays PostgreSQL notifications (docflow_events) to the WebSocket connections of
+// the client they concern. One LISTEN connection, rooms keyed by the client_id cookie.
+import DocFlowStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+let config = Config()
+JSONLogHandler.bootstrap(config)
+let logger = Logger(label: "docflow.ws")
+let hub = Hub()
+
+let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+let upgrader = NIOWebSocketServerUpgrader(
+    maxFrameSize: 1 << 16,
+    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+    upgradePipelineHandler: { channel, head in
+        let client = Hub.clientID(cookieHeader: head.headers["cookie"].joined(separator: "; "))
+        return channel.pipeline.addHandler(WebSocketSession(client: client, hub: hub))
+    })
+
+let bootstrap = ServerBootstrap(group: group)
+    .serverChannelOption(ChannelOptions.backlog, value: 512)
+    .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+    .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+    .childChannelInitializer { channel in
+        let plain = PlainHTTPHandler()
+        let upgrade: NIOHTTPServerUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { _ in
+            channel.pipeline.removeHandler(plain, promise: nil)
+        })
+        return channel.pipeline.configureHTTPServerPipeline(withServerUpgrade: upgrade).flatMap {
+            channel.pipeline.addHandler(plain)
+        }
+    }
+
+signal(SIGPIPE, SIG_IGN)
+let listener = Thread { NotificationRelay(config: config, hub: hub, logger: logger).run() }
+listener.start()
+
+do {
+    let channel = try bootstrap.bind(host: config.wsHost, port: config.wsPort).wait()
+    logger.info("ws-gateway listening", metadata: ["docflow.ws.address": "\(config.wsHost):\(config.wsPort)"])
+    let stop = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+    signal(SIGTERM, SIG_IGN)
+    stop.setEventHandler { channel.close(promise: nil) }
+    stop.resume()
+    try channel.closeFuture.wait()
+    try group.syncShutdownGracefully()
+    logger.info("ws-gateway stopped")
+} catch {
+    logger.critical("ws-gateway failed", metadata: ["docflow.error": "\(error)"])
+    exit(1)
+}

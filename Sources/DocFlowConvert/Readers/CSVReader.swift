@@ -2,7 +2,8 @@ import DocFlowModel
 
 /// RFC 4180 CSV: quoted fields with embedded delimiters, quotes and newlines; CRLF or LF; the
 /// delimiter detected among `,` `;` TAB `|` unless `options.delimiter` says; the first row is the
-/// header unless `options.header` is false; ragged rows are padded with a warning.
+/// header unless `options.header` is false; ragged rows are padded with a warning. Column types
+/// are inferred unless `options.infer_types` is false (then every value stays text).
 public struct CSVReader: Reader {
     public let format = Format.csv
     public init() {}
@@ -31,7 +32,8 @@ public struct CSVReader: Reader {
         }
         names = Self.uniqueNames(names)
         context.progress(30, "inferring column types")
-        let types = (0..<width).map { col in TypeInference.infer(records.lazy.map { $0[col] }) }
+        let infer = (context.options["infer_types"] as? Bool) ?? true
+        let types = (0..<width).map { col in infer ? TypeInference.infer(records.lazy.map { $0[col] }) : .string }
         let rows = records.map { rec in (0..<width).map { TypeInference.value(rec[$0], as: types[$0]) } }
         let columns = zip(names, types).map { Column(name: $0, type: $1) }
         var meta = Metadata()

@@ -41,6 +41,10 @@ public struct MarkdownReader: Reader {
 private struct TreeWalker {
     let context: ConversionContext
     var footnotes: [Block] = []
+    /// Deeper structure than this is flattened to its text, so hostile nesting cannot exhaust the
+    /// stack of this walker or of the writers that recurse over the model.
+    static let maxDepth = 64
+    var depth = 0
 
     init(context: ConversionContext) { self.context = context }
 
@@ -54,7 +58,32 @@ private struct TreeWalker {
     private func str(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
     private func typeName(_ node: OpaquePointer) -> String { str(cmark_node_get_type_string(node)) }
 
+    /// The text of a subtree, gathered with cmark's iterator (no recursion).
+    func flatText(_ node: OpaquePointer) -> String {
+        guard let iter = cmark_iter_new(node) else { return "" }
+        defer { cmark_iter_free(iter) }
+        var out = ""
+        while true {
+            let ev = cmark_iter_next(iter)
+            if ev == CMARK_EVENT_DONE { break }
+            guard ev == CMARK_EVENT_ENTER, let n = cmark_iter_get_node(iter) else { continue }
+            switch typeName(n) {
+            case "text", "code", "code_block": out += str(cmark_node_get_literal(n))
+            case "softbreak", "linebreak": out += " "
+            case "paragraph", "heading": if !out.isEmpty && !out.hasSuffix(" ") { out += " " }
+            default: break
+            }
+        }
+        return out
+    }
+
     mutating func blocks(of node: OpaquePointer) -> [Block] {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth {
+            context.warn("Content nested more than \(Self.maxDepth) levels deep was flattened to plain text.")
+            return [.paragraph([.text(flatText(node))])]
+        }
         var out = children(node).compactMap { block($0) }
         if typeName(node) == "document", !footnotes.isEmpty {
             out.append(.thematicBreak)
@@ -117,7 +146,13 @@ private struct TreeWalker {
     }
 
     mutating func inlines(of node: OpaquePointer) -> [Inline] {
-        children(node).compactMap { inline($0) }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth {
+            context.warn("Content nested more than \(Self.maxDepth) levels deep was flattened to plain text.")
+            return [.text(flatText(node))]
+        }
+        return children(node).compactMap { inline($0) }
     }
 
     mutating func inline(_ node: OpaquePointer) -> Inline? {

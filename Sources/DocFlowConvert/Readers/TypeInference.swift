@@ -52,6 +52,8 @@ enum TypeInference {
         var digits = u[...]
         if first == 0x2D || first == 0x2B { digits = digits.dropFirst() }
         if digits.count > 1, digits.first == 0x30, digits.dropFirst().first != 0x2E { return nil }
+        // An integer that does not fit Int64 would lose digits as a double: it stays text.
+        if digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && parseInt(s) == nil { return nil }
         guard let d = Double(s), d.isFinite else { return nil }
         return d
     }

@@ -1,0 +1,80 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// One WebSocket connection: joins its client's room, answers pings and closes, sends a
+/// `{"type": "connected"}` greeting so a client knows events will reach it from now on.
+final class WebSocketSession: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let client: String?
+    let hub: Hub
+    private var closing = false
+
+    init(client: String?, hub: Hub) {
+        self.client = client
+        self.hub = hub
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let client { hub.join(client, context.channel) }
+        let hello = "{\"type\": \"connected\", \"client\": \(client != nil)}"
+        var buffer = context.channel.allocator.buffer(capacity: hello.utf8.count)
+        buffer.writeString(hello)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let client { hub.leave(client, context.channel) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .ping:
+            var frameData = frame.data
+            if let key = frame.maskKey { frameData.webSocketUnmask(key) }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frameData)), promise: nil)
+        case .connectionClose:
+            guard !closing else { context.close(promise: nil); return }
+            closing = true
+            var data = frame.unmaskedData
+            let code = data.readWebSocketErrorCode() ?? .normalClosure
+            var reply = context.channel.allocator.buffer(capacity: 2)
+            reply.write(webSocketErrorCode: code)
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+        default:
+            break  // clients have nothing to say; events flow one way
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Plain HTTP on the gateway's port: `GET /health` for checks, 426 for anything else.
+final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(let head) = unwrapInboundIn(data) else { return }
+        let ok = head.uri == "/health"
+        let body = ok ? "{\"status\": \"ok\"}\n" : "{\"error\": {\"code\": \"upgrade_required\", \"message\": \"Connect with a WebSocket.\"}}\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: ok ? .ok : .upgradeRequired, headers: headers))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+}

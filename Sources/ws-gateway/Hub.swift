@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+
+/// Rooms of WebSocket channels keyed by client id. Written from event loops and read by the
+/// notification thread, hence the lock; `Channel.writeAndFlush` may be called from any thread.
+final class Hub: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rooms: [String: [ObjectIdentifier: Channel]] = [:]
+    private(set) var connections = 0
+
+    /// A well-formed UUIDv4 from a Cookie header, lower case; nil otherwise.
+    static func clientID(cookieHeader: String) -> String? {
+        for part in cookieHeader.split(separator: ";") {
+            let kv = part.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == "client_id" else { continue }
+            let value = kv[1].trimmingCharacters(in: .whitespaces)
+            guard let id = UUID(uuidString: value), id.uuid.6 >> 4 == 4, id.uuid.8 & 0xC0 == 0x80 else { return nil }
+            return id.uuidString.lowercased()
+        }
+        return nil
+    }
+
+    func join(_ client: String, _ channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        rooms[client, default: [:]][ObjectIdentifier(channel)] = channel
+        connections += 1
+    }
+
+    func leave(_ client: String, _ channel: Channel) {
+        lock.lock(); defer { lock.unlock() }
+        guard rooms[client]?.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+        if rooms[client]?.isEmpty == true { rooms[client] = nil }
+        connections -= 1
+    }
+
+    /// Sends a text frame to every connection of a client.
+    func publish(client: String, text: String) {
+        lock.lock()
+        let targets = rooms[client].map { Array($0.values) } ?? []
+        lock.unlock()
+        for channel in targets {
+            var buffer = channel.allocator.buffer(capacity: text.utf8.count)
+            buffer.writeString(text)
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+        }
+    }
+
+    /// Closes every connection (the database link was lost: clients reconnect and re-read).
+    func dropAll() {
+        lock.lock()
+        let all = rooms.values.flatMap { $0.values }
+        lock.unlock()
+        for channel in all { channel.close(promise: nil) }
+    }
+}

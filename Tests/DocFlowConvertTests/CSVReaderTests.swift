@@ -1,0 +1,88 @@
+import DocFlowConvert
+import DocFlowModel
+import Foundation
+import Testing
+
+@Suite struct CSVReaderTests {
+    /// csv-spectrum: every CSV parses to exactly the expected JSON (values as text).
+    @Test(arguments: ["comma_in_quotes", "empty", "empty_crlf", "escaped_quotes", "json", "newlines",
+                      "newlines_crlf", "quotes_and_newlines", "simple", "simple_crlf", "utf8"])
+    func csvSpectrumAgrees(_ name: String) throws {
+        let out = try convert(Fixtures.bytes("csv-spectrum/csvs/\(name).csv"), .csv, .json, options: ["infer_types": false])
+        let expected = try jsonObject(Fixtures.bytes("csv-spectrum/json/\(name).json")) as? [[String: String]]
+        let actual = try jsonObject(out.bytes) as? [[String: String]]
+        #expect(actual != nil)
+        #expect(actual == expected)
+    }
+
+    @Test func typesAreInferredWithoutLoss() throws {
+        let csv = "id,zip,n,x,flag,day,big,note\n1,02134,3,1.5,true,2024-01-31,123456789012345678901234,a\n2,10001,,2e3,false,2024-02-01,5,\n"
+        let out = try convert(Array(csv.utf8), .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows.count == 2)
+        #expect(rows[0]["id"] as? Int == 1)
+        #expect(rows[0]["zip"] as? String == "02134")          // leading zero kept as text
+        #expect(rows[1]["n"] is NSNull)                          // empty int cell is null
+        #expect(rows[1]["x"] as? Double == 2000)
+        #expect(rows[0]["flag"] as? Bool == true)
+        #expect(rows[0]["day"] as? String == "2024-01-31")
+        #expect(rows[0]["big"] as? String == "123456789012345678901234")  // past Int64: text
+        #expect(rows[1]["note"] as? String == "")
+    }
+
+    @Test func delimiterIsDetected() throws {
+        for (d, text) in [(";", "a;b\n1;2\n"), ("\t", "a\tb\n1\t2\n"), ("|", "a|b\n1|2\n")] {
+            let out = try convert(Array(text.utf8), .csv, .json)
+            let rows = try jsonObject(out.bytes) as? [[String: Int]]
+            #expect(rows == [["a": 1, "b": 2]], "delimiter \(d)")
+        }
+    }
+
+    @Test func unterminatedQuoteFailsClearly() throws {
+        let error = #expect(throws: ConversionError.self) {
+            try convert(Fixtures.bytes("hostile/generated__csv-unterminated-quote.csv"), .csv, .json)
+        }
+        #expect(error?.code == .malformedInput)
+        #expect(error?.message.contains("never closed") == true)
+    }
+
+    @Test func emptyFileFails() throws {
+        let error = #expect(throws: ConversionError.self) {
+            try convert(Fixtures.bytes("hostile/generated__zero-bytes.csv"), .csv, .json)
+        }
+        #expect(error?.message == "The CSV file is empty.")
+    }
+
+    @Test func nulByteIsRefusedAsBinary() throws {
+        let error = #expect(throws: ConversionError.self) {
+            try convert(Fixtures.bytes("csv/csvkit__null_byte.csv"), .csv, .json)
+        }
+        #expect(error?.message.contains("NUL") == true)
+    }
+
+    @Test func latin1FallsBackWithWarning() throws {
+        let out = try convert(Fixtures.bytes("csv/csvkit__test_latin1.csv"), .csv, .json)
+        #expect(out.warnings.contains { $0.contains("Windows-1252") })
+        #expect(String(decoding: out.bytes, as: UTF8.self).contains("©"))
+    }
+
+    @Test func byteOrderMarkIsStripped() throws {
+        let out = try convert(Fixtures.bytes("csv/csvkit__test_utf8_bom.csv"), .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows.first?.keys.contains("foo") == true)
+    }
+
+    @Test func raggedRowsArePaddedWithWarning() throws {
+        let out = try convert(Fixtures.bytes("csv/csvkit__bad.csv"), .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { $0.count == 4 })
+        #expect(out.warnings.contains { $0.contains("padded") })
+    }
+
+    @Test func irisMatchesGolden() throws {
+        let out = try convert(Fixtures.bytes("csv/csvkit__iris.csv"), .csv, .json)
+        #expect(try Fixtures.matchesGolden(out.bytes, "csv/csvkit__iris.golden.json"))
+        #expect(out.metadata.properties["rows"] == "150")
+    }
+}

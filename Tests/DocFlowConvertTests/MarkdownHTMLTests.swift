@@ -1,0 +1,69 @@
+import DocFlowConvert
+import DocFlowModel
+import Foundation
+import Testing
+
+@Suite struct MarkdownHTMLTests {
+    func read(_ md: String) throws -> Document {
+        guard case .document(let d) = try MarkdownReader().read(Array(md.utf8), context: ConversionContext()) else {
+            throw ConversionError(.internal, "not a document")
+        }
+        return d
+    }
+
+    func html(_ md: String) throws -> String {
+        String(decoding: try convert(Array(md.utf8), .markdown, .html).bytes, as: UTF8.self)
+    }
+
+    @Test func gfmStructureReachesTheModel() throws {
+        let doc = try read("# Title\n\n- [x] done\n- [ ] todo\n\n| a | b |\n|:--|--:|\n| 1 | ~~2~~ |\n\n```swift\nlet x = 1\n```\n")
+        #expect(doc.metadata.title == "Title")
+        #expect(doc.blocks.first == .heading(level: 1, [.text("Title")]))
+        guard case .list(false, _, _, let items) = doc.blocks[1] else { Issue.record("no list"); return }
+        #expect(items.map(\.checked) == [true, false])
+        guard case .table(let header, let aligns, let rows) = doc.blocks[2] else { Issue.record("no table"); return }
+        #expect(header == [[.text("a")], [.text("b")]])
+        #expect(aligns == [.left, .right])
+        #expect(rows == [[[.text("1")], [.strikethrough([.text("2")])]]])
+        #expect(doc.blocks[3] == .codeBlock(language: "swift", "let x = 1\n"))
+    }
+
+    @Test func htmlIsEscapedAndRawHTMLOmitted() throws {
+        let out = try html("a < b & <script>alert(1)</script>\n\n<div onclick=x>raw</div>\n\n[x](javascript:alert(1))\n")
+        #expect(out.contains("a &lt; b &amp;"))
+        #expect(!out.contains("<script>"))
+        #expect(!out.contains("<div onclick"))
+        #expect(!out.contains("javascript:"))
+        #expect(out.hasPrefix("<!DOCTYPE html>"))
+    }
+
+    @Test func blocksMatchesGolden() throws {
+        let out = try convert(Fixtures.bytes("md/docling__blocks.md"), .markdown, .html)
+        #expect(try Fixtures.matchesGolden(out.bytes, "md/docling__blocks.golden.html"))
+    }
+
+    @Test(arguments: ["md/docling__nested.md", "md/docling__inline_and_formatting.md"])
+    func realFilesConvert(_ path: String) throws {
+        let out = try convert(Fixtures.bytes(path), .markdown, .html)
+        let text = String(decoding: out.bytes, as: UTF8.self)
+        #expect(text.contains("</html>"))
+        #expect(text.contains("<h1>") || text.contains("<h2>"))
+    }
+
+    /// Hostile nesting: converts (cmark caps nesting) without exhausting the stack.
+    @Test(arguments: ["hostile/generated__md-nested-blockquotes-50k.md", "hostile/generated__md-nested-brackets-50k.md",
+                      "hostile/generated__md-nested-list-markers-10k.md"])
+    func deepNestingDoesNotCrash(_ path: String) throws {
+        let out = try convert(Fixtures.bytes(path), .markdown, .html)
+        #expect(out.bytes.count > 0)
+    }
+
+    @Test func registryListsTheMatrix() {
+        let reg = FormatRegistry.standard
+        #expect(reg.targets(from: .markdown).map(\.id) == ["html"])
+        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json"])
+        #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)
+        #expect(reg.format(forFilename: "noext") == nil)
+        #expect(reg.format(named: "docx") == nil)
+    }
+}

@@ -1,0 +1,37 @@
+# Shared by scripts/up, scripts/down, scripts/test and scripts/instance. Sourced, not run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="/opt/swift/usr/bin:$PATH"
+
+# Debian packages the build, the service and the tests need (idempotent).
+DEBIAN_PACKAGES=(
+  build-essential pkg-config git curl ca-certificates
+  libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev
+  postgresql postgresql-client nginx cron util-linux procps
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_debian_packages() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # The Debian nginx package starts its default site on :80 on install; we run our own instance.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+}
+
+build_release() {
+  log "building (release)"
+  (cd "$ROOT" && swift build -c release 2>&1 | grep -vE "prohibited flag|^\[|^Compiling|^Building|^Write|^Linking|^Fetching|^Computing|^Creating" || true)
+  for b in docflow fcgi-app job-runner janitor ws-gateway; do
+    [ -x "$ROOT/.build/release/$b" ] || { echo "build failed: .build/release/$b missing" >&2; exit 1; }
+  done
+}
