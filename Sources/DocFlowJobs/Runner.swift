@@ -147,7 +147,7 @@ public final class Runner {
     /// nobody will own (job deleted, or over quota) is removed again.
     private func finish(_ job: ClaimedJob, result: ConversionResult, to: Format, db: PGConnection, meta: Logger.Metadata) throws {
         let tmp = Storage.tmpPath(job: job.id, tag: "out\(job.attempt)")
-        let dest = Storage.outputPath(client: job.clientID, job: job.id, ext: to.id)
+        let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
         let data = Data(result.bytes)
         guard FileManager.default.createFile(atPath: storage.absolute(tmp), contents: data) else {
             try db.jobFail(job, code: "storage", message: "The output could not be written.", retry: true,
@@ -156,10 +156,12 @@ public final class Runner {
         }
         try storage.commit(tmp: tmp, to: dest)
         do {
-            if try !db.jobFinish(job, outputPath: dest, outputBytes: Int64(result.bytes.count),
-                                 warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON) {
+            if try db.jobFinish(job, outputPath: dest, outputBytes: Int64(result.bytes.count),
+                                warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON) {
+                logger.info("job finished", metadata: meta)
+            } else {
                 storage.remove(dest)
-                logger.info("job vanished before it finished; output discarded", metadata: meta)
+                logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
             }
         } catch let e as StoreError where e.sqlState == "23514" {
             storage.remove(dest)

@@ -12,6 +12,12 @@ enum TestHooks {
                 context.progress(i * 100 / steps, "sleeping (test hook)")
             }
         }
+        if let mb = options["debug_alloc_mb"] as? Int, mb > 0 {
+            // Touch every page, as a conversion of a huge file would; past RLIMIT_AS this dies.
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: mb << 20)
+            for i in stride(from: 0, to: mb << 20, by: 4096) { p[i] = 1 }
+            p.deallocate()
+        }
         if options["debug_crash"] as? Bool == true {
             kill(getpid(), SIGKILL)  // as a segfault or the OOM killer would: no cleanup at all
         }

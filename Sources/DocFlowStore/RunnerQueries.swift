@@ -86,7 +86,7 @@ extension PGConnection {
         let r = try query("""
             UPDATE jobs SET
                 status = CASE WHEN \(retry) AND attempt < max_attempts THEN 'PENDING' ELSE 'FAILED' END::job_status,
-                run_after = now() + make_interval(secs => \(backoffSeconds) * attempt),
+                run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * attempt),
                 error_code = \(code), error_message = \(message), lease_until = NULL, step = NULL,
                 processed_at = CASE WHEN \(retry) AND attempt < max_attempts THEN NULL ELSE now() END
             WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
@@ -114,7 +114,7 @@ extension PGConnection {
                 )
                 UPDATE jobs j SET
                     status = CASE WHEN j.attempt < j.max_attempts THEN 'PENDING' ELSE 'FAILED' END::job_status,
-                    run_after = now() + make_interval(secs => \(backoffSeconds) * j.attempt),
+                    run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * j.attempt),
                     error_code = 'runner_lost',
                     error_message = CASE WHEN j.attempt < j.max_attempts
                         THEN 'Attempt ' || j.attempt || ' of ' || j.max_attempts || ' stopped: the runner process died (crash, kill or memory limit); the job will be retried.'

@@ -2,7 +2,9 @@ import Foundation
 
 /// The file layout under the storage root. Every path is built from UUIDs and a whitelisted
 /// extension, never from user input:
-/// `input/{client}/{job}.{ext}`, `output/{client}/{job}.{ext}`, `tmp/{job}-{n}.part`.
+/// `input/{client}/{job}.{ext}`, `output/{client}/{job}-a{attempt}.{ext}`, `tmp/{job}-{tag}.part`.
+/// Outputs are named per attempt, so a runner that lost its job (and is refused at finish)
+/// removes only its own file, never the one of the attempt that won.
 public struct Storage: Sendable {
     public let root: String
 
@@ -22,9 +24,9 @@ public struct Storage: Sendable {
         "input/\(client.uuidString.lowercased())/\(job.uuidString.lowercased()).\(safe(ext))"
     }
 
-    /// Relative path of a job's output file.
-    public static func outputPath(client: UUID, job: UUID, ext: String) -> String {
-        "output/\(client.uuidString.lowercased())/\(job.uuidString.lowercased()).\(safe(ext))"
+    /// Relative path of the output of one attempt of a job.
+    public static func outputPath(client: UUID, job: UUID, attempt: Int, ext: String) -> String {
+        "output/\(client.uuidString.lowercased())/\(job.uuidString.lowercased())-a\(attempt).\(safe(ext))"
     }
 
     /// A fresh temporary path for work on a job; renamed into place when complete.

@@ -1,0 +1,188 @@
+"""Upload through nginx → job_done on the WebSocket → download, and the rest of the job API."""
+import json
+import os
+import subprocess
+import uuid
+
+from conftest import BASE, BIN, ROOT, STORAGE, Client, psql, ws_events
+
+FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
+MD = open(os.path.join(FIXTURES, "md", "docling__blocks.md"), "rb").read()
+IRIS = open(os.path.join(FIXTURES, "csv", "csvkit__iris.csv"), "rb").read()
+
+
+def cli_convert(src_bytes, src_name, dst_name, tmp_path):
+    src = tmp_path / src_name
+    src.write_bytes(src_bytes)
+    dst = tmp_path / dst_name
+    subprocess.run([f"{BIN}/docflow", "convert", str(src), str(dst)], check=True)
+    return dst.read_bytes()
+
+
+def test_markdown_upload_is_announced_and_downloaded(runner, client, tmp_path):
+    first = client.upload("warm-up.md", b"# warm up\n", "html")  # gets the cookie
+    assert first.status_code == 201
+    cookie = first.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=86400" in cookie and "Path=/" in cookie
+    ws = client.websocket()
+    r = client.upload("Résumé final.md", MD, "html")
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["status"] == "PENDING" and job["input_bytes"] == len(MD)
+    assert r.headers["Location"] == f"/api/jobs/{job['id']}"
+    events = ws_events(ws, lambda e: e["job"]["id"] == job["id"] and e["type"] in ("job_done", "job_failed"))
+    mine = [e["type"] for e in events if e["job"]["id"] == job["id"]]
+    assert mine[0] == "job_queued" and "job_processing" in mine and mine[-1] == "job_done"
+    done = events[-1]["job"]
+    assert done["status"] == "DONE" and done["download_url"] == f"/api/jobs/{job['id']}/output"
+    dl = client.get(done["download_url"])
+    assert dl.status_code == 200
+    assert dl.headers["Content-Type"].startswith("text/html")
+    assert "filename*=UTF-8''R%C3%A9sum%C3%A9%20final.html" in dl.headers["Content-Disposition"]
+    assert dl.content == cli_convert(MD, "in.md", "out.html", tmp_path)  # same bytes as the CLI
+    assert int(dl.headers["Content-Length"]) == done["output_bytes"]
+    ws.close()
+
+
+def test_csv_to_json_typed(runner, client):
+    r = client.upload("iris.csv", IRIS, "json")
+    assert r.status_code == 201
+    job = client.wait_status(r.json()["id"])
+    assert job["status"] == "DONE", job
+    assert job["metadata"]["rows"] == "150"
+    rows = client.get(job["download_url"]).json()
+    assert len(rows) == 150 and rows[0]["sepal_length"] == 5.1 and rows[0]["species"] == "Iris-setosa"
+
+
+def test_raw_body_upload_for_scripts(runner, client):
+    r = client.http.post(f"{BASE}/api/jobs?filename=notes.md&to=html&priority=9", data=b"# raw\n", timeout=30)
+    assert r.status_code == 201, r.text
+    assert r.json()["priority"] == 9
+    assert client.wait_status(r.json()["id"])["status"] == "DONE"
+
+
+def test_sha256_and_storage_layout(runner, client):
+    import hashlib
+    r = client.upload("h.md", b"# hash me\n", "html")
+    job = r.json()
+    assert job["input_sha256"] == hashlib.sha256(b"# hash me\n").hexdigest()
+    path = psql(f"SELECT input_path FROM jobs WHERE id = '{job['id']}'")
+    assert path == f"input/{client.client_id}/{job['id']}.md"
+    assert open(os.path.join(STORAGE, path), "rb").read() == b"# hash me\n"
+
+
+def test_idempotency_key_returns_the_same_job(runner, client):
+    client.upload("a.md", b"# a\n", "html")
+    key = str(uuid.uuid4())
+    r1 = client.upload("b.md", b"# b\n", "html", headers={"Idempotency-Key": key})
+    r2 = client.upload("b.md", b"# b\n", "html", headers={"Idempotency-Key": key})
+    assert r1.status_code == 201 and r2.status_code == 200
+    assert r1.json()["id"] == r2.json()["id"]
+    assert psql(f"SELECT count(*) FROM jobs WHERE client_id = '{client.client_id}'") == "2"
+
+
+def test_list_filters_paginates_and_sorts(runner, client):
+    ids = [client.upload(f"{i}.md", f"# {i}\n".encode(), "html").json()["id"] for i in range(5)]
+    for i in ids:
+        client.wait_status(i)
+    seen, cursor = [], None
+    while True:
+        q = "/api/jobs?limit=2&order=asc" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(q).json()
+        seen += [j["id"] for j in page["jobs"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids
+    desc = [j["id"] for j in client.get("/api/jobs?limit=100").json()["jobs"]]
+    assert desc == ids[::-1]
+    assert client.get("/api/jobs?status=FAILED").json()["jobs"] == []
+    assert len(client.get("/api/jobs?status=done").json()["jobs"]) == 5
+    for bad in ("limit=0", "limit=101", "status=NOPE", "order=sideways", "cursor=zzz"):
+        r = client.get(f"/api/jobs?{bad}")
+        assert r.status_code == 400 and "error" in r.json(), bad
+
+
+def test_patch_done_job_is_409(runner, client):
+    job = client.upload("p.md", b"# p\n", "html").json()
+    client.wait_status(job["id"])
+    r = client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 3})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_pending"
+
+
+def test_output_of_unfinished_or_failed_job_is_409(runner, client):
+    job = client.upload("bad.csv", b'a,b\n1,"open\n', "json").json()
+    failed = client.wait_status(job["id"])
+    assert failed["status"] == "FAILED"
+    r = client.get(f"/api/jobs/{job['id']}/output")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_ready"
+
+
+def test_retry_failed_job(runner, client):
+    job = client.upload("bad.csv", b'a,b\n1,"open\n', "json").json()
+    assert client.wait_status(job["id"])["status"] == "FAILED"
+    r = client.request("POST", f"/api/jobs/{job['id']}/retry")
+    assert r.status_code == 200 and r.json()["status"] == "PENDING" and r.json()["attempt"] == 0
+    assert client.wait_status(job["id"])["status"] == "FAILED"  # same input, same verdict
+    done = client.upload("ok.md", b"# ok\n", "html").json()
+    client.wait_status(done["id"])
+    r = client.request("POST", f"/api/jobs/{done['id']}/retry")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_failed"
+
+
+def test_delete_frees_quota_and_files(runner, client):
+    client.upload("a.md", b"# a\n", "html")
+    job = client.upload("big.md", b"# big\n" + b"x" * 100_000, "html").json()
+    done = client.wait_status(job["id"])
+    used_before = client.get("/api/usage").json()["bytes_used"]
+    paths = psql(f"SELECT input_path || ' ' || output_path FROM jobs WHERE id = '{job['id']}'").split()
+    assert all(os.path.exists(os.path.join(STORAGE, p)) for p in paths)
+    r = client.request("DELETE", f"/api/jobs/{job['id']}")
+    assert r.status_code == 200 and r.json()["deleted"] is True
+    used_after = client.get("/api/usage").json()["bytes_used"]
+    assert used_before - used_after == done["input_bytes"] + done["output_bytes"]
+    assert not any(os.path.exists(os.path.join(STORAGE, p)) for p in paths)
+    assert client.get(f"/api/jobs/{job['id']}").status_code == 404
+    assert client.request("DELETE", f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_usage_counts_inputs_and_outputs(runner, client):
+    a = client.upload("a.md", b"# a\n", "html").json()
+    done = client.wait_status(a["id"])
+    usage = client.get("/api/usage").json()
+    assert usage["bytes_used"] == done["input_bytes"] + done["output_bytes"]
+    assert usage["bytes_limit"] == 250 * 1024 * 1024 and usage["expires_at"]
+
+
+def test_formats_queue_health_metrics(client):
+    formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
+    assert formats["md"]["to"] == ["html"] and "json" in formats["csv"]["to"]
+    queue = client.get("/api/queue").json()
+    assert set(queue["counts"]) == {"PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"}
+    assert client.get("/api/health").json() == {"status": "ok", "database": "ok"}
+    import requests
+    m = requests.get(f"{BASE}/metrics", timeout=10)  # from 127.0.0.1: allowed
+    assert m.status_code == 200 and "docflow_jobs{status=\"DONE\"}" in m.text and "docflow_database_up 1" in m.text
+
+
+def test_metrics_refused_from_other_addresses():
+    # The nginx rule is `allow 127.0.0.1; deny all`: any other loopback address is refused.
+    r = Client().get("/metrics")
+    assert r.status_code == 403
+
+
+def test_bad_requests_are_json(client):
+    cases = [
+        (client.upload("x.md", b"# x\n", "pdf"), 400, "unsupported_conversion"),
+        (client.upload("x.docx", b"# x\n", "html"), 415, "unsupported_format"),
+        (client.upload("x.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "html"), 415, "content_mismatch"),
+        (client.upload("x.md", b"", "html"), 400, "empty_file"),
+        (client.upload("x.md", b"# x\n", "html", priority=42), 400, "bad_priority"),
+        (client.get("/api/nothing"), 404, "not_found"),
+        (client.get("/api/jobs/not-a-uuid"), 404, "not_found"),
+    ]
+    for r, status, code in cases:
+        assert r.status_code == status, (code, r.text)
+        assert r.headers["Content-Type"] == "application/json"
+        assert r.json()["error"]["code"] == code
+    assert not os.listdir(os.path.join(STORAGE, "tmp"))

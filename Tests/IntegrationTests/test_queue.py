@@ -1,0 +1,185 @@
+"""The PostgreSQL queue with real runner processes: exactly-once under concurrency, crashes,
+lease expiry, attempts, time and memory limits. No background runner here: each test starts
+the runners it needs."""
+import json
+import os
+import signal
+import time
+import uuid
+
+from conftest import STORAGE, VAR, Client, psql, quiesce, start_runner, stop
+
+
+def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
+    """n pending jobs through SQL (the upload path is tested elsewhere; 1,000 uploads through
+    nginx would only test the rate limit). Each job gets its own real input file."""
+    d = os.path.join(STORAGE, "input", client_id)
+    os.makedirs(d, exist_ok=True)
+    psql(f"INSERT INTO clients (id, expires_at, bytes_limit) VALUES ('{client_id}', now() + interval '1 day', 262144000)")
+    ids = psql(f"""
+        INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
+                          output_format, expires_at)
+        SELECT g, '{client_id}', 'j.{fmt}', '{fmt}', 'input/{client_id}/' || g || '.{fmt}', {len(body)},
+               repeat('0', 64), 'html', now() + interval '1 day'
+        FROM (SELECT gen_random_uuid() AS g FROM generate_series(1, {n})) s
+        RETURNING id""").split()
+    for i in ids:
+        with open(os.path.join(d, f"{i}.{fmt}"), "wb") as f:
+            f.write(body)
+    return ids
+
+
+def runner_log_events(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.startswith("{")]
+
+
+def test_runners_drain_1000_jobs_exactly_once(tmp_path):
+    quiesce()
+    client_id = str(uuid.uuid4())
+    ids = insert_jobs(client_id, 1000)
+    logs = [tmp_path / f"runner{i}.log" for i in range(4)]
+    procs = [start_runner("--drain", "--budget", "120", log=str(p)) for p in logs]
+    for p in procs:
+        assert p.wait(150) == 0
+    rows = psql(f"SELECT status, attempt, count(*) FROM jobs WHERE client_id = '{client_id}' GROUP BY 1, 2")
+    assert rows == "DONE|1|1000", rows
+    finished = [e["docflow.job.id"] for p in logs for e in runner_log_events(p) if e["message"] == "job finished"]
+    assert len(finished) == 1000 and set(finished) == set(ids)  # each converted once, by one runner
+    per_runner = [sum(1 for e in runner_log_events(p) if e["message"] == "job finished") for p in logs]
+    assert sum(1 for n in per_runner if n > 0) >= 2, per_runner  # the work was actually shared
+    outputs = os.listdir(os.path.join(STORAGE, "output", client_id))
+    assert sorted(outputs) == sorted(f"{i}-a1.html" for i in ids)
+    used = int(psql(f"SELECT bytes_used FROM clients WHERE id = '{client_id}'"))
+    total = int(psql(f"SELECT sum(input_bytes + output_bytes) FROM jobs WHERE client_id = '{client_id}'"))
+    assert used == total
+    psql(f"DELETE FROM clients WHERE id = '{client_id}'")
+
+
+def test_kill_9_mid_job_is_retried_and_done(client, tmp_path):
+    quiesce()
+    job = client.upload("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 4000}).json()
+    victim = start_runner("--budget", "60")
+    deadline = time.time() + 10
+    while client.job(job["id"])["status"] != "PROCESSING":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    rescuer = start_runner("--drain", "--budget", "60")
+    try:
+        done = client.wait_status(job["id"], timeout=30)
+    finally:
+        stop(rescuer)
+    assert done["status"] == "DONE" and done["attempt"] == 2
+    assert psql("SELECT count(*) FROM jobs WHERE status = 'PROCESSING'") == "0"
+    assert len(os.listdir(os.path.join(STORAGE, "output", client.client_id))) == 1
+
+
+def test_job_that_always_crashes_fails_after_max_attempts(client):
+    quiesce()
+    job = client.upload("crash.md", b"# boom\n", "html", options={"debug_crash": True}).json()
+    deadline = time.time() + 60
+    while client.job(job["id"])["status"] not in ("FAILED", "DONE"):
+        assert time.time() < deadline, client.job(job["id"])
+        p = start_runner("--drain", "--budget", "20")
+        p.wait(30)
+        assert p.returncode == -signal.SIGKILL or p.returncode == 0
+    failed = client.job(job["id"])
+    assert failed["status"] == "FAILED" and failed["attempt"] == failed["max_attempts"] == 3
+    assert failed["error"]["code"] == "runner_lost"
+    assert "Gave up after 3 attempts" in failed["error"]["message"]
+    # A healthy job right after is done: nothing is stuck.
+    ok = client.upload("ok.md", b"# ok\n", "html").json()
+    p = start_runner("--drain", "--budget", "20")
+    p.wait(30)
+    assert client.job(ok["id"])["status"] == "DONE"
+
+
+def test_expired_lease_of_a_hung_runner_is_rescued_and_its_late_finish_is_fenced(client):
+    quiesce()
+    job = client.upload("hang.md", b"# hang\n", "html", options={"debug_sleep_ms": 1500}).json()
+    hung = start_runner("--budget", "60")
+    deadline = time.time() + 10
+    while client.job(job["id"])["status"] != "PROCESSING":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    os.kill(hung.pid, signal.SIGSTOP)  # alive (its lock is held) but silent: only the lease can tell
+    try:
+        time.sleep(3.5)  # DOCFLOW_LEASE_SECONDS=3 in the test instance
+        rescuer = start_runner("--drain", "--budget", "30")
+        done = client.wait_status(job["id"], timeout=30)
+        stop(rescuer)
+        assert done["status"] == "DONE" and done["attempt"] == 2
+    finally:
+        os.kill(hung.pid, signal.SIGCONT)
+    time.sleep(2.5)  # the hung runner wakes, finishes its conversion, and its fenced finish is refused
+    stop(hung)
+    after = client.job(job["id"])
+    assert after["attempt"] == 2 and after["processed_at"] == done["processed_at"]
+    assert len(os.listdir(os.path.join(STORAGE, "output", client.client_id))) == 1
+
+
+def test_time_limit_costs_an_attempt(client):
+    quiesce()
+    job = client.upload("long.md", b"# long\n", "html", options={"debug_sleep_ms": 5000}).json()
+    p = start_runner("--budget", "20", env={"DOCFLOW_JOB_TIMEOUT_SECONDS": "1"})
+    assert p.wait(20) == 3  # the runner records the timeout and exits to stop the conversion
+    j = client.job(job["id"])
+    assert j["status"] == "PENDING" and j["attempt"] == 1
+    assert j["error"]["code"] == "timeout" and "time limit" in j["error"]["message"]
+    client.request("DELETE", f"/api/jobs/{job['id']}")
+
+
+def test_memory_limit_costs_an_attempt(client):
+    quiesce()
+    job = client.upload("hog.md", b"# hog\n", "html", options={"debug_alloc_mb": 3000}).json()
+    limited = {"DOCFLOW_JOB_MEMORY_MB": "1024"}
+    p = start_runner("--budget", "20", env=limited)
+    assert p.wait(30) != 0  # the allocation fails under RLIMIT_AS and takes the process down
+    j = client.job(job["id"])
+    assert j["status"] == "PROCESSING" and j["attempt"] == 1
+    deadline = time.time() + 60
+    while client.job(job["id"])["status"] != "FAILED":  # every later attempt hits the limit too
+        assert time.time() < deadline
+        start_runner("--drain", "--budget", "20", env=limited).wait(30)
+    j = client.job(job["id"])
+    assert j["attempt"] == 3 and j["error"]["code"] == "runner_lost"
+    client.request("DELETE", f"/api/jobs/{job['id']}")
+
+
+def test_bad_input_fails_the_job_and_the_runner_lives_on(client):
+    quiesce()
+    bad_csv = client.upload("broken.csv", b'name,value\n"unterminated,1\n2,3\n', "json").json()
+    bad_md = client.upload("broken.md", b"\xef\xbb\xbf# title \xff\xfe bad utf8\n", "html").json()
+    good = client.upload("fine.md", b"# fine\n", "html").json()
+    p = start_runner("--drain", "--budget", "20")
+    assert p.wait(30) == 0
+    csv_job, md_job, ok = client.job(bad_csv["id"]), client.job(bad_md["id"]), client.job(good["id"])
+    assert csv_job["status"] == "FAILED" and csv_job["attempt"] == 1
+    assert csv_job["error"] == {"code": "malformed_input",
+                                "message": "Malformed CSV: the quoted field that starts on line 2 is never closed."}
+    assert md_job["status"] == "FAILED" and "not valid UTF-8" in md_job["error"]["message"]
+    assert ok["status"] == "DONE"
+    owners = psql(f"SELECT count(DISTINCT locked_by) FROM jobs WHERE id IN ('{bad_csv['id']}', '{good['id']}')")
+    assert owners == "1"  # the same runner process handled the failures and the good job
+
+
+def test_priority_patch_while_pending(client):
+    quiesce()
+    job = client.upload("p.md", b"# p\n", "html").json()
+    r = client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 10})
+    assert r.status_code == 200 and r.json()["priority"] == 10
+    assert client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 0}).status_code == 400
+    assert client.request("PATCH", f"/api/jobs/{job['id']}", data="nope").status_code == 400
+    client.request("DELETE", f"/api/jobs/{job['id']}")
+
+
+def test_higher_priority_is_claimed_first(client):
+    quiesce()
+    low = client.upload("low.md", b"# low\n", "html", priority=1).json()
+    high = client.upload("high.md", b"# high\n", "html", priority=10).json()
+    p = start_runner("--drain", "--budget", "20")
+    p.wait(30)
+    assert client.job(high["id"])["started_at"] < client.job(low["id"])["started_at"]
