@@ -13,6 +13,8 @@ public final class Runner {
     let storage: Storage
     let logger: Logger
     let worker: String
+    /// The one thread conversions run on, so this thread stays free to watch them.
+    let converter = ConversionThread()
     /// Exit when the queue is empty instead of waiting for the budget to run out.
     public var drain = false
     public var budgetSeconds: Double
@@ -41,17 +43,24 @@ public final class Runner {
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var lastRescue = Date.distantPast
         var handled = 0
+        var batchSize = 1
         while Date() < deadline {
             if Date().timeIntervalSince(lastRescue) > 5 {
                 let n = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds)
                 if n > 0 { logger.warning("rescued jobs of lost runners", metadata: ["docflow.jobs.rescued": "\(n)"]) }
                 lastRescue = Date()
             }
-            if let job = try db.jobClaim(leaseSeconds: config.leaseSeconds, worker: worker) {
-                try process(job, db: db)
-                handled += 1
+            let jobs = try db.jobClaim(limit: batchSize, leaseSeconds: config.leaseSeconds, worker: worker)
+            if !jobs.isEmpty {
+                let started = Date()
+                handled += try work(jobs, db: db)
+                // Adaptive batching: while jobs are tiny, claim several per statement (fewer commits);
+                // one slow job brings the batch back to one, so no job waits behind a long one.
+                let perJob = Date().timeIntervalSince(started) / Double(jobs.count)
+                batchSize = perJob < 0.01 ? min(batchSize * 2, Self.maxBatch) : 1
                 continue
             }
+            batchSize = 1
             if drain, try db.query("SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'PROCESSING')").first?.int("n") == 0 {
                 break
             }
@@ -59,6 +68,62 @@ public final class Runner {
         }
         logger.info("runner finished", metadata: ["docflow.runner.jobs": "\(handled)"])
         return handled
+    }
+
+    /// Most jobs claimed by one statement.
+    static let maxBatch = 32
+    /// Finished jobs are marked done together, but never later than this after the first of them.
+    static let flushInterval = 0.01
+    /// Unstarted jobs of a batch go back to the queue once the batch has taken this long.
+    static let batchPatience = 0.25
+
+    /// Converts claimed jobs in order and marks them done in groups; returns how many it handled.
+    private func work(_ jobs: [ClaimedJob], db: PGConnection) throws -> Int {
+        var finished: [FinishedJob] = []
+        var firstUnflushed = Date()
+        let started = Date()
+        for (i, job) in jobs.enumerated() {
+            if i > 0, Date().timeIntervalSince(started) > Self.batchPatience {
+                try flush(&finished, db: db)
+                try db.jobRelease(Array(jobs[i...]))
+                return i
+            }
+            if finished.isEmpty { firstUnflushed = Date() }
+            if let done = try process(job, db: db, pending: &finished) { finished.append(done) }
+            if Date().timeIntervalSince(firstUnflushed) > Self.flushInterval { try flush(&finished, db: db) }
+        }
+        try flush(&finished, db: db)
+        return jobs.count
+    }
+
+    /// Marks converted jobs done. Outputs of jobs that were no longer ours are removed; when the
+    /// group would put a client over quota, each job is finished alone so only that one fails.
+    private func flush(_ finished: inout [FinishedJob], db: PGConnection) throws {
+        guard !finished.isEmpty else { return }
+        defer { finished.removeAll() }
+        do {
+            let mine = try db.jobFinish(finished)
+            for f in finished {
+                let meta: Logger.Metadata = ["docflow.job.id": "\(f.job.id.uuidString.lowercased())", "docflow.job.attempt": "\(f.job.attempt)"]
+                if mine.contains(f.job.id) {
+                    logger.info("job finished", metadata: meta)
+                } else {
+                    storage.remove(f.outputPath)
+                    logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
+                }
+            }
+        } catch let e as StoreError where e.sqlState == "23514" && finished.count > 1 {
+            for f in finished {
+                var one = [f]
+                try flush(&one, db: db)
+            }
+        } catch let e as StoreError where e.sqlState == "23514" {
+            let f = finished[0]
+            storage.remove(f.outputPath)
+            try db.jobFail(f.job, code: "quota_exceeded",
+                           message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
+                           retry: false, backoffSeconds: 0)
+        }
     }
 
     /// setrlimit(RLIMIT_AS): a conversion that allocates past the limit fails this process, which
@@ -72,36 +137,34 @@ public final class Runner {
         }
     }
 
-    private func process(_ job: ClaimedJob, db: PGConnection) throws {
+    /// Converts one job. Returns its output to be marked done, or nil when the job failed (that is
+    /// recorded here). `pending` is flushed first if this job must stop the process.
+    private func process(_ job: ClaimedJob, db: PGConnection, pending: inout [FinishedJob]) throws -> FinishedJob? {
         let meta: Logger.Metadata = ["docflow.job.id": "\(job.id.uuidString.lowercased())", "docflow.job.attempt": "\(job.attempt)"]
         guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
             try db.jobFail(job, code: "unknown_format", message: "This runner does not know the job's formats.",
                            retry: false, backoffSeconds: 0)
-            return
+            return nil
         }
         guard let input = FileManager.default.contents(atPath: storage.absolute(job.inputPath)) else {
             try db.jobFail(job, code: "input_missing", message: "The uploaded file is gone; upload it again.",
                            retry: false, backoffSeconds: 0)
-            return
+            return nil
         }
         let options = (try? JSONSerialization.jsonObject(with: Data(job.optionsJSON.utf8))) as? [String: Any] ?? [:]
         let box = ProgressBox()
         let context = ConversionContext(options: options) { box.set($0, $1) }
-        let done = DispatchSemaphore(value: 0)
         let outcome = OutcomeBox()
         let hooks = config.testHooks
         let registry = self.registry
-        let thread = Thread {
+        let done = converter.submit {
             if hooks { TestHooks.apply(options, context: context) }
             do {
                 outcome.value = .success(try registry.convert(Array(input), from: from, to: to, context: context))
             } catch {
                 outcome.value = .failure(error)
             }
-            done.signal()
         }
-        thread.stackSize = 8 << 20
-        thread.start()
 
         let started = Date()
         var lastBeat = started, lastProgress = Date.distantPast, sentProgress = (0, "starting")
@@ -109,6 +172,7 @@ public final class Runner {
             let now = Date()
             if now.timeIntervalSince(started) > config.jobTimeoutSeconds {
                 let msg = "The conversion took longer than the \(Int(config.jobTimeoutSeconds)) s time limit."
+                try flush(&pending, db: db)
                 try db.jobFail(job, code: "timeout", message: msg, retry: true, backoffSeconds: config.retryBackoffSeconds)
                 logger.error("job timed out; exiting so the stuck conversion stops with this process", metadata: meta)
                 exit(3)
@@ -129,7 +193,7 @@ public final class Runner {
 
         switch outcome.value {
         case .success(let result)?:
-            try finish(job, result: result, to: to, db: db, meta: meta)
+            return try store(job, result: result, to: to, db: db)
         case .failure(let e as ConversionError)?:
             logger.info("conversion failed", metadata: meta.merging(["docflow.error": "\(String(reflecting: e))"]) { $1 })
             try db.jobFail(job, code: e.code.rawValue, message: e.message, retry: false, backoffSeconds: 0)
@@ -141,33 +205,59 @@ public final class Runner {
             try db.jobFail(job, code: "internal", message: "The conversion ended without a result.", retry: true,
                            backoffSeconds: config.retryBackoffSeconds)
         }
+        return nil
     }
 
-    /// Writes the output to tmp, renames it into place, then finishes the job (fenced). An output
-    /// nobody will own (job deleted, or over quota) is removed again.
-    private func finish(_ job: ClaimedJob, result: ConversionResult, to: Format, db: PGConnection, meta: Logger.Metadata) throws {
+    /// Writes the output to tmp and renames it into place under this attempt's name; the job is
+    /// marked done by the next flush (fenced there).
+    private func store(_ job: ClaimedJob, result: ConversionResult, to: Format, db: PGConnection) throws -> FinishedJob? {
         let tmp = Storage.tmpPath(job: job.id, tag: "out\(job.attempt)")
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        let data = Data(result.bytes)
-        guard FileManager.default.createFile(atPath: storage.absolute(tmp), contents: data) else {
+        guard storage.write(result.bytes, to: tmp) else {
             try db.jobFail(job, code: "storage", message: "The output could not be written.", retry: true,
                            backoffSeconds: config.retryBackoffSeconds)
-            return
+            return nil
         }
         try storage.commit(tmp: tmp, to: dest)
-        do {
-            if try db.jobFinish(job, outputPath: dest, outputBytes: Int64(result.bytes.count),
-                                warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON) {
-                logger.info("job finished", metadata: meta)
-            } else {
-                storage.remove(dest)
-                logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
-            }
-        } catch let e as StoreError where e.sqlState == "23514" {
-            storage.remove(dest)
-            try db.jobFail(job, code: "quota_exceeded",
-                           message: "The output (\(result.bytes.count) bytes) would put you over your quota.",
-                           retry: false, backoffSeconds: 0)
+        return FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.bytes.count),
+                           warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON)
+    }
+}
+
+/// A long-lived thread that runs one conversion at a time (a thread per job would cost a clone
+/// and an 8 MB stack mapping each time). A conversion past its time limit ends the process.
+final class ConversionThread: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var work: (() -> Void)?
+    private var finished: DispatchSemaphore?
+
+    init() {
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Runs `body` on the conversion thread; the semaphore is signalled when it returns.
+    func submit(_ body: @escaping () -> Void) -> DispatchSemaphore {
+        let done = DispatchSemaphore(value: 0)
+        lock.lock()
+        work = body
+        finished = done
+        lock.unlock()
+        ready.signal()
+        return done
+    }
+
+    private func loop() {
+        while true {
+            ready.wait()
+            lock.lock()
+            let body = work, done = finished
+            work = nil
+            lock.unlock()
+            body?()
+            done?.signal()
         }
     }
 }

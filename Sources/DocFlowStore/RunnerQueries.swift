@@ -12,6 +12,43 @@ public struct ClaimedJob: Sendable {
     public var maxAttempts: Int
 }
 
+/// A converted job waiting to be marked done.
+public struct FinishedJob: Sendable {
+    public var job: ClaimedJob
+    public var outputPath: String
+    public var outputBytes: Int64
+    public var warningsJSON: String
+    public var metadataJSON: String
+
+    public init(job: ClaimedJob, outputPath: String, outputBytes: Int64, warningsJSON: String, metadataJSON: String) {
+        self.job = job; self.outputPath = outputPath; self.outputBytes = outputBytes
+        self.warningsJSON = warningsJSON; self.metadataJSON = metadataJSON
+    }
+
+    /// One element of the JSON array `jobFinish` binds as a single parameter.
+    var json: String {
+        "{\"id\": \"\(job.id.uuidString.lowercased())\", \"attempt\": \(job.attempt), \"output_path\": \(jsonString(outputPath)), "
+            + "\"output_bytes\": \(outputBytes), \"warnings\": \(warningsJSON), \"metadata\": \(metadataJSON)}"
+    }
+}
+
+/// A JSON string literal (used for binds and log lines; the store depends on no JSON writer).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case _ where c.value < 0x20:
+            let hex = String(c.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out + "\""
+}
+
 /// Queries of the job-runner and the janitor: claim, heartbeat, progress, finish, fail, rescue.
 /// Every write after the claim is fenced by (id, status PROCESSING, attempt).
 extension PGConnection {
@@ -23,28 +60,48 @@ extension PGConnection {
         return nil
     }
 
-    /// Claims the best pending job in one statement (SKIP LOCKED), with a lease and a session
-    /// advisory lock on the job that tells a rescuer whether this runner is still alive.
-    public func jobClaim(leaseSeconds: Double, worker: String) throws -> ClaimedJob? {
-        guard let r = try query("""
+    /// Claims up to `limit` of the best pending jobs in one statement (SKIP LOCKED), with a lease
+    /// and a session advisory lock on each job that tells a rescuer whether this runner is alive.
+    /// Returned best first.
+    public func jobClaim(limit: Int = 1, leaseSeconds: Double, worker: String) throws -> [ClaimedJob] {
+        let r = try query("""
             WITH next AS (
                 SELECT id FROM jobs
                 WHERE status = 'PENDING' AND run_after <= now()
                 ORDER BY priority DESC, created_at
                 FOR UPDATE SKIP LOCKED
-                LIMIT 1
+                LIMIT \(limit)
             )
             UPDATE jobs j SET status = 'PROCESSING', attempt = j.attempt + 1,
                    lease_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(worker),
                    started_at = now(), progress = 0, step = 'starting'
             FROM next WHERE j.id = next.id
             RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
-                      j.attempt, j.max_attempts, pg_try_advisory_lock(7001, hashtext(j.id::text)) AS locked
-            """).first else { return nil }
-        return ClaimedJob(id: r.uuid("id")!, clientID: r.uuid("client_id")!, inputPath: r.string("input_path") ?? "",
-                          inputFormat: r.string("input_format") ?? "", outputFormat: r.string("output_format") ?? "",
-                          optionsJSON: r.string("options") ?? "{}", attempt: r.int("attempt") ?? 1,
-                          maxAttempts: r.int("max_attempts") ?? 1)
+                      j.attempt, j.max_attempts, j.priority, j.created_at,
+                      pg_try_advisory_lock(7001, hashtext(j.id::text)) AS locked
+            """)
+        return r.rows.sorted {
+            let (p0, p1) = ($0.int("priority") ?? 0, $1.int("priority") ?? 0)
+            return p0 != p1 ? p0 > p1 : ($0.string("created_at") ?? "") < ($1.string("created_at") ?? "")
+        }.map { r in
+            ClaimedJob(id: r.uuid("id")!, clientID: r.uuid("client_id")!, inputPath: r.string("input_path") ?? "",
+                       inputFormat: r.string("input_format") ?? "", outputFormat: r.string("output_format") ?? "",
+                       optionsJSON: r.string("options") ?? "{}", attempt: r.int("attempt") ?? 1,
+                       maxAttempts: r.int("max_attempts") ?? 1)
+        }
+    }
+
+    /// Gives claimed jobs that were not started back to the queue, as if never claimed.
+    public func jobRelease(_ jobs: [ClaimedJob]) throws {
+        guard !jobs.isEmpty else { return }
+        let list = "[" + jobs.map { "{\"id\": \"\($0.id.uuidString.lowercased())\", \"attempt\": \($0.attempt)}" }.joined(separator: ",") + "]"
+        try query("""
+            UPDATE jobs j SET status = 'PENDING', attempt = j.attempt - 1, lease_until = NULL, locked_by = NULL,
+                   started_at = NULL, step = NULL
+            FROM jsonb_to_recordset(\(list)::jsonb) AS x(id uuid, attempt int)
+            WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
+            RETURNING pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
+            """)
     }
 
     /// Renews the lease; false when the job is no longer ours (deleted or rescued).
@@ -63,19 +120,24 @@ extension PGConnection {
             """)
     }
 
-    /// Marks the job done with its output, once: false when it was deleted or rescued meanwhile.
-    /// Throws SQLSTATE 23514 when the output would put the client over quota.
-    public func jobFinish(_ job: ClaimedJob, outputPath: String, outputBytes: Int64,
-                          warningsJSON: String, metadataJSON: String) throws -> Bool {
+    /// Marks jobs done with their outputs, each once, in one statement: returns the ids that were
+    /// still ours (a job deleted or taken over meanwhile is left alone). Throws SQLSTATE 23514 when
+    /// an output would put its client over quota (the whole statement is then undone).
+    public func jobFinish(_ items: [FinishedJob]) throws -> Set<UUID> {
+        guard !items.isEmpty else { return [] }
+        let list = "[" + items.map(\.json).joined(separator: ",") + "]"
         let r = try query("""
-            UPDATE jobs SET status = 'DONE', output_path = \(outputPath), output_bytes = \(outputBytes),
-                   warnings = \(warningsJSON)::jsonb, metadata = \(metadataJSON)::jsonb, progress = 100,
-                   step = 'done', processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
-            WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
-            RETURNING pg_advisory_unlock(7001, hashtext(id::text)) AS unlocked
+            UPDATE jobs j SET status = 'DONE', output_path = x.output_path, output_bytes = x.output_bytes,
+                   warnings = x.warnings, metadata = x.metadata, progress = 100, step = 'done',
+                   processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
+            FROM jsonb_to_recordset(\(list)::jsonb)
+                 AS x(id uuid, attempt int, output_path text, output_bytes bigint, warnings jsonb, metadata jsonb)
+            WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
+            RETURNING j.id, pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
             """)
-        if r.count == 0 { try releaseJobLock(job) }
-        return r.count == 1
+        let mine = Set(r.rows.compactMap { $0.uuid("id") })
+        for item in items where !mine.contains(item.job.id) { try releaseJobLock(item.job) }
+        return mine
     }
 
     /// Records a failed attempt: back to PENDING after a backoff when `retry` and attempts remain,

@@ -47,11 +47,35 @@ public struct Storage: Sendable {
     /// creating the client's directory when needed.
     public func commit(tmp: String, to relative: String) throws {
         let dest = absolute(relative)
-        let dir = (dest as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if rename(absolute(tmp), dest) == 0 { return }
+        if errno == ENOENT {  // the client's folder does not exist yet
+            let dir = (dest as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
         guard rename(absolute(tmp), dest) == 0 else {
             throw StoreError(.storage, "A file could not be stored.", cause: "rename \(tmp) -> \(relative): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Writes a new file (`open` O_EXCL, `write`, `close`); false on any error, with nothing left.
+    /// Not fsynced: outputs are renamed into place only when complete, and can be made again.
+    public func write(_ bytes: [UInt8], to relative: String) -> Bool {
+        let path = absolute(relative)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        var ok = true
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { ok = false; return }
+                off += n
+            }
+        }
+        if close(fd) != 0 { ok = false }
+        if !ok { unlink(path) }
+        return ok
     }
 
     /// Removes a file if it exists; missing files are fine (cleanup is idempotent).

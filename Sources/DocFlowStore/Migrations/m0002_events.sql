@@ -31,24 +31,37 @@ $$;
 -- Quota accounting follows the rows: a job's input bytes are charged when it is inserted, its
 -- output bytes when they are recorded, and both are freed when the row goes. The CHECK on
 -- clients.bytes_used makes an over-quota insert or finish fail atomically (SQLSTATE 23514).
+-- Statement-level triggers with transition tables: a runner finishing 30 jobs of one client in one
+-- statement updates that client's row once, not 30 times.
 CREATE FUNCTION docflow_jobs_quota() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE clients SET bytes_used = bytes_used + NEW.input_bytes WHERE id = NEW.client_id;
+        UPDATE clients c SET bytes_used = c.bytes_used + d.delta
+        FROM (SELECT client_id, sum(input_bytes) AS delta FROM new_rows GROUP BY client_id) d
+        WHERE c.id = d.client_id;
     ELSIF TG_OP = 'DELETE' THEN
-        UPDATE clients SET bytes_used = bytes_used - OLD.input_bytes - coalesce(OLD.output_bytes, 0)
-         WHERE id = OLD.client_id;
-    ELSIF coalesce(NEW.output_bytes, 0) <> coalesce(OLD.output_bytes, 0) THEN
-        UPDATE clients SET bytes_used = bytes_used + coalesce(NEW.output_bytes, 0) - coalesce(OLD.output_bytes, 0)
-         WHERE id = NEW.client_id;
+        UPDATE clients c SET bytes_used = c.bytes_used - d.delta
+        FROM (SELECT client_id, sum(input_bytes + coalesce(output_bytes, 0)) AS delta FROM old_rows GROUP BY client_id) d
+        WHERE c.id = d.client_id;
+    ELSE
+        UPDATE clients c SET bytes_used = c.bytes_used + d.delta
+        FROM (SELECT n.client_id, sum(coalesce(n.output_bytes, 0) - coalesce(o.output_bytes, 0)) AS delta
+              FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE n.output_bytes IS DISTINCT FROM o.output_bytes
+              GROUP BY n.client_id) d
+        WHERE c.id = d.client_id AND d.delta <> 0;
     END IF;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER jobs_quota AFTER INSERT OR DELETE OR UPDATE OF output_bytes ON jobs
-    FOR EACH ROW EXECUTE FUNCTION docflow_jobs_quota();
+CREATE TRIGGER jobs_quota_insert AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
+CREATE TRIGGER jobs_quota_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
+CREATE TRIGGER jobs_quota_update AFTER UPDATE ON jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
 
 -- Events: every state change notifies in its own transaction (delivered on commit only).
 -- docflow_jobs wakes runners (new pending work); docflow_events carries
