@@ -120,20 +120,28 @@ extension PGConnection {
             """)
     }
 
-    /// Marks jobs done with their outputs, each once, in one statement: returns the ids that were
-    /// still ours (a job deleted or taken over meanwhile is left alone). Throws SQLSTATE 23514 when
-    /// an output would put its client over quota (the whole statement is then undone).
+    /// Marks jobs done with their outputs, each once, in one statement that also charges the output
+    /// bytes to their clients' quota (one row update per client): returns the ids that were still
+    /// ours (a job deleted or taken over meanwhile is left alone). Throws SQLSTATE 23514 when an
+    /// output would put its client over quota (the whole statement is then undone).
     public func jobFinish(_ items: [FinishedJob]) throws -> Set<UUID> {
         guard !items.isEmpty else { return [] }
         let list = "[" + items.map(\.json).joined(separator: ",") + "]"
         let r = try query("""
-            UPDATE jobs j SET status = 'DONE', output_path = x.output_path, output_bytes = x.output_bytes,
-                   warnings = x.warnings, metadata = x.metadata, progress = 100, step = 'done',
-                   processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
-            FROM jsonb_to_recordset(\(list)::jsonb)
-                 AS x(id uuid, attempt int, output_path text, output_bytes bigint, warnings jsonb, metadata jsonb)
-            WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
-            RETURNING j.id, pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
+            WITH done AS (
+                UPDATE jobs j SET status = 'DONE', output_path = x.output_path, output_bytes = x.output_bytes,
+                       warnings = x.warnings, metadata = x.metadata, progress = 100, step = 'done',
+                       processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
+                FROM jsonb_to_recordset(\(list)::jsonb)
+                     AS x(id uuid, attempt int, output_path text, output_bytes bigint, warnings jsonb, metadata jsonb)
+                WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
+                RETURNING j.id, j.client_id, j.output_bytes, pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
+            ), charged AS (
+                UPDATE clients c SET bytes_used = c.bytes_used + d.bytes
+                FROM (SELECT client_id, sum(output_bytes) AS bytes FROM done GROUP BY client_id) d
+                WHERE c.id = d.client_id
+            )
+            SELECT id FROM done
             """)
         let mine = Set(r.rows.compactMap { $0.uuid("id") })
         for item in items where !mine.contains(item.job.id) { try releaseJobLock(item.job) }

@@ -2,7 +2,8 @@ import Foundation
 
 /// The file layout under the storage root. Every path is built from UUIDs and a whitelisted
 /// extension, never from user input:
-/// `input/{client}/{job}.{ext}`, `output/{client}/{job}-a{attempt}.{ext}`, `tmp/{job}-{tag}.part`.
+/// `input/{client}/{job}.{ext}`, `output/{client}/{job}-a{attempt}.{ext}` (written as `….part`
+/// beside it first), `tmp/{job}-{tag}.part` for uploads.
 /// Outputs are named per attempt, so a runner that lost its job (and is refused at finish)
 /// removes only its own file, never the one of the attempt that won.
 public struct Storage: Sendable {
@@ -57,11 +58,19 @@ public struct Storage: Sendable {
         }
     }
 
-    /// Writes a new file (`open` O_EXCL, `write`, `close`); false on any error, with nothing left.
-    /// Not fsynced: outputs are renamed into place only when complete, and can be made again.
-    public func write(_ bytes: [UInt8], to relative: String) -> Bool {
-        let path = absolute(relative)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    /// Writes a file whole or not at all: the bytes go to `{name}.part` in the same folder
+    /// (`open` O_EXCL, `write`, `close`), which is then renamed to `relative`. Creates the folder
+    /// when needed. Not fsynced: outputs can be made again; a crash never leaves a partial file
+    /// under the final name. Returns false on an I/O error, leaving nothing behind.
+    public func writeAtomically(_ bytes: [UInt8], to relative: String) throws -> Bool {
+        let dest = absolute(relative)
+        let part = dest + ".part"
+        var fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { return false }
         var ok = true
         bytes.withUnsafeBytes { buf in
@@ -74,7 +83,8 @@ public struct Storage: Sendable {
             }
         }
         if close(fd) != 0 { ok = false }
-        if !ok { unlink(path) }
+        if ok && rename(part, dest) != 0 { ok = false }
+        if !ok { unlink(part) }
         return ok
     }
 

@@ -28,11 +28,13 @@ LANGUAGE sql STABLE AS $$
     )
 $$;
 
--- Quota accounting follows the rows: a job's input bytes are charged when it is inserted, its
--- output bytes when they are recorded, and both are freed when the row goes. The CHECK on
--- clients.bytes_used makes an over-quota insert or finish fail atomically (SQLSTATE 23514).
--- Statement-level triggers with transition tables: a runner finishing 30 jobs of one client in one
--- statement updates that client's row once, not 30 times.
+-- Quota accounting follows the rows: a job's input bytes are charged when it is inserted and its
+-- input and output bytes are freed when the row goes (these triggers); its output bytes are
+-- charged by the statement that records them (jobFinish, the only writer of output_bytes), in
+-- the same statement. The CHECK on clients.bytes_used makes an over-quota insert or finish fail
+-- atomically (SQLSTATE 23514). Statement-level triggers with transition tables: many jobs of one
+-- client in one statement update that client's row once. (A trigger on every UPDATE of jobs cost
+-- the queue a third of its throughput: bench/README.md.)
 CREATE FUNCTION docflow_jobs_quota() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -40,17 +42,10 @@ BEGIN
         UPDATE clients c SET bytes_used = c.bytes_used + d.delta
         FROM (SELECT client_id, sum(input_bytes) AS delta FROM new_rows GROUP BY client_id) d
         WHERE c.id = d.client_id;
-    ELSIF TG_OP = 'DELETE' THEN
+    ELSE
         UPDATE clients c SET bytes_used = c.bytes_used - d.delta
         FROM (SELECT client_id, sum(input_bytes + coalesce(output_bytes, 0)) AS delta FROM old_rows GROUP BY client_id) d
         WHERE c.id = d.client_id;
-    ELSE
-        UPDATE clients c SET bytes_used = c.bytes_used + d.delta
-        FROM (SELECT n.client_id, sum(coalesce(n.output_bytes, 0) - coalesce(o.output_bytes, 0)) AS delta
-              FROM new_rows n JOIN old_rows o ON o.id = n.id
-              WHERE n.output_bytes IS DISTINCT FROM o.output_bytes
-              GROUP BY n.client_id) d
-        WHERE c.id = d.client_id AND d.delta <> 0;
     END IF;
     RETURN NULL;
 END
@@ -60,13 +55,13 @@ CREATE TRIGGER jobs_quota_insert AFTER INSERT ON jobs REFERENCING NEW TABLE AS n
     FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
 CREATE TRIGGER jobs_quota_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
-CREATE TRIGGER jobs_quota_update AFTER UPDATE ON jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION docflow_jobs_quota();
 
 -- Events: every state change notifies in its own transaction (delivered on commit only).
 -- docflow_jobs wakes runners (new pending work); docflow_events carries
 -- "<client_id>|{"type": …, "job": {…}}" to the WebSocket gateway, which routes on the prefix.
 -- Progress events are sent only when the runner writes progress, which it throttles.
+-- (A statement-level version with transition tables, batching one client's events into one
+-- notification, measured slower in the queue benchmark: bench/README.md.)
 CREATE FUNCTION docflow_jobs_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -96,7 +91,14 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    body := json_build_object('type', kind, 'job', docflow_job_json(row_))::text;
+    IF kind IN ('job_processing', 'job_progress') THEN
+        -- Frequent events carry only what changes (clients have the job from job_queued).
+        body := json_build_object('type', kind, 'job', json_build_object(
+            'id', row_.id, 'status', row_.status, 'progress', row_.progress, 'step', row_.step,
+            'attempt', row_.attempt, 'started_at', row_.started_at))::text;
+    ELSE
+        body := json_build_object('type', kind, 'job', docflow_job_json(row_))::text;
+    END IF;
     IF octet_length(body) > 7900 THEN
         -- NOTIFY payloads stop at 8000 bytes; events are hints, clients re-read the job over HTTP.
         body := json_build_object('type', kind, 'job', json_build_object(
