@@ -23,8 +23,6 @@ public struct Config: Sendable {
     public var runnerSlots: Int
     /// How long one cron-started runner keeps taking jobs before it exits.
     public var runnerBudgetSeconds: Double
-    /// Whether runner commits wait for the WAL flush (`synchronous_commit`); off by default: see Runner.
-    public var runnerSynchronousCommit: Bool
     /// Attempts before a job fails for good.
     public var maxAttempts: Int
     /// Base delay before a retry (times the attempt number).
@@ -54,7 +52,6 @@ public struct Config: Sendable {
         leaseSeconds = double("DOCFLOW_LEASE_SECONDS", 60)
         runnerSlots = max(1, int("DOCFLOW_RUNNER_SLOTS", 2))
         runnerBudgetSeconds = double("DOCFLOW_RUNNER_BUDGET_SECONDS", 58)
-        runnerSynchronousCommit = env["DOCFLOW_RUNNER_SYNCHRONOUS_COMMIT"] == "on"
         maxAttempts = min(20, max(1, int("DOCFLOW_MAX_ATTEMPTS", 3)))
         retryBackoffSeconds = double("DOCFLOW_RETRY_BACKOFF_SECONDS", 5)
         fcgiSocket = env["DOCFLOW_FCGI_SOCKET"] ?? "var/run/fcgi.sock"

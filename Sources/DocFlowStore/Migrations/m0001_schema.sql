@@ -49,9 +49,11 @@ CREATE TABLE jobs (
     CONSTRAINT jobs_attempts CHECK (attempt <= max_attempts),
     CONSTRAINT jobs_processing_has_lease CHECK (status <> 'PROCESSING' OR lease_until IS NOT NULL),
     CONSTRAINT jobs_done_has_output CHECK (status <> 'DONE' OR (output_path IS NOT NULL AND output_bytes IS NOT NULL)),
-    CONSTRAINT jobs_failed_has_reason CHECK (status <> 'FAILED' OR error_message IS NOT NULL),
-    CONSTRAINT jobs_idempotency UNIQUE (client_id, idempotency_key)
+    CONSTRAINT jobs_failed_has_reason CHECK (status <> 'FAILED' OR error_message IS NOT NULL)
 );
+
+-- Every index costs each non-HOT update of a job (two per job at least), so there are few and
+-- the situational ones are partial.
 
 -- The claim reads only pending rows, best first: a small partial index.
 CREATE INDEX jobs_claim ON jobs (priority DESC, created_at) WHERE status = 'PENDING';
@@ -59,4 +61,5 @@ CREATE INDEX jobs_claim ON jobs (priority DESC, created_at) WHERE status = 'PEND
 CREATE INDEX jobs_processing_lease ON jobs (lease_until) WHERE status = 'PROCESSING';
 -- A client's job list, newest or oldest first, with (created_at, id) cursors.
 CREATE INDEX jobs_client_created ON jobs (client_id, created_at, id);
-CREATE INDEX jobs_expires_at ON jobs (expires_at);
+-- Idempotency-Key: unique per client; jobs without a key are not in the index at all.
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
