@@ -4,10 +4,15 @@ import DocFlowModel
 public struct FormatRegistry: Sendable {
     public let readers: [String: any Reader]
     public let writers: [String: any Writer]
+    /// Every format with a reader or a writer, sorted by id.
+    public let formats: [Format]
 
     public init(readers: [any Reader], writers: [any Writer]) {
         self.readers = Dictionary(uniqueKeysWithValues: readers.map { ($0.format.id, $0) })
         self.writers = Dictionary(uniqueKeysWithValues: writers.map { ($0.format.id, $0) })
+        var all: [String: Format] = [:]
+        for f in readers.map(\.format) + writers.map(\.format) { all[f.id] = f }
+        formats = all.values.sorted { $0.id < $1.id }
     }
 
     /// Every reader and writer Doc Flow ships.
@@ -15,14 +20,6 @@ public struct FormatRegistry: Sendable {
         readers: [MarkdownReader(), CSVReader()],
         writers: [HTMLWriter(), JSONWriter()]
     )
-
-    /// Every format with a reader or a writer, sorted by id.
-    public var formats: [Format] {
-        var all: [String: Format] = [:]
-        for r in readers.values { all[r.format.id] = r.format }
-        for w in writers.values { all[w.format.id] = w.format }
-        return all.values.sorted { $0.id < $1.id }
-    }
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).
     public func format(named name: String) -> Format? {

@@ -38,12 +38,15 @@ public final class Runner {
             logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
             return 0
         }
-        try db.listen("docflow_jobs")
         logger.info("runner started", metadata: ["docflow.runner.slot": "\(slot)", "docflow.runner.worker": "\(worker)"])
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var lastRescue = Date.distantPast
         var handled = 0
         var batchSize = 1
+        // LISTEN only while idle: every listening backend is woken for every notification of the
+        // database (all channels) and reads it, so a busy runner that listened would make
+        // PostgreSQL read each job event three times (bench/README.md).
+        var listening = false
         while Date() < deadline {
             if Date().timeIntervalSince(lastRescue) > 5 {
                 let n = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds)
@@ -52,6 +55,10 @@ public final class Runner {
             }
             let jobs = try db.jobClaim(limit: batchSize, leaseSeconds: config.leaseSeconds, worker: worker)
             if !jobs.isEmpty {
+                if listening {
+                    try db.unlisten("docflow_jobs")
+                    listening = false
+                }
                 stats.claims += 1
                 let (count, converting) = try work(jobs, db: db)
                 handled += count
@@ -64,6 +71,11 @@ public final class Runner {
                 continue
             }
             batchSize = 1
+            if !listening {
+                try db.listen("docflow_jobs")
+                listening = true
+                continue  // claim once more: a job may have arrived between that claim and LISTEN
+            }
             if drain, try db.query("SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'PROCESSING')").first?.int("n") == 0 {
                 break
             }
@@ -161,7 +173,7 @@ public final class Runner {
                            retry: false, backoffSeconds: 0)
             return nil
         }
-        guard let input = FileManager.default.contents(atPath: storage.absolute(job.inputPath)) else {
+        guard let input = storage.read(job.inputPath) else {
             try db.jobFail(job, code: "input_missing", message: "The uploaded file is gone; upload it again.",
                            retry: false, backoffSeconds: 0)
             return nil
@@ -175,7 +187,7 @@ public final class Runner {
         let done = converter.submit {
             if hooks { TestHooks.apply(options, context: context) }
             do {
-                outcome.value = .success(try registry.convert(Array(input), from: from, to: to, context: context))
+                outcome.value = .success(try registry.convert(input, from: from, to: to, context: context))
             } catch {
                 outcome.value = .failure(error)
             }

@@ -34,6 +34,8 @@ public struct FinishedJob: Sendable {
 
 /// A JSON string literal (used for binds and log lines; the store depends on no JSON writer).
 func jsonString(_ s: String) -> String {
+    // Fast path: nothing to escape (the usual case for ids, paths and log messages).
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
     var out = "\""
     for c in s.unicodeScalars {
         switch c {

@@ -59,7 +59,9 @@ final class WebSocketSession: ChannelInboundHandler {
 }
 
 /// Plain HTTP on the gateway's port: `GET /health` for checks, 426 for anything else.
-final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Unchecked Sendable: it has no state, and the upgrade completion that removes it runs on the
+/// channel's event loop.
+final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

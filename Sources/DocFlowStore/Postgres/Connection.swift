@@ -49,8 +49,7 @@ public final class PGConnection {
         } else {
             name = "s\(prepared.count)"
             let r = PQprepare(c, name, q.sql, 0, nil)
-            try check(r, sql: q.sql)
-            PQclear(r)
+            PQclear(try check(r, sql: q.sql))
             prepared[q.sql] = name
         }
         let values: [UnsafeMutablePointer<CChar>?] = q.binds.map { b in b.flatMap { strdup($0) } }
@@ -85,6 +84,12 @@ public final class PGConnection {
     public func listen(_ channel: String) throws {
         precondition(channel.allSatisfy { $0.isLetter || $0 == "_" }, "channel names are fixed identifiers")
         try execute("LISTEN \"\(channel)\"")
+    }
+
+    /// Stops listening on a channel (`UNLISTEN`).
+    public func unlisten(_ channel: String) throws {
+        precondition(channel.allSatisfy { $0.isLetter || $0 == "_" }, "channel names are fixed identifiers")
+        try execute("UNLISTEN \"\(channel)\"")
     }
 
     /// Waits up to `timeout` seconds for notifications (`poll` + `PQconsumeInput` + `PQnotifies`).
