@@ -26,7 +26,13 @@ ap.add_argument("--jobs", type=int, default=5000)
 ap.add_argument("--runners", default="2,4")
 ap.add_argument("--pgqueuer", help="path to pgqueuer's tools/benchmark.py")
 ap.add_argument("--python", default=sys.executable, help="interpreter with pgqueuer installed")
+ap.add_argument("--storage", help="storage root for this run (e.g. a tmpfs, to leave the filesystem out)")
 args = ap.parse_args()
+if args.storage:
+    import conftest
+    import test_queue
+    os.makedirs(args.storage, exist_ok=True)
+    conftest.PROC_ENV["DOCFLOW_STORAGE"] = ENV["DOCFLOW_STORAGE"] = test_queue.STORAGE = args.storage
 if args.pgqueuer:
     args.pgqueuer = os.path.abspath(args.pgqueuer)
 args.python = os.path.abspath(args.python) if os.sep in args.python else args.python
@@ -68,7 +74,8 @@ for client_id in cleanup:
     psql(f"DELETE FROM clients WHERE id = '{client_id}'")
     subprocess.run(["rm", "-rf", f"{ENV['DOCFLOW_STORAGE']}/input/{client_id}", f"{ENV['DOCFLOW_STORAGE']}/output/{client_id}"])
 
-print(f"queue throughput, {args.jobs} jobs, {machine()}, one PostgreSQL cluster (default settings: fsync on, synchronous_commit on):")
+print(f"queue throughput, {args.jobs} jobs, {machine()}, one PostgreSQL cluster (default settings: fsync on, synchronous_commit on),")
+print(f"storage {ENV['DOCFLOW_STORAGE']}:")
 for name, rate, elapsed in results:
     ratio = f"   {rate / peer:.2f}× pgqueuer" if peer and not name.startswith("pgqueuer") else ""
     print(f"  {name:<62} {rate:8.0f} jobs/s{ratio}")
