@@ -7,6 +7,7 @@ const statusEl = document.getElementById('status');
 const jobsEl = document.getElementById('jobs');
 let formats = [];
 let socket = null;
+let socketHasClient = false; // the gateway says whether our cookie named a client
 
 async function loadFormats() {
   const res = await fetch('/api/formats');
@@ -27,6 +28,7 @@ function connect() {
   socket = new WebSocket(`${proto}//${location.host}/ws`);
   socket.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
+    if (msg.type === 'connected') socketHasClient = msg.client;
     if (msg.job) render(msg.job);
   };
   socket.onclose = () => setTimeout(connect, 2000);
@@ -53,7 +55,6 @@ function render(job) {
 fileInput.addEventListener('change', updateTargets);
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const hadSocket = document.cookie.includes('client_id') && socket;
   const res = await fetch('/api/jobs', { method: 'POST', body: new FormData(form) });
   const body = await res.json();
   if (!res.ok) {
@@ -62,7 +63,8 @@ form.addEventListener('submit', async (ev) => {
   }
   statusEl.textContent = 'Queued.';
   render(body);
-  if (!hadSocket) { socket?.close(); }
+  // The first upload created our client: reconnect so the gateway puts us in its room.
+  if (!socketHasClient) socket?.close();
   const poll = async () => {
     const r = await fetch(`/api/jobs/${body.id}`);
     const job = await r.json();
