@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "DocFlowConvert", dependencies: ["DocFlowModel", "CCmarkGFM"], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
         .target(name: "DocFlowStore",
-                dependencies: ["CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
         .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowConvert", "CLibMagic"], swiftSettings: swift5),

@@ -1,3 +1,4 @@
+import DocFlowModel
 import Foundation
 import Logging
 
@@ -36,7 +37,7 @@ public struct JSONLogHandler: LogHandler {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    private func quote(_ s: String) -> String { jsonString(s) }
+    private func quote(_ s: String) -> String { JSONText.quoted(s) }
 
     /// UTC time with milliseconds from gettimeofday + gmtime_r (Foundation's date formatters go
     /// through ICU and cost more than the rest of a log line).

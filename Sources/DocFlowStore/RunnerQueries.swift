@@ -1,3 +1,4 @@
+import DocFlowModel
 import Foundation
 
 /// A job a runner has claimed.
@@ -27,28 +28,9 @@ public struct FinishedJob: Sendable {
 
     /// One element of the JSON array `jobFinish` binds as a single parameter.
     var json: String {
-        "{\"id\": \"\(job.id.uuidString.lowercased())\", \"attempt\": \(job.attempt), \"output_path\": \(jsonString(outputPath)), "
+        "{\"id\": \"\(job.id.uuidString.lowercased())\", \"attempt\": \(job.attempt), \"output_path\": \(JSONText.quoted(outputPath)), "
             + "\"output_bytes\": \(outputBytes), \"warnings\": \(warningsJSON), \"metadata\": \(metadataJSON)}"
     }
-}
-
-/// A JSON string literal (used for binds and log lines; the store depends on no JSON writer).
-func jsonString(_ s: String) -> String {
-    // Fast path: nothing to escape (the usual case for ids, paths and log messages).
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where c.value < 0x20:
-            let hex = String(c.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out + "\""
 }
 
 /// Queries of the job-runner and the janitor: claim, heartbeat, progress, finish, fail, rescue.

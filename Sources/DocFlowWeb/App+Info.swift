@@ -1,3 +1,4 @@
+import DocFlowModel
 import DocFlowConvert
 import DocFlowStore
 import Foundation

@@ -29,6 +29,13 @@ def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
     return ids
 
 
+def wait_processing(client, job_id):
+    deadline = time.time() + 10
+    while client.job(job_id)["status"] != "PROCESSING":
+        assert time.time() < deadline
+        time.sleep(0.05)
+
+
 def runner_log_events(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.startswith("{")]
@@ -60,10 +67,7 @@ def test_kill_9_mid_job_is_retried_and_done(client, tmp_path):
     quiesce()
     job = client.upload("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 4000}).json()
     victim = start_runner("--budget", "60")
-    deadline = time.time() + 10
-    while client.job(job["id"])["status"] != "PROCESSING":
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_processing(client, job["id"])
     time.sleep(0.5)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
@@ -101,10 +105,7 @@ def test_expired_lease_of_a_hung_runner_is_rescued_and_its_late_finish_is_fenced
     quiesce()
     job = client.upload("hang.md", b"# hang\n", "html", options={"debug_sleep_ms": 1500}).json()
     hung = start_runner("--budget", "60")
-    deadline = time.time() + 10
-    while client.job(job["id"])["status"] != "PROCESSING":
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_processing(client, job["id"])
     os.kill(hung.pid, signal.SIGSTOP)  # alive (its lock is held) but silent: only the lease can tell
     try:
         time.sleep(3.5)  # DOCFLOW_LEASE_SECONDS=3 in the test instance

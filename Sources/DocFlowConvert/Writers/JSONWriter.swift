@@ -30,29 +30,7 @@ public struct JSONWriter: Writer {
     }
 }
 
-/// JSON text helpers shared by writers.
-public enum JSONText {
-    /// `s` as a JSON string literal (RFC 8259 escapes; `/` left alone).
-    public static func quoted(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
+extension JSONText {
     static func append(_ value: Value, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
