@@ -3,10 +3,10 @@ import DocFlowStore
 import Foundation
 import Logging
 
-/// A short-lived job runner (DESIGN.md): takes a runner slot, LISTENs for new jobs, and loops
-/// claim → convert → finish until its time budget is spent. Conversions run on a worker thread
-/// while this thread, the only user of the connection, renews the lease, writes throttled
-/// progress and enforces the per-job time limit.
+/// A short-lived job runner (DESIGN.md): takes a runner slot, LISTENs for new jobs while idle, and
+/// loops claim → convert → finish until its time budget is spent. Conversions run on a conversion
+/// thread while this thread, the only user of the connection, marks jobs done, renews the lease,
+/// writes throttled progress and enforces the per-job time limit.
 public final class Runner {
     let config: Config
     let registry: FormatRegistry
@@ -97,29 +97,67 @@ public final class Runner {
     /// Unstarted jobs of a batch go back to the queue once the batch has taken this long.
     static let batchPatience = 0.25
 
-    /// Converts claimed jobs in order and marks them done in groups; returns how many it handled
-    /// and the seconds spent converting them.
+    /// Works through claimed jobs: the conversion thread converts them in order and writes their
+    /// outputs; this thread wakes at least every `flushInterval` to mark what is converted done
+    /// (so the database work of one group overlaps the conversions of the next), record failures,
+    /// renew the current job's lease, write its progress, enforce its time limit, and give unstarted
+    /// jobs back once the batch has run past `batchPatience`. Returns how many jobs were started and
+    /// the seconds spent converting.
     private func work(_ jobs: [ClaimedJob], db: PGConnection) throws -> (Int, Double) {
-        var converting = 0.0
-        var finished: [FinishedJob] = []
-        var firstUnflushed = Date()
+        let batch = Batch(jobs: jobs)
+        let convert = BatchConversion(registry: registry, storage: storage, testHooks: config.testHooks)
+        let done = converter.submit { convert.run(batch) }
         let started = Date()
-        for (i, job) in jobs.enumerated() {
-            if i > 0, Date().timeIntervalSince(started) > Self.batchPatience {
-                try flush(&finished, db: db)
-                try db.jobRelease(Array(jobs[i...]))
-                stats.released += jobs.count - i
-                return (i, converting)
+        var lastBeat = started, lastProgress = Date.distantPast
+        var sentProgress: (job: Int, percent: Int, step: String) = (-1, 0, "")
+        var finished: [FinishedJob] = []
+        var releasedFrom: Int?
+        while true {
+            let complete = done.wait(timeout: .now() + .milliseconds(Int(Self.flushInterval * 1000))) == .success
+            for outcome in batch.takeOutcomes() {
+                switch outcome {
+                case .done(let f): finished.append(f)
+                case .failed(let job, let code, let message, let retry):
+                    logger.info("conversion failed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())",
+                                                              "docflow.job.attempt": "\(job.attempt)", "docflow.error": "\(message)"])
+                    try db.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0)
+                }
             }
-            if finished.isEmpty { firstUnflushed = Date() }
-            let t0 = Date()
-            let done = try process(job, db: db, pending: &finished)
-            converting += Date().timeIntervalSince(t0)
-            if let done { finished.append(done) }
-            if Date().timeIntervalSince(firstUnflushed) > Self.flushInterval { try flush(&finished, db: db) }
+            try flush(&finished, db: db)
+            if complete { break }
+            guard let current = batch.current() else { continue }
+            let job = jobs[current.index]
+            let now = Date()
+            if now.timeIntervalSince(current.started) > config.jobTimeoutSeconds {
+                let msg = "The conversion took longer than the \(Int(config.jobTimeoutSeconds)) s time limit."
+                try db.jobFail(job, code: "timeout", message: msg, retry: true, backoffSeconds: config.retryBackoffSeconds)
+                try db.jobRelease(Array(jobs[batch.stop()...]))
+                logger.error("job timed out; exiting so the stuck conversion stops with this process",
+                             metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                exit(3)
+            }
+            if releasedFrom == nil, now.timeIntervalSince(started) > Self.batchPatience {
+                let from = batch.stop()
+                if from < jobs.count {
+                    try db.jobRelease(Array(jobs[from...]))
+                    stats.released += jobs.count - from
+                }
+                releasedFrom = from
+            }
+            if now.timeIntervalSince(lastBeat) > config.leaseSeconds / 3 {
+                if try !db.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) {
+                    logger.info("job was deleted or taken over while converting", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                }
+                lastBeat = now
+            }
+            let p = current.progress
+            if (current.index, p.0, p.1) != sentProgress, now.timeIntervalSince(lastProgress) >= 0.25, p.0 > 0 || !p.1.isEmpty {
+                try db.jobProgress(job, percent: min(p.0, 99), step: p.1)
+                sentProgress = (current.index, p.0, p.1)
+                lastProgress = now
+            }
         }
-        try flush(&finished, db: db)
-        return (jobs.count, converting)
+        return (batch.startedCount, batch.convertingSeconds)
     }
 
     /// Marks converted jobs done. Outputs of jobs that were no longer ours are removed; when the
@@ -163,96 +201,10 @@ public final class Runner {
             logger.warning("setrlimit failed", metadata: ["docflow.errno": "\(errno)"])
         }
     }
-
-    /// Converts one job. Returns its output to be marked done, or nil when the job failed (that is
-    /// recorded here). `pending` is flushed first if this job must stop the process.
-    private func process(_ job: ClaimedJob, db: PGConnection, pending: inout [FinishedJob]) throws -> FinishedJob? {
-        let meta: Logger.Metadata = ["docflow.job.id": "\(job.id.uuidString.lowercased())", "docflow.job.attempt": "\(job.attempt)"]
-        guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
-            try db.jobFail(job, code: "unknown_format", message: "This runner does not know the job's formats.",
-                           retry: false, backoffSeconds: 0)
-            return nil
-        }
-        guard let input = storage.read(job.inputPath) else {
-            try db.jobFail(job, code: "input_missing", message: "The uploaded file is gone; upload it again.",
-                           retry: false, backoffSeconds: 0)
-            return nil
-        }
-        let options = (try? JSONSerialization.jsonObject(with: Data(job.optionsJSON.utf8))) as? [String: Any] ?? [:]
-        let box = ProgressBox()
-        let context = ConversionContext(options: options) { box.set($0, $1) }
-        let outcome = OutcomeBox()
-        let hooks = config.testHooks
-        let registry = self.registry
-        let done = converter.submit {
-            if hooks { TestHooks.apply(options, context: context) }
-            do {
-                outcome.value = .success(try registry.convert(input, from: from, to: to, context: context))
-            } catch {
-                outcome.value = .failure(error)
-            }
-        }
-
-        let started = Date()
-        var lastBeat = started, lastProgress = Date.distantPast, sentProgress = (0, "starting")
-        while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-            let now = Date()
-            if now.timeIntervalSince(started) > config.jobTimeoutSeconds {
-                let msg = "The conversion took longer than the \(Int(config.jobTimeoutSeconds)) s time limit."
-                try flush(&pending, db: db)
-                try db.jobFail(job, code: "timeout", message: msg, retry: true, backoffSeconds: config.retryBackoffSeconds)
-                logger.error("job timed out; exiting so the stuck conversion stops with this process", metadata: meta)
-                exit(3)
-            }
-            if now.timeIntervalSince(lastBeat) > config.leaseSeconds / 3 {
-                if try !db.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) {
-                    logger.info("job was deleted or taken over while converting", metadata: meta)
-                }
-                lastBeat = now
-            }
-            let p = box.get()
-            if (p.0 != sentProgress.0 || p.1 != sentProgress.1), now.timeIntervalSince(lastProgress) >= 0.25 {
-                try db.jobProgress(job, percent: min(p.0, 99), step: p.1)
-                sentProgress = p
-                lastProgress = now
-            }
-        }
-
-        switch outcome.value {
-        case .success(let result)?:
-            return try store(job, result: result, to: to, db: db)
-        case .failure(let e as ConversionError)?:
-            logger.info("conversion failed", metadata: meta.merging(["docflow.error": "\(String(reflecting: e))"]) { $1 })
-            try db.jobFail(job, code: e.code.rawValue, message: e.message, retry: false, backoffSeconds: 0)
-        case .failure(let e)?:
-            logger.error("conversion error", metadata: meta.merging(["docflow.error": "\(String(reflecting: e))"]) { $1 })
-            try db.jobFail(job, code: "internal", message: "The conversion failed unexpectedly; it will be retried.",
-                           retry: true, backoffSeconds: config.retryBackoffSeconds)
-        case nil:
-            try db.jobFail(job, code: "internal", message: "The conversion ended without a result.", retry: true,
-                           backoffSeconds: config.retryBackoffSeconds)
-        }
-        return nil
-    }
-
-    /// Writes the output next to its final name (`.part`) and renames it into place; the job is
-    /// marked done by the next flush (fenced there). The temporary file sits in the destination
-    /// folder rather than in tmp/: a rename across folders takes the filesystem-wide rename lock,
-    /// which serialised two runners in the queue benchmark (bench/README.md).
-    private func store(_ job: ClaimedJob, result: ConversionResult, to: Format, db: PGConnection) throws -> FinishedJob? {
-        let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        guard (try? storage.writeAtomically(result.bytes, to: dest)) == true else {
-            try db.jobFail(job, code: "storage", message: "The output could not be written.", retry: true,
-                           backoffSeconds: config.retryBackoffSeconds)
-            return nil
-        }
-        return FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.bytes.count),
-                           warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON)
-    }
 }
 
-/// A long-lived thread that runs one conversion at a time (a thread per job would cost a clone
-/// and an 8 MB stack mapping each time). A conversion past its time limit ends the process.
+/// A long-lived thread that runs one batch of conversions at a time (a thread per job would cost a
+/// clone and an 8 MB stack mapping each time). A conversion past its time limit ends the process.
 final class ConversionThread: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let lock = NSLock()
@@ -289,13 +241,3 @@ final class ConversionThread: @unchecked Sendable {
     }
 }
 
-final class ProgressBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = (0, "starting")
-    func set(_ p: Int, _ s: String) { lock.lock(); value = (p, s); lock.unlock() }
-    func get() -> (Int, String) { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-final class OutcomeBox: @unchecked Sendable {
-    var value: Result<ConversionResult, Error>?
-}
