@@ -1,0 +1,38 @@
+"""A sweep over the team corpus (../shared/corpus) when it is there: every Markdown and CSV file,
+hostile ones included, converts or fails with a clear message: exit 0 with output, or exit 2 with
+a one-line reason and no output file. Never a crash, never a hang."""
+import glob
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN, ROOT
+
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+FILES = sorted(
+    glob.glob(os.path.join(CORPUS, "md", "*.md")) + glob.glob(os.path.join(CORPUS, "csv", "*.csv"))
+    + glob.glob(os.path.join(CORPUS, "csv", "*.tsv")) + glob.glob(os.path.join(CORPUS, "hostile", "*.md"))
+    + glob.glob(os.path.join(CORPUS, "hostile", "*.csv"))
+)
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/corpus is not present (plain clone)")
+def test_corpus_sweep(tmp_path):
+    failures, converted, refused = [], 0, 0
+    for path in FILES:
+        to = "html" if path.endswith(".md") else "json"
+        out = tmp_path / f"out.{to}"
+        r = subprocess.run([f"{BIN}/docflow", "convert", path, str(out), "--to", to],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode == 0 and out.exists() and out.stat().st_size > 0:
+            converted += 1
+        elif r.returncode == 2 and r.stderr.startswith("docflow: ") and not out.exists():
+            refused += 1
+        else:
+            failures.append((os.path.relpath(path, CORPUS), r.returncode, r.stderr[-300:]))
+        if out.exists():
+            out.unlink()
+    print(f"corpus sweep: {converted} converted, {refused} refused with a reason, {len(failures)} bad")
+    assert not failures, failures
+    assert converted > len(FILES) / 2
