@@ -41,7 +41,11 @@ function render(job) {
     li.id = `job-${job.id}`;
     jobsEl.prepend(li);
   }
-  li.textContent = `${job.input_filename} → ${job.output_format}: ${job.status.toLowerCase()} `;
+  const name = job.input_filename ?? li.dataset.name;
+  li.dataset.name = name;
+  li.textContent = `${name} → ${job.output_format ?? li.dataset.to}: ${job.status.toLowerCase()} `;
+  li.dataset.to = job.output_format ?? li.dataset.to;
+  statusEl.textContent = `${name}: ${job.status.toLowerCase()}`;
   if (job.status === 'DONE') {
     const a = document.createElement('a');
     a.href = job.download_url;
