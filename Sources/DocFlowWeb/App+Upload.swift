@@ -29,7 +29,6 @@ extension App.Worker {
 
         let jobID = UUID()
         let tmp = Storage.tmpPath(job: jobID, tag: "upload")
-        try? storage.prepare()
         let sink = try UploadSink(path: storage.absolute(tmp), limit: config.maxUploadBytes)
         var fields: [String: String]
         var filename: String

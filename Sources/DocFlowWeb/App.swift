@@ -17,6 +17,11 @@ public final class App: @unchecked Sendable {
         self.registry = registry
         self.storage = Storage(root: config.storage)
         self.logger = logger
+        do {
+            try storage.prepare()
+        } catch {
+            logger.error("storage folders cannot be created", metadata: ["docflow.error": "\(error)"])
+        }
     }
 
     /// A thread's handle on the app: its connection (reconnected on demand) and sniffer.

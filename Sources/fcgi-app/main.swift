@@ -72,7 +72,6 @@ final class FCGIBody: BodyReader {
 }
 
 let app = App(config: config, logger: logger)
-try? app.storage.prepare()
 let acceptLock = NSLock()
 let group = DispatchGroup()
 for _ in 0..<config.fcgiThreads {
