@@ -184,3 +184,28 @@ def test_higher_priority_is_claimed_first(client):
     p = start_runner("--drain", "--budget", "20")
     p.wait(30)
     assert client.job(high["id"])["started_at"] < client.job(low["id"])["started_at"]
+
+
+def test_output_over_quota_fails_that_job_only(client, tmp_path):
+    quiesce()
+    # Claimed as batches [s1], [s2, big], [s3]: the big output fails the grouped finish, which is
+    # then retried job by job, so only the big one fails.
+    s1 = client.upload("s1.md", b"# s1\n", "html").json()
+    s2 = client.upload("s2.md", b"# s2\n", "html").json()
+    big = client.upload("big.md", b"# big\n\n" + b"word " * 2000 + b"\n", "html").json()
+    s3 = client.upload("s3.md", b"# s3\n", "html").json()
+    psql(f"UPDATE clients SET bytes_limit = bytes_used + 4000 WHERE id = '{client.client_id}'")
+    used_before = int(psql(f"SELECT bytes_used FROM clients WHERE id = '{client.client_id}'"))
+    log = tmp_path / "runner.log"
+    p = start_runner("--drain", "--budget", "20", log=str(log))
+    assert p.wait(30) == 0
+    summary = [e for e in runner_log_events(log) if e["message"] == "runner finished"][0]
+    assert int(summary["docflow.runner.claims"]) < 4  # some jobs shared a claim, hence a grouped finish
+    b = client.job(big["id"])
+    smalls = [client.job(j["id"]) for j in (s1, s2, s3)]
+    assert b["status"] == "FAILED" and b["error"]["code"] == "quota_exceeded" and b["output_bytes"] is None
+    assert [j["status"] for j in smalls] == ["DONE"] * 3
+    used_after = int(psql(f"SELECT bytes_used FROM clients WHERE id = '{client.client_id}'"))
+    assert used_after == used_before + sum(j["output_bytes"] for j in smalls)
+    outputs = sorted(os.listdir(os.path.join(STORAGE, "output", client.client_id)))
+    assert outputs == sorted(f"{j['id']}-a1.html" for j in smalls)  # the refused output was removed
