@@ -43,6 +43,8 @@ extension Format {
                                         mimeType: "text/markdown; charset=utf-8", sniffedAs: textual, hub: .document)
     public static let html = Format(id: "html", name: "HTML", extensions: ["html", "htm"],
                                     mimeType: "text/html; charset=utf-8", sniffedAs: textual, hub: .document)
+    public static let text = Format(id: "txt", name: "Plain text", extensions: ["txt", "text"],
+                                    mimeType: "text/plain; charset=utf-8", sniffedAs: textual, hub: .document)
     public static let csv = Format(id: "csv", name: "CSV", extensions: ["csv", "tsv"],
                                    mimeType: "text/csv; charset=utf-8", sniffedAs: textual, hub: .table)
     public static let json = Format(id: "json", name: "JSON", extensions: ["json"],

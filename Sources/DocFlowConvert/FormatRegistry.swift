@@ -17,8 +17,8 @@ public struct FormatRegistry: Sendable {
 
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
-        readers: [MarkdownReader(), CSVReader()],
-        writers: [HTMLWriter(), JSONWriter()]
+        readers: [MarkdownReader(), CSVReader(), PlainTextReader()],
+        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter()]
     )
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).

@@ -60,8 +60,9 @@ import Testing
 
     @Test func registryListsTheMatrix() {
         let reg = FormatRegistry.standard
-        #expect(reg.targets(from: .markdown).map(\.id) == ["html"])
-        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json"])
+        #expect(reg.targets(from: .markdown).map(\.id) == ["html", "txt"])
+        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json", "md", "txt"])
+        #expect(reg.targets(from: .text).map(\.id) == ["html", "md"])
         #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)
         #expect(reg.format(forFilename: "noext") == nil)
         #expect(reg.format(named: "docx") == nil)
