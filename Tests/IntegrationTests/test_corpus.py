@@ -1,4 +1,4 @@
-"""A sweep over the team corpus (../shared/corpus) when it is there: every Markdown and CSV file,
+"""A sweep over the team corpus (../shared/corpus) when it is there: every Markdown, CSV and text file,
 hostile ones included, converts or fails with a clear message: exit 0 with output, or exit 2 with
 a one-line reason and no output file. Never a crash, never a hang."""
 import glob
@@ -14,14 +14,16 @@ FILES = sorted(
     glob.glob(os.path.join(CORPUS, "md", "*.md")) + glob.glob(os.path.join(CORPUS, "csv", "*.csv"))
     + glob.glob(os.path.join(CORPUS, "csv", "*.tsv")) + glob.glob(os.path.join(CORPUS, "hostile", "*.md"))
     + glob.glob(os.path.join(CORPUS, "hostile", "*.csv"))
+    + glob.glob(os.path.join(CORPUS, "txt", "*.txt")) + glob.glob(os.path.join(CORPUS, "hostile", "*.txt"))
 )
+TARGET = {".md": "html", ".csv": "json", ".tsv": "json", ".txt": "md"}
 
 
 @pytest.mark.skipif(not FILES, reason="../shared/corpus is not present (plain clone)")
 def test_corpus_sweep(tmp_path):
     failures, converted, refused = [], 0, 0
     for path in FILES:
-        to = "html" if path.endswith(".md") else "json"
+        to = TARGET[os.path.splitext(path)[1]]
         out = tmp_path / f"out.{to}"
         r = subprocess.run([f"{BIN}/docflow", "convert", path, str(out), "--to", to],
                            capture_output=True, text=True, timeout=60)
