@@ -61,14 +61,19 @@ import Testing
     }
 
     @Test func textIsEscapedForMarkdown() throws {
-        let text = "a *b* _c_ [d](e) # f\n\n- not a list\n\n1. not a list either\n"
+        let text = "a *b* _c_ [d](e) # f\n\n- not a list\n\n1. not a list either\n\n    not code\nnot a heading\n=====\n"
         let once = try convert(Array(text.utf8), .text, .markdown).bytes
         // Read back as Markdown, the text is the same text, with no emphasis, link or list.
         guard case .document(let doc) = try MarkdownReader().read(once, context: ConversionContext()) else { return }
-        #expect(doc.blocks.count == 3)
+        #expect(doc.blocks.count == 4)
         for b in doc.blocks {
             guard case .paragraph(let inl) = b else { Issue.record("not a paragraph: \(b)"); continue }
-            #expect(inl.allSatisfy { if case .text = $0 { return true } else { return false } })
+            #expect(inl.allSatisfy {
+                switch $0 {
+                case .text, .lineBreak, .softBreak: return true
+                default: return false
+                }
+            })
         }
         #expect(Inline.plainText({ if case .paragraph(let i) = doc.blocks[0] { return i } else { return [] } }()) == "a *b* _c_ [d](e) # f")
     }

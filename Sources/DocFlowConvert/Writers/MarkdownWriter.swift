@@ -55,7 +55,13 @@ private struct MarkdownText {
         case .heading(let level, let inl):
             line(String(repeating: "#", count: min(max(level, 1), 6)) + " " + inlines(inl).replacingNewlines(), prefix: prefix)
         case .paragraph(let inl):
-            for l in inlines(inl).split(separator: "\n", omittingEmptySubsequences: false) { line(String(l), prefix: prefix) }
+            for l in inlines(inl).split(separator: "\n", omittingEmptySubsequences: false) {
+                // Leading blanks would make an indented code block; a line of = or - would turn the
+                // line above into a heading.
+                var text = String(l.drop { $0 == " " || $0 == "\t" })
+                if let f = text.first, f == "=" || f == "-", text.allSatisfy({ $0 == f || $0 == " " }) { text = "\\" + text }
+                line(text, prefix: prefix)
+            }
         case .blockQuote(let bs):
             blocks(bs, prefix: prefix + "> ")
         case .list(let ordered, let start, let isTight, let items):
