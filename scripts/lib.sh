@@ -7,7 +7,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # Debian packages the build, the service and the tests need (idempotent).
 DEBIAN_PACKAGES=(
   build-essential pkg-config git curl ca-certificates
-  libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev
+  libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev libxml2-dev
   postgresql postgresql-client nginx cron util-linux procps
 )
 

@@ -17,7 +17,7 @@ public struct FormatRegistry: Sendable {
 
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
-        readers: [MarkdownReader(), CSVReader(), PlainTextReader()],
+        readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader()],
         writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter()]
     )
 

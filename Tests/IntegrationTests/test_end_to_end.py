@@ -157,7 +157,7 @@ def test_usage_counts_inputs_and_outputs(runner, client):
 def test_formats_queue_health_metrics(client):
     formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
     assert formats["md"]["to"] == ["html", "txt"] and "json" in formats["csv"]["to"]
-    assert formats["txt"]["to"] == ["html", "md"]
+    assert formats["txt"]["to"] == ["html", "md"] and formats["html"]["to"] == ["md", "txt"]
     queue = client.get("/api/queue").json()
     assert set(queue["counts"]) == {"PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"}
     assert client.get("/api/health").json() == {"status": "ok", "database": "ok"}

@@ -33,7 +33,7 @@ def wait_processing(client, job_id):
     deadline = time.time() + 10
     while client.job(job_id)["status"] != "PROCESSING":
         assert time.time() < deadline
-        time.sleep(0.05)
+        time.sleep(0.1)
 
 
 def runner_log_events(path):

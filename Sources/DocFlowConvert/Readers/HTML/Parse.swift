@@ -1,0 +1,61 @@
+import CLibXML2
+import DocFlowModel
+
+/// HTML read with libxml2's HTML parser (`htmlReadMemory`): broken real-world markup is repaired
+/// (RECOVER), the network is never touched (NONET), the `<meta charset>` is honoured, errors stay
+/// quiet. The tree is then mapped onto the document model (`HTMLReader+ToModel.swift`).
+public struct HTMLReader: Reader {
+    public let format = Format.html
+    public init() {}
+
+    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
+        guard !bytes.isEmpty else { throw ConversionError(.malformedInput, "The HTML file is empty.") }
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
+                            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_COMPACT.rawValue)
+        let doc: htmlDocPtr? = bytes.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                htmlReadMemory($0, Int32(buf.count), nil, nil, options)
+            }
+        }
+        guard let doc else { throw ConversionError(.malformedInput, "The HTML file could not be parsed.") }
+        defer { xmlFreeDoc(doc) }
+        guard let root = xmlDocGetRootElement(doc) else {
+            throw ConversionError(.malformedInput, "The HTML file has no content.")
+        }
+        var walker = HTMLTreeWalker(context: context)
+        let blocks = walker.document(root)
+        var meta = Metadata()
+        meta.title = walker.title ?? blocks.lazy.compactMap { b -> String? in
+            if case .heading(1, let inl) = b { return Inline.plainText(inl) } else { return nil }
+        }.first
+        return .document(Document(metadata: meta, blocks: blocks))
+    }
+}
+
+/// Read-only helpers over libxml2 nodes.
+enum XMLNode {
+    static func name(_ n: xmlNodePtr) -> String {
+        n.pointee.name.map { String(cString: $0).lowercased() } ?? ""
+    }
+
+    static func children(_ n: xmlNodePtr) -> [xmlNodePtr] {
+        var out: [xmlNodePtr] = []
+        var c = n.pointee.children
+        while let node = c { out.append(node); c = node.pointee.next }
+        return out
+    }
+
+    /// An attribute's value (`xmlGetProp`, freed here).
+    static func attribute(_ n: xmlNodePtr, _ name: String) -> String? {
+        guard let v = xmlGetProp(n, name) else { return nil }
+        defer { CLibXML2_free(v) }
+        return String(cString: v)
+    }
+
+    static func text(_ n: xmlNodePtr) -> String {
+        n.pointee.content.map { String(cString: $0) } ?? ""
+    }
+
+    static func isElement(_ n: xmlNodePtr) -> Bool { n.pointee.type == XML_ELEMENT_NODE }
+    static func isText(_ n: xmlNodePtr) -> Bool { n.pointee.type == XML_TEXT_NODE || n.pointee.type == XML_CDATA_SECTION_NODE }
+}
