@@ -187,3 +187,19 @@ def test_bad_requests_are_json(client):
         assert r.headers["Content-Type"] == "application/json"
         assert r.json()["error"]["code"] == code
     assert not os.listdir(os.path.join(STORAGE, "tmp"))
+
+
+def test_progress_is_throttled_and_deletion_is_announced(runner, client):
+    client.upload("first.md", b"# first\n", "html")
+    ws = client.websocket()
+    job = client.upload("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 1500}).json()
+    events = ws_events(ws, lambda e: e["job"]["id"] == job["id"] and e["type"] == "job_done")
+    progress = [e for e in events if e["type"] == "job_progress" and e["job"]["id"] == job["id"]]
+    assert 2 <= len(progress) <= 8, [e["job"]["progress"] for e in progress]  # 30 ticks, ≥ 250 ms apart
+    values = [e["job"]["progress"] for e in progress]
+    assert values == sorted(values) and all(0 <= v < 100 for v in values)
+    assert progress[0]["job"]["step"] and progress[0]["job"]["status"] == "PROCESSING"
+    assert client.request("DELETE", f"/api/jobs/{job['id']}").status_code == 200
+    deleted = ws_events(ws, lambda e: e["type"] == "job_deleted")[-1]
+    assert deleted["job"]["id"] == job["id"] and deleted["job"]["status"] == "DONE"
+    ws.close()
