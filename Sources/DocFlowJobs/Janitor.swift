@@ -57,10 +57,11 @@ public struct Janitor {
         let fm = FileManager.default
         var removed = 0
         let clients = try db.clientIDs()
-        let paths = try db.jobPaths()
         for top in ["input", "output"] {
             for dir in (try? fm.contentsOfDirectory(atPath: storage.absolute(top))) ?? [] {
                 let dirPath = storage.absolute("\(top)/\(dir)")
+                // One client's paths at a time: the sweep never holds every job in memory.
+                let paths = clients.contains(dir) ? try db.jobPaths(client: dir) : []
                 for file in (try? fm.contentsOfDirectory(atPath: dirPath)) ?? [] {
                     let rel = "\(top)/\(dir)/\(file)"
                     if (!clients.contains(dir) || !paths.contains(rel)), age(storage.absolute(rel)) > orphanMinAge {

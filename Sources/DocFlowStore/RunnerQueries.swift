@@ -180,10 +180,10 @@ extension PGConnection {
         }
     }
 
-    /// Every job id with its input and output paths (for the orphan sweep).
-    public func jobPaths() throws -> Set<String> {
+    /// The input and output paths of one client's jobs (for the orphan sweep, a folder at a time).
+    public func jobPaths(client: String) throws -> Set<String> {
         var out = Set<String>()
-        for r in try query("SELECT input_path, output_path FROM jobs").rows {
+        for r in try query("SELECT input_path, output_path FROM jobs WHERE client_id = \(client)::uuid").rows {
             if let p = r.string("input_path") { out.insert(p) }
             if let p = r.string("output_path") { out.insert(p) }
         }

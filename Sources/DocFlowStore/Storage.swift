@@ -90,20 +90,24 @@ public struct Storage: Sendable {
             fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else { return false }
-        var ok = true
-        bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { ok = false; return }
-                off += n
-            }
-        }
+        var ok = bytes.withUnsafeBytes { Self.writeAll(fd, $0) }
         if close(fd) != 0 { ok = false }
         if ok && rename(part, dest) != 0 { ok = false }
         if !ok { unlink(part) }
         return ok
+    }
+
+    /// Writes every byte to a file descriptor (`write`, retried on EINTR and short writes);
+    /// false on an error, with errno set.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            off += n
+        }
+        return true
     }
 
     /// Removes a file if it exists; missing files are fine (cleanup is idempotent).

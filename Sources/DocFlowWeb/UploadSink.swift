@@ -34,14 +34,8 @@ final class UploadSink {
         }
         if head.count < 65536 { head.append(contentsOf: bytes.prefix(65536 - head.count)) }
         hasher.update(bytes)
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError(.storage, "The upload could not be stored.", cause: "write: \(String(cString: strerror(errno)))")
-            }
-            off += n
+        guard Storage.writeAll(fd, bytes) else {
+            throw StoreError(.storage, "The upload could not be stored.", cause: "write: \(String(cString: strerror(errno)))")
         }
     }
 
