@@ -30,7 +30,10 @@ install_debian_packages() {
 
 build_release() {
   log "building (release)"
-  (cd "$ROOT" && swift build -c release 2>&1 | grep -vE "prohibited flag|^\[|^Compiling|^Building|^Write|^Linking|^Fetching|^Computing|^Creating" || true)
+  local rc=0
+  (cd "$ROOT" && swift build -c release > "$ROOT/.build/release-build.log" 2>&1) || rc=$?
+  grep -vE "prohibited flag|^\[|^Compiling|^Building|^Write|^Linking|^Fetching|^Computing|^Creating" "$ROOT/.build/release-build.log" || true
+  [ $rc = 0 ] || { echo "build failed (exit $rc): an old binary must not be tested" >&2; exit 1; }
   for b in docflow fcgi-app job-runner janitor ws-gateway; do
     [ -x "$ROOT/.build/release/$b" ] || { echo "build failed: .build/release/$b missing" >&2; exit 1; }
   done

@@ -76,6 +76,12 @@ class Client:
         return self.http.post(f"{BASE}/api/jobs", files={"file": (name, data)}, data=fields,
                               headers=headers or {}, timeout=60)
 
+    def submit(self, name, data, to, **kw):
+        """Uploads and returns the new job; fails the test with the server's answer otherwise."""
+        r = self.upload(name, data, to, **kw)
+        assert r.status_code == 201, (r.status_code, r.text)
+        return r.json()
+
     def get(self, path, **kw):
         return self.http.get(f"{BASE}{path}", timeout=30, **kw)
 

@@ -39,7 +39,7 @@ def test_parallel_uploads_near_the_limit_never_exceed_the_quota(client):
 
 
 def test_expired_client_loses_rows_files_and_quota(runner, client):
-    job = client.upload("old.md", b"# old\n", "html").json()
+    job = client.submit("old.md", b"# old\n", "html")
     client.wait_status(job["id"])
     ws = client.websocket()
     cid = client.client_id
@@ -86,7 +86,7 @@ def test_another_clients_job_is_404_everywhere_and_its_events_stay_private(runne
     alice.upload("a.md", b"# a\n", "html")
     mallory.upload("m.md", b"# m\n", "html")
     ws_alice, ws_mallory = alice.websocket(), mallory.websocket()
-    job = alice.upload("secret.md", b"# secret\n", "html").json()
+    job = alice.submit("secret.md", b"# secret\n", "html")
     ws_events(ws_alice, lambda e: e["job"]["id"] == job["id"] and e["type"] == "job_done")
     jid = job["id"]
     for method, path, kw in [("GET", f"/api/jobs/{jid}", {}), ("GET", f"/api/jobs/{jid}/output", {}),
@@ -97,7 +97,7 @@ def test_another_clients_job_is_404_everywhere_and_its_events_stay_private(runne
     assert jid not in [j["id"] for j in mallory.get("/api/jobs").json()["jobs"]]
     assert alice.get(f"/api/jobs/{jid}").status_code == 200  # still there
     # Mallory's socket saw nothing of Alice's job (a marker job of Mallory's ends the wait).
-    marker = mallory.upload("marker.md", b"# marker\n", "html").json()
+    marker = mallory.submit("marker.md", b"# marker\n", "html")
     seen = ws_events(ws_mallory, lambda e: e["job"]["id"] == marker["id"] and e["type"] == "job_done")
     assert all(e["job"]["id"] != jid for e in seen)
     assert {e["job"]["id"] for e in seen} <= {marker["id"]} | {j["id"] for j in mallory.get("/api/jobs").json()["jobs"]}
@@ -107,7 +107,7 @@ def test_socket_without_cookie_gets_no_events(runner):
     anon = Client()
     ws = anon.websocket()
     someone = Client()
-    job = someone.upload("x.md", b"# x\n", "html").json()
+    job = someone.submit("x.md", b"# x\n", "html")
     someone.wait_status(job["id"])
     ws.settimeout(0.5)
     import websocket

@@ -82,7 +82,7 @@ def test_idempotency_key_returns_the_same_job(runner, client):
 
 
 def test_list_filters_paginates_and_sorts(runner, client):
-    ids = [client.upload(f"{i}.md", f"# {i}\n".encode(), "html").json()["id"] for i in range(5)]
+    ids = [client.submit(f"{i}.md", f"# {i}\n".encode(), "html")["id"] for i in range(5)]
     for i in ids:
         client.wait_status(i)
     seen, cursor = [], None
@@ -104,14 +104,14 @@ def test_list_filters_paginates_and_sorts(runner, client):
 
 
 def test_patch_done_job_is_409(runner, client):
-    job = client.upload("p.md", b"# p\n", "html").json()
+    job = client.submit("p.md", b"# p\n", "html")
     client.wait_status(job["id"])
     r = client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 3})
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_pending"
 
 
 def test_output_of_unfinished_or_failed_job_is_409(runner, client):
-    job = client.upload("bad.csv", b'a,b\n1,"open\n', "json").json()
+    job = client.submit("bad.csv", b'a,b\n1,"open\n', "json")
     failed = client.wait_status(job["id"])
     assert failed["status"] == "FAILED"
     r = client.get(f"/api/jobs/{job['id']}/output")
@@ -119,12 +119,12 @@ def test_output_of_unfinished_or_failed_job_is_409(runner, client):
 
 
 def test_retry_failed_job(runner, client):
-    job = client.upload("bad.csv", b'a,b\n1,"open\n', "json").json()
+    job = client.submit("bad.csv", b'a,b\n1,"open\n', "json")
     assert client.wait_status(job["id"])["status"] == "FAILED"
     r = client.request("POST", f"/api/jobs/{job['id']}/retry")
     assert r.status_code == 200 and r.json()["status"] == "PENDING" and r.json()["attempt"] == 0
     assert client.wait_status(job["id"])["status"] == "FAILED"  # same input, same verdict
-    done = client.upload("ok.md", b"# ok\n", "html").json()
+    done = client.submit("ok.md", b"# ok\n", "html")
     client.wait_status(done["id"])
     r = client.request("POST", f"/api/jobs/{done['id']}/retry")
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_failed"
@@ -132,7 +132,7 @@ def test_retry_failed_job(runner, client):
 
 def test_delete_frees_quota_and_files(runner, client):
     client.upload("a.md", b"# a\n", "html")
-    job = client.upload("big.md", b"# big\n" + b"x" * 100_000, "html").json()
+    job = client.submit("big.md", b"# big\n" + b"x" * 100_000, "html")
     done = client.wait_status(job["id"])
     used_before = client.get("/api/usage").json()["bytes_used"]
     paths = psql(f"SELECT input_path || ' ' || output_path FROM jobs WHERE id = '{job['id']}'").split()
@@ -147,7 +147,7 @@ def test_delete_frees_quota_and_files(runner, client):
 
 
 def test_usage_counts_inputs_and_outputs(runner, client):
-    a = client.upload("a.md", b"# a\n", "html").json()
+    a = client.submit("a.md", b"# a\n", "html")
     done = client.wait_status(a["id"])
     usage = client.get("/api/usage").json()
     assert usage["bytes_used"] == done["input_bytes"] + done["output_bytes"]
@@ -192,7 +192,7 @@ def test_bad_requests_are_json(client):
 def test_progress_is_throttled_and_deletion_is_announced(runner, client):
     client.upload("first.md", b"# first\n", "html")
     ws = client.websocket()
-    job = client.upload("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 1500}).json()
+    job = client.submit("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 1500})
     events = ws_events(ws, lambda e: e["job"]["id"] == job["id"] and e["type"] == "job_done")
     progress = [e for e in events if e["type"] == "job_progress" and e["job"]["id"] == job["id"]]
     assert 2 <= len(progress) <= 8, [e["job"]["progress"] for e in progress]  # 30 ticks, ≥ 250 ms apart

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conftest import BASE, BIN, ENV, PROC_ENV, ROOT, VAR, psql
+from conftest import BASE, BIN, ENV, PROC_ENV, ROOT, VAR, Client, psql
 
 
 def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
@@ -94,3 +94,8 @@ def test_health_is_503_while_the_database_is_down_and_recovers():
     while requests.get(f"{BASE}/api/health", timeout=10).status_code != 200:
         assert time.time() < deadline
         time.sleep(0.2)
+    # Every fcgi-app thread notices its dead connection and reconnects before use: no request
+    # after the recovery gets a 503 (8 threads take turns accepting).
+    c = Client()
+    statuses = [c.get("/api/queue").status_code for _ in range(15)]
+    assert statuses == [200] * 15, statuses

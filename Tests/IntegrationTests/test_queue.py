@@ -65,7 +65,7 @@ def test_runners_drain_1000_jobs_exactly_once(tmp_path):
 
 def test_kill_9_mid_job_is_retried_and_done(client, tmp_path):
     quiesce()
-    job = client.upload("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 4000}).json()
+    job = client.submit("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 4000})
     victim = start_runner("--budget", "60")
     wait_processing(client, job["id"])
     time.sleep(0.5)
@@ -83,7 +83,7 @@ def test_kill_9_mid_job_is_retried_and_done(client, tmp_path):
 
 def test_job_that_always_crashes_fails_after_max_attempts(client):
     quiesce()
-    job = client.upload("crash.md", b"# boom\n", "html", options={"debug_crash": True}).json()
+    job = client.submit("crash.md", b"# boom\n", "html", options={"debug_crash": True})
     deadline = time.time() + 60
     while client.job(job["id"])["status"] not in ("FAILED", "DONE"):
         assert time.time() < deadline, client.job(job["id"])
@@ -95,7 +95,7 @@ def test_job_that_always_crashes_fails_after_max_attempts(client):
     assert failed["error"]["code"] == "runner_lost"
     assert "Gave up after 3 attempts" in failed["error"]["message"]
     # A healthy job right after is done: nothing is stuck.
-    ok = client.upload("ok.md", b"# ok\n", "html").json()
+    ok = client.submit("ok.md", b"# ok\n", "html")
     p = start_runner("--drain", "--budget", "20")
     p.wait(30)
     assert client.job(ok["id"])["status"] == "DONE"
@@ -103,7 +103,7 @@ def test_job_that_always_crashes_fails_after_max_attempts(client):
 
 def test_expired_lease_of_a_hung_runner_is_rescued_and_its_late_finish_is_fenced(client):
     quiesce()
-    job = client.upload("hang.md", b"# hang\n", "html", options={"debug_sleep_ms": 1500}).json()
+    job = client.submit("hang.md", b"# hang\n", "html", options={"debug_sleep_ms": 1500})
     hung = start_runner("--budget", "60")
     wait_processing(client, job["id"])
     os.kill(hung.pid, signal.SIGSTOP)  # alive (its lock is held) but silent: only the lease can tell
@@ -124,7 +124,7 @@ def test_expired_lease_of_a_hung_runner_is_rescued_and_its_late_finish_is_fenced
 
 def test_time_limit_costs_an_attempt(client):
     quiesce()
-    job = client.upload("long.md", b"# long\n", "html", options={"debug_sleep_ms": 5000}).json()
+    job = client.submit("long.md", b"# long\n", "html", options={"debug_sleep_ms": 5000})
     p = start_runner("--budget", "20", env={"DOCFLOW_JOB_TIMEOUT_SECONDS": "1"})
     assert p.wait(20) == 3  # the runner records the timeout and exits to stop the conversion
     j = client.job(job["id"])
@@ -135,7 +135,7 @@ def test_time_limit_costs_an_attempt(client):
 
 def test_memory_limit_costs_an_attempt(client):
     quiesce()
-    job = client.upload("hog.md", b"# hog\n", "html", options={"debug_alloc_mb": 3000}).json()
+    job = client.submit("hog.md", b"# hog\n", "html", options={"debug_alloc_mb": 3000})
     limited = {"DOCFLOW_JOB_MEMORY_MB": "1024"}
     p = start_runner("--budget", "20", env=limited)
     assert p.wait(30) != 0  # the allocation fails under RLIMIT_AS and takes the process down
@@ -152,9 +152,9 @@ def test_memory_limit_costs_an_attempt(client):
 
 def test_bad_input_fails_the_job_and_the_runner_lives_on(client):
     quiesce()
-    bad_csv = client.upload("broken.csv", b'name,value\n"unterminated,1\n2,3\n', "json").json()
-    bad_md = client.upload("broken.md", b"\xef\xbb\xbf# title \xff\xfe bad utf8\n", "html").json()
-    good = client.upload("fine.md", b"# fine\n", "html").json()
+    bad_csv = client.submit("broken.csv", b'name,value\n"unterminated,1\n2,3\n', "json")
+    bad_md = client.submit("broken.md", b"\xef\xbb\xbf# title \xff\xfe bad utf8\n", "html")
+    good = client.submit("fine.md", b"# fine\n", "html")
     p = start_runner("--drain", "--budget", "20")
     assert p.wait(30) == 0
     csv_job, md_job, ok = client.job(bad_csv["id"]), client.job(bad_md["id"]), client.job(good["id"])
@@ -169,7 +169,7 @@ def test_bad_input_fails_the_job_and_the_runner_lives_on(client):
 
 def test_priority_patch_while_pending(client):
     quiesce()
-    job = client.upload("p.md", b"# p\n", "html").json()
+    job = client.submit("p.md", b"# p\n", "html")
     r = client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 10})
     assert r.status_code == 200 and r.json()["priority"] == 10
     assert client.request("PATCH", f"/api/jobs/{job['id']}", json={"priority": 0}).status_code == 400
@@ -179,8 +179,8 @@ def test_priority_patch_while_pending(client):
 
 def test_higher_priority_is_claimed_first(client):
     quiesce()
-    low = client.upload("low.md", b"# low\n", "html", priority=1).json()
-    high = client.upload("high.md", b"# high\n", "html", priority=10).json()
+    low = client.submit("low.md", b"# low\n", "html", priority=1)
+    high = client.submit("high.md", b"# high\n", "html", priority=10)
     p = start_runner("--drain", "--budget", "20")
     p.wait(30)
     assert client.job(high["id"])["started_at"] < client.job(low["id"])["started_at"]
@@ -190,10 +190,10 @@ def test_output_over_quota_fails_that_job_only(client, tmp_path):
     quiesce()
     # Claimed as batches [s1], [s2, big], [s3]: the big output fails the grouped finish, which is
     # then retried job by job, so only the big one fails.
-    s1 = client.upload("s1.md", b"# s1\n", "html").json()
-    s2 = client.upload("s2.md", b"# s2\n", "html").json()
-    big = client.upload("big.md", b"# big\n\n" + b"word " * 2000 + b"\n", "html").json()
-    s3 = client.upload("s3.md", b"# s3\n", "html").json()
+    s1 = client.submit("s1.md", b"# s1\n", "html")
+    s2 = client.submit("s2.md", b"# s2\n", "html")
+    big = client.submit("big.md", b"# big\n\n" + b"word " * 2000 + b"\n", "html")
+    s3 = client.submit("s3.md", b"# s3\n", "html")
     psql(f"UPDATE clients SET bytes_limit = bytes_used + 4000 WHERE id = '{client.client_id}'")
     used_before = int(psql(f"SELECT bytes_used FROM clients WHERE id = '{client.client_id}'"))
     log = tmp_path / "runner.log"

@@ -33,8 +33,18 @@ public final class PGConnection {
         conn = nil
     }
 
-    /// Whether the connection is still usable.
-    public var isHealthy: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    /// Whether the connection is still usable. An idle connection whose server went away (a
+    /// restart, an administrator's terminate) still reports CONNECTION_OK until it is read, so
+    /// pending input on the socket is consumed first: the server's goodbye or EOF marks it bad, and
+    /// the caller reconnects instead of failing its next request.
+    public var isHealthy: Bool {
+        guard let c = conn, PQstatus(c) == CONNECTION_OK else { return false }
+        var fd = pollfd(fd: PQsocket(c), events: Int16(POLLIN), revents: 0)
+        for _ in 0..<4 where poll(&fd, 1, 0) > 0 {  // the goodbye message, then EOF
+            if PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK { return false }
+        }
+        return PQstatus(c) == CONNECTION_OK
+    }
 
     /// The socket, for `poll` while waiting for notifications.
     public var socket: Int32 { conn.map { PQsocket($0) } ?? -1 }
