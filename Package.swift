@@ -9,6 +9,8 @@ let cLibraries: [Target] = [
                    providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
     .systemLibrary(name: "CLibMagic", path: "Sources/CLibMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+    .systemLibrary(name: "CPangoCairo", path: "Sources/CPangoCairo", pkgConfig: "pangocairo",
+                   providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 ]
 
@@ -33,7 +35,7 @@ let package = Package(
         // Hubs: the Document and Table models every reader produces and every writer consumes.
         .target(name: "DocFlowModel", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
-        .target(name: "DocFlowConvert", dependencies: ["DocFlowModel", "CCmarkGFM", "CLibXML2"], swiftSettings: swift5),
+        .target(name: "DocFlowConvert", dependencies: ["DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo"], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],

@@ -8,6 +8,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 DEBIAN_PACKAGES=(
   build-essential pkg-config git curl ca-certificates
   libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev libxml2-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core fontconfig
   postgresql postgresql-client nginx cron util-linux procps
 )
 

@@ -1,3 +1,4 @@
+import DocFlowModel
 import Foundation
 
 /// Options, progress and warnings of one conversion. Converters are pure: this is all they see
@@ -19,6 +20,19 @@ public final class ConversionContext: @unchecked Sendable {
     public func warn(_ message: String) {
         lock.lock(); defer { lock.unlock() }
         if _warnings.count < 100, !_warnings.contains(message) { _warnings.append(message) }
+    }
+
+    private var _reported: [String: MetaValue] = [:]
+
+    /// A property the writer found out (the page count of a PDF); merged into the job's metadata.
+    public func report(_ key: String, _ value: MetaValue) {
+        lock.lock(); defer { lock.unlock() }
+        _reported[key] = value
+    }
+
+    public var reported: [String: MetaValue] {
+        lock.lock(); defer { lock.unlock() }
+        return _reported
     }
 
     public var warnings: [String] {

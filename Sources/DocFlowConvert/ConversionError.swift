@@ -7,6 +7,7 @@ public struct ConversionError: Error, CustomStringConvertible, CustomDebugString
         case malformedInput = "malformed_input"
         case encoding = "encoding"
         case tooLarge = "too_large"
+        case badOptions = "bad_options"
         case `internal` = "internal"
     }
 

@@ -49,4 +49,6 @@ extension Format {
                                    mimeType: "text/csv; charset=utf-8", sniffedAs: textual, hub: .table)
     public static let json = Format(id: "json", name: "JSON", extensions: ["json"],
                                     mimeType: "application/json", sniffedAs: textual, hub: .table)
+    public static let pdf = Format(id: "pdf", name: "PDF", extensions: ["pdf"],
+                                   mimeType: "application/pdf", sniffedAs: ["application/pdf"], hub: .document)
 }

@@ -18,7 +18,7 @@ public struct FormatRegistry: Sendable {
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
         readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader()],
-        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter()]
+        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter(), PDFWriter()]
     )
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).
@@ -58,11 +58,17 @@ public struct FormatRegistry: Sendable {
         context.progress(60, "writing \(to.name)")
         let out = try writer.write(payload, context: context)
         context.progress(100, "done")
-        let meta: Metadata
+        var meta: Metadata
         switch payload {
-        case .document(let d): meta = d.metadata
+        case .document(let d):
+            meta = d.metadata
+            meta.properties["word_count"] = .number(d.wordCount)
+            let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
+            if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
+            if meta.title == nil, let first = d.outline.first(where: { $0.level == 1 }) { meta.title = first.text }
         case .table(let t): meta = t.metadata
         }
+        for (k, v) in context.reported { meta.properties[k] = v }
         return ConversionResult(bytes: out, metadata: meta, warnings: context.warnings)
     }
 }
@@ -74,13 +80,7 @@ public struct ConversionResult: Sendable {
     public var warnings: [String]
 
     /// Metadata as a JSON object (title, author, then the properties).
-    public var metadataJSON: String {
-        var fields: [String] = []
-        if let t = metadata.title { fields.append("\"title\": " + JSONText.quoted(t)) }
-        if let a = metadata.author { fields.append("\"author\": " + JSONText.quoted(a)) }
-        for (k, v) in metadata.properties.sorted(by: { $0.key < $1.key }) { fields.append(JSONText.quoted(k) + ": " + JSONText.quoted(v)) }
-        return "{" + fields.joined(separator: ", ") + "}"
-    }
+    public var metadataJSON: String { metadata.json }
 
     /// Warnings as a JSON array of strings.
     public var warningsJSON: String { "[" + warnings.map(JSONText.quoted).joined(separator: ", ") + "]" }

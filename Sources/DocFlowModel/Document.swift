@@ -100,3 +100,57 @@ extension Inline {
         return out
     }
 }
+
+extension Document {
+    /// Words in the document's text (runs of non-space characters), code and tables included.
+    public var wordCount: Int {
+        var count = 0
+        func words(_ s: String) {
+            var inWord = false
+            for b in s.utf8 {
+                let space = b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D || b == 0x0C
+                if !space && !inWord { count += 1 }
+                inWord = !space
+            }
+        }
+        func inlines(_ xs: [Inline]) {
+            // Adjacent text pieces may split one word ("**bold**er"); counting per block's joined
+            // text keeps the count equal to what a reader of the text sees.
+            words(Inline.plainText(xs))
+        }
+        func blocks(_ bs: [Block]) {
+            for b in bs {
+                switch b {
+                case .heading(_, let xs), .paragraph(let xs): inlines(xs)
+                case .blockQuote(let inner): blocks(inner)
+                case .list(_, _, _, let items): for item in items { blocks(item.blocks) }
+                case .codeBlock(_, let code): words(code)
+                case .table(let header, _, let rows):
+                    for cell in header { inlines(cell) }
+                    for row in rows { for cell in row { inlines(cell) } }
+                case .thematicBreak, .pageBreak, .raw: break
+                }
+            }
+        }
+        blocks(self.blocks)
+        return count
+    }
+
+    /// The headings in document order (top-level blocks, quotes and lists included).
+    public var outline: [(level: Int, text: String)] {
+        var out: [(level: Int, text: String)] = []
+        func blocks(_ bs: [Block]) {
+            for b in bs {
+                switch b {
+                case .heading(let level, let xs):
+                    out.append((level, Inline.plainText(xs).split(whereSeparator: \.isWhitespace).joined(separator: " ")))
+                case .blockQuote(let inner): blocks(inner)
+                case .list(_, _, _, let items): for item in items { blocks(item.blocks) }
+                default: break
+                }
+            }
+        }
+        blocks(self.blocks)
+        return out
+    }
+}

@@ -28,3 +28,29 @@ func convert(_ bytes: [UInt8], _ from: Format, _ to: Format, options: [String: A
 func jsonObject(_ bytes: [UInt8]) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
 }
+
+/// Runs a command-line tool (poppler-utils for PDF checks) and returns its standard output.
+func run(_ tool: String, _ args: [String], input: [UInt8]? = nil) throws -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [tool] + args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw NSError(domain: "run", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args) failed (is poppler-utils installed?)"])
+    }
+    return Array(data)
+}
+
+/// A file in a fresh temporary folder holding `bytes`.
+func temporaryFile(_ bytes: [UInt8], name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("docflow-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent(name)
+    try Data(bytes).write(to: url)
+    return url
+}

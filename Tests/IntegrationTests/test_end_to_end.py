@@ -49,7 +49,7 @@ def test_csv_to_json_typed(runner, client):
     assert r.status_code == 201
     job = client.wait_status(r.json()["id"])
     assert job["status"] == "DONE", job
-    assert job["metadata"]["rows"] == "150"
+    assert job["metadata"]["rows"] == 150
     rows = client.get(job["download_url"]).json()
     assert len(rows) == 150 and rows[0]["sepal_length"] == 5.1 and rows[0]["species"] == "Iris-setosa"
 

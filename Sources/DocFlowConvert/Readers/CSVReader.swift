@@ -37,9 +37,9 @@ public struct CSVReader: Reader {
         let rows = records.map { rec in (0..<width).map { TypeInference.value(rec[$0], as: types[$0]) } }
         let columns = zip(names, types).map { Column(name: $0, type: $1) }
         var meta = Metadata()
-        meta.properties["rows"] = String(rows.count)
-        meta.properties["columns"] = String(columns.count)
-        meta.properties["delimiter"] = String(UnicodeScalar(delimiter))
+        meta.properties["rows"] = .number(rows.count)
+        meta.properties["columns"] = .number(columns.count)
+        meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
         return .table(Table(columns: columns, rows: rows, metadata: meta))
     }
 
