@@ -60,10 +60,10 @@ import Testing
 
     @Test func registryListsTheMatrix() {
         let reg = FormatRegistry.standard
-        #expect(reg.targets(from: .markdown).map(\.id) == ["html", "txt"])
-        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json", "md", "txt"])
-        #expect(reg.targets(from: .text).map(\.id) == ["html", "md"])
-        #expect(reg.targets(from: .html).map(\.id) == ["md", "txt"])
+        #expect(reg.targets(from: .markdown).map(\.id) == ["html", "pdf", "txt"])
+        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json", "md", "pdf", "txt"])
+        #expect(reg.targets(from: .text).map(\.id) == ["html", "md", "pdf"])
+        #expect(reg.targets(from: .html).map(\.id) == ["md", "pdf", "txt"])
         #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)
         #expect(reg.format(forFilename: "noext") == nil)
         #expect(reg.format(named: "docx") == nil)

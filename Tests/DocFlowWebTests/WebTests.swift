@@ -100,7 +100,7 @@ func multipart(_ boundary: String, fields: [(String, String)], file: (String, [U
         #expect(r.status == 200)
         let formats = try #require(json(r)["formats"] as? [[String: Any]])
         let md = try #require(formats.first { $0["id"] as? String == "md" })
-        #expect(md["to"] as? [String] == ["html", "txt"])
+        #expect(md["to"] as? [String] == ["html", "pdf", "txt"])
     }
 
     @Test func jobsOfNoClientAreNotFound() {
@@ -139,7 +139,7 @@ func multipart(_ boundary: String, fields: [(String, String)], file: (String, [U
         let (w, dir) = makeWorker()
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52] + Array(repeating: 7, count: 64)
         let cases: [(Response, Int, String)] = [
-            (upload(w, name: "x.md", to: "pdf", bytes: Array("# hi".utf8)), 400, "unsupported_conversion"),
+            (upload(w, name: "x.md", to: "json", bytes: Array("# hi".utf8)), 400, "unsupported_conversion"),
             (upload(w, name: "x.exe", to: "html", bytes: Array("# hi".utf8)), 415, "unsupported_format"),
             (upload(w, name: "x.md", to: "html", bytes: png), 415, "content_mismatch"),
             (upload(w, name: "x.md", to: "html", bytes: []), 400, "empty_file"),

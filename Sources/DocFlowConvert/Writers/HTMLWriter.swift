@@ -1,6 +1,7 @@
 import DocFlowModel
 
-/// A standalone HTML5 page with a small readable stylesheet. Everything is escaped; raw HTML from
+/// A standalone HTML5 page with a small readable stylesheet (option `fragment: true`: the body's
+/// content only, for embedding). Everything is escaped; raw HTML from
 /// the source is left out (as cmark-gfm does without its unsafe option) with a warning, and links
 /// with script-capable schemes are dropped.
 public struct HTMLWriter: Writer {
@@ -18,6 +19,11 @@ public struct HTMLWriter: Writer {
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
         let doc = payload.asDocument
+        if context.options["fragment"] as? Bool == true {  // the body's content only, for embedding
+            var body = HTMLBody(context: context)
+            body.blocks(doc.blocks)
+            return Array(body.out.utf8)
+        }
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         out += "<title>\(Self.escape(doc.metadata.title ?? "Document"))</title>\n"
@@ -27,6 +33,31 @@ public struct HTMLWriter: Writer {
         out += body.out
         out += "</body>\n</html>\n"
         return Array(out.utf8)
+    }
+
+    /// A URL for an href or src attribute: bytes outside the URL-safe set are percent-encoded
+    /// (UTF-8), existing escapes are kept, `&` and `'` become entities — as CommonMark renders.
+    public static func escapeHref(_ url: String) -> String {
+        var out = ""
+        out.reserveCapacity(url.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in url.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.unicodeScalars.append(UnicodeScalar(b))
+            case UInt8(ascii: "&"): out += "&amp;"
+            case UInt8(ascii: "'"): out += "&#x27;"
+            default:
+                if "-_.+!*(),%#@?=;:/$~".utf8.contains(b) {
+                    out.unicodeScalars.append(UnicodeScalar(b))
+                } else {
+                    out.unicodeScalars.append("%")
+                    out.unicodeScalars.append(UnicodeScalar(hex[Int(b >> 4)]))
+                    out.unicodeScalars.append(UnicodeScalar(hex[Int(b & 15)]))
+                }
+            }
+        }
+        return out
     }
 
     /// Text escaped for HTML content and attribute values.
@@ -132,12 +163,12 @@ private struct HTMLBody {
         case .strikethrough(let c): out += "<del>"; inlines(c); out += "</del>"
         case .code(let s): out += "<code>" + HTMLWriter.escape(s) + "</code>"
         case .link(let url, let title, let c):
-            let href = HTMLWriter.isSafe(url: url) ? HTMLWriter.escape(url) : ""
+            let href = HTMLWriter.isSafe(url: url) ? HTMLWriter.escapeHref(url) : ""
             if href.isEmpty && !url.isEmpty { context.warn("A link with an unsafe URL scheme was neutralised.") }
             out += "<a href=\"\(href)\"" + (title.map { " title=\"\(HTMLWriter.escape($0))\"" } ?? "") + ">"
             inlines(c); out += "</a>"
         case .image(let url, let title, let alt):
-            let src = HTMLWriter.isSafe(url: url, image: true) ? HTMLWriter.escape(url) : ""
+            let src = HTMLWriter.isSafe(url: url, image: true) ? HTMLWriter.escapeHref(url) : ""
             out += "<img src=\"\(src)\" alt=\"\(HTMLWriter.escape(Inline.plainText(alt)))\""
             out += (title.map { " title=\"\(HTMLWriter.escape($0))\"" } ?? "") + ">"
         case .softBreak: out += "\n"
