@@ -167,3 +167,29 @@ import Testing
         #expect(try out.pages >= 3)
     }
 }
+
+/// The corpus's stress files for text: the UTF-8 decoder test (malformed sequences, a NUL) and the
+/// big list of naughty strings go to every document format without a crash.
+@Suite struct StressTextTests {
+    @Test(arguments: ["txt/unicode-study__UTF-8-test.txt", "txt/blns__blns.txt"])
+    func stressFilesConvertToEveryDocumentFormat(path: String) throws {
+        let bytes = try Fixtures.bytes(path)
+        for from in [Format.text, .markdown] {
+            for to in FormatRegistry.standard.targets(from: from) {
+                let out = try convert(bytes, from, to)
+                #expect(out.bytes.count > 1000, "\(from.id) → \(to.id)")
+            }
+        }
+        let pdf = try convert(bytes, .text, .pdf)
+        let url = try temporaryFile(pdf.bytes, name: "stress.pdf")
+        let text = String(decoding: try run("pdftotext", ["-enc", "UTF-8", url.path, "-"]), as: UTF8.self)
+        #expect(text.count > 1000)
+    }
+
+    @Test func aStrayNULIsReplacedAndBinaryIsRefused() throws {
+        let one = try convert(Array("before\u{0}after\n".utf8), .text, .html)
+        #expect(String(decoding: one.bytes, as: UTF8.self).contains("before\u{FFFD}after"))
+        #expect(one.warnings.contains { $0.contains("NUL") })
+        #expect(throws: ConversionError.self) { try convert([UInt8](repeating: 0, count: 100) + Array("x".utf8), .text, .html) }
+    }
+}

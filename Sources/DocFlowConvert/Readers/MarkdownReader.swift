@@ -8,7 +8,7 @@ public struct MarkdownReader: Reader {
     public init() {}
 
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
-        let text = try TextDecoding.utf8(bytes, context: context, what: "Markdown")
+        let text = try TextDecoding.utf8(bytes, context: context, what: "Markdown", strayNULs: true)
         cmark_gfm_core_extensions_ensure_registered()
         let options = CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_FOOTNOTES
         guard let parser = cmark_parser_new(options) else {

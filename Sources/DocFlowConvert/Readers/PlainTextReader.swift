@@ -9,7 +9,7 @@ public struct PlainTextReader: Reader {
 
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
         // "\r\n" is one Character in Swift: normalise line ends before splitting on "\n".
-        let text = String(decoding: try TextDecoding.utf8(bytes, context: context, what: "text"), as: UTF8.self)
+        let text = String(decoding: try TextDecoding.utf8(bytes, context: context, what: "text", strayNULs: true), as: UTF8.self)
             .replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var blocks: [Block] = []
         var lines: [Substring] = []

@@ -1,12 +1,22 @@
 /// Turns the bytes of a text file into UTF-8: BOM-marked UTF-8 and UTF-16 are honoured, valid UTF-8
 /// passes through, anything else is read as Windows-1252 with a warning.
 enum TextDecoding {
-    static func utf8(_ bytes: [UInt8], context: ConversionContext, what: String) throws -> [UInt8] {
+    /// `strayNULs`: a document may carry a few NUL bytes (a text with a stray control character);
+    /// they become U+FFFD with a warning. Data files (CSV) and anything with many NULs are refused.
+    static func utf8(_ bytes: [UInt8], context: ConversionContext, what: String, strayNULs: Bool = false) throws -> [UInt8] {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try validated(Array(bytes.dropFirst(3)), what: what) }
         if bytes.starts(with: [0xFF, 0xFE]) { return try utf16(bytes.dropFirst(2), littleEndian: true, what: what) }
         if bytes.starts(with: [0xFE, 0xFF]) { return try utf16(bytes.dropFirst(2), littleEndian: false, what: what) }
         if bytes.contains(0) {
-            throw ConversionError(.malformedInput, "The \(what) file contains NUL bytes: it looks like binary data, not text.")
+            let nuls = bytes.lazy.filter { $0 == 0 }.count
+            guard strayNULs, nuls <= 8 || nuls * 1000 <= bytes.count else {
+                throw ConversionError(.malformedInput, "The \(what) file contains NUL bytes: it looks like binary data, not text.")
+            }
+            context.warn("The \(what) file contains \(nuls) NUL byte(s); each was replaced by U+FFFD.")
+            var cleaned: [UInt8] = []
+            cleaned.reserveCapacity(bytes.count + 2 * nuls)
+            for b in bytes { if b == 0 { cleaned += [0xEF, 0xBF, 0xBD] } else { cleaned.append(b) } }
+            return try utf8(cleaned, context: context, what: what)
         }
         if isValidUTF8(bytes) { return bytes }
         context.warn("The \(what) file is not valid UTF-8; it was read as Windows-1252.")
