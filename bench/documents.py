@@ -120,6 +120,22 @@ def peak_rss_mib(cmd, stdout_path=None):
     return int(kib[0]) / 1024 if kib and kib[0].isdigit() else float("nan")
 
 
+MODULES = {"python-markdown": "markdown", "markitdown": "markitdown", "html2text": "html2text",
+           "reportlab": "reportlab", "fpdf2": "fpdf", "weasyprint": "weasyprint"}
+_available = {}
+
+
+def available(tool, python):
+    if tool not in _available:
+        if tool == "pandoc":
+            _available[tool] = shutil.which("pandoc") is not None
+        elif tool in MODULES:
+            _available[tool] = subprocess.run([python, "-c", f"import {MODULES[tool]}"], capture_output=True).returncode == 0
+        else:
+            _available[tool] = True
+    return _available[tool]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--md-mb", type=float, default=5)
@@ -193,7 +209,7 @@ def main():
         print(f"\n{name}")
         base = None
         for tool, cmd, out, to_stdout in tools:
-            if tool == "pandoc" and not shutil.which("pandoc"):
+            if not available(tool, py):
                 print(f"  {tool:16} not installed: skipped")
                 continue
             best, why = None, None

@@ -1,82 +1,326 @@
-// Placeholder UI (the full UI is its own issue): pick a file and a target, watch the job over
-// the WebSocket, download the result.
-const form = document.getElementById('upload');
-const fileInput = document.getElementById('file');
-const toSelect = document.getElementById('to');
-const statusEl = document.getElementById('status');
-const jobsEl = document.getElementById('jobs');
+// Doc Flow's page: stage files (drop or picker), choose a target per file, upload with progress,
+// then follow this browser's jobs live over the WebSocket (re-synced from /api/jobs after every
+// reconnect). No build step: plain ES modules served by nginx.
+import { api, ApiError, formatBytes, upload } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  drop: $('drop'), file: $('file'), staged: $('staged'), convert: $('convert'), clear: $('clear'),
+  error: $('error'), jobs: $('jobs'), empty: $('empty'), live: $('live'), connection: $('connection'),
+  quotaMeter: $('quota-meter'), quotaText: $('quota-text'), expiry: $('expiry'), accepted: $('accepted'),
+};
+
+// The target preselected for each source format, when the server offers it.
+const PREFERRED = {
+  md: 'html', html: 'md', txt: 'pdf', csv: 'xlsx', xlsx: 'csv', json: 'csv', parquet: 'csv',
+  docx: 'pdf', pptx: 'pdf', pdf: 'txt',
+};
+const STATUS = {
+  PENDING: 'Queued', PROCESSING: 'Converting', DONE: 'Done', FAILED: 'Failed', CANCELED: 'Canceled',
+};
+
 let formats = [];
-let socket = null;
-let socketHasClient = false; // the gateway says whether our cookie named a client
+let uploadLimit = 250 * 1024 * 1024; // nginx's client_max_body_size; /api/usage's bytes_limit
+const staged = new Map(); // key → { file, li }
+const jobs = new Map(); // id → job
+let stagedSeq = 0;
 
-async function loadFormats() {
-  const res = await fetch('/api/formats');
-  formats = (await res.json()).formats;
-  updateTargets();
-}
+// ---- formats and staging -------------------------------------------------------------------
 
-function updateTargets() {
-  const name = fileInput.files[0]?.name ?? '';
+function sourceFormat(name) {
   const ext = name.includes('.') ? name.split('.').pop().toLowerCase() : '';
-  const source = formats.find((f) => f.extensions.includes(ext));
-  const targets = source ? source.to : [...new Set(formats.flatMap((f) => f.to))];
-  toSelect.replaceChildren(...targets.map((t) => new Option(t, t)));
+  return formats.find((f) => f.readable && f.extensions.includes(ext));
 }
+
+function formatName(id) {
+  return formats.find((f) => f.id === id)?.name ?? id;
+}
+
+function stage(file) {
+  const key = `f${stagedSeq += 1}`;
+  const li = $('staged-item').content.firstElementChild.cloneNode(true);
+  li.dataset.key = key;
+  li.querySelector('.name').textContent = file.name;
+  li.querySelector('.size').textContent = formatBytes(file.size);
+  const select = li.querySelector('.target');
+  const source = sourceFormat(file.name);
+  const problem = li.querySelector('.problem');
+  const id = `target-${key}`;
+  select.id = id;
+  if (file.size > uploadLimit) {
+    select.disabled = true;
+    problem.hidden = false;
+    problem.textContent = `This file is too large: ${formatBytes(file.size)}, and the limit is ${formatBytes(uploadLimit)}.`;
+    els.error.textContent = `${file.name}: ${problem.textContent}`;
+  } else if (!source || source.to.length === 0) {
+    select.disabled = true;
+    problem.hidden = false;
+    problem.textContent = `Doc Flow cannot convert this type of file. Supported: ${acceptedExtensions().join(', ')}.`;
+  } else {
+    for (const t of source.to) select.append(new Option(formatName(t), t));
+    select.value = source.to.includes(PREFERRED[source.id]) ? PREFERRED[source.id] : source.to[0];
+  }
+  const showOptions = () => {
+    li.querySelector('.opt-delimiter').hidden = source?.id !== 'csv';
+    li.querySelector('.opt-sheet').hidden = source?.id !== 'xlsx';
+    li.querySelector('.opt-page').hidden = select.value !== 'pdf';
+  };
+  select.addEventListener('change', showOptions);
+  showOptions();
+  li.querySelector('.remove').setAttribute('aria-label', `Remove ${file.name}`);
+  li.querySelector('.remove').addEventListener('click', () => {
+    staged.delete(key);
+    li.remove();
+    updateButtons();
+    els.file.focus();
+  });
+  staged.set(key, { file, li, source });
+  els.staged.append(li);
+  updateButtons();
+}
+
+function optionsFor(entry) {
+  const { li, source } = entry;
+  const options = {};
+  const delimiter = li.querySelector('.delimiter').value;
+  if (source?.id === 'csv' && delimiter) options.delimiter = delimiter;
+  const sheet = li.querySelector('.sheet').value.trim();
+  if (source?.id === 'xlsx' && sheet) options.sheet = /^\d+$/.test(sheet) ? Number(sheet) : sheet;
+  if (li.querySelector('.target').value === 'pdf') options.page_size = li.querySelector('.page-size').value;
+  return options;
+}
+
+function updateButtons() {
+  const ready = [...staged.values()].some((e) => !e.li.querySelector('.target').disabled);
+  els.convert.disabled = !ready;
+  els.clear.disabled = staged.size === 0;
+}
+
+function acceptedExtensions() {
+  return [...new Set(formats.filter((f) => f.readable && f.to.length).flatMap((f) => f.extensions))].map((e) => `.${e}`);
+}
+
+async function convertAll() {
+  els.error.textContent = '';
+  els.convert.disabled = true;
+  const entries = [...staged.entries()].filter(([, e]) => !e.li.querySelector('.target').disabled);
+  for (const [key, entry] of entries) {
+    const { li, file } = entry;
+    const bar = li.querySelector('.upload-progress');
+    const problem = li.querySelector('.problem');
+    bar.hidden = false;
+    bar.setAttribute('aria-label', `Uploading ${file.name}`);
+    problem.hidden = true;
+    li.querySelectorAll('select, input, button').forEach((c) => { c.disabled = true; });
+    try {
+      const job = await upload(file, li.querySelector('.target').value, optionsFor(entry), (p) => { bar.value = p; });
+      staged.delete(key);
+      li.remove();
+      upsert(job);
+      announce(`${file.name} uploaded; converting to ${formatName(job.output_format)}.`);
+      ensureSocketHasClient();
+    } catch (e) {
+      bar.hidden = true;
+      problem.hidden = false;
+      problem.textContent = e instanceof ApiError ? e.message : String(e);
+      li.querySelectorAll('select, input, button').forEach((c) => { c.disabled = false; });
+      els.error.textContent = `${file.name}: ${problem.textContent}`;
+    }
+  }
+  updateButtons();
+  refreshUsage();
+}
+
+// ---- the job list --------------------------------------------------------------------------
+
+function timeAgo(iso) {
+  if (!iso) return '';
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  return `${Math.floor(s / 3600)} h ago`;
+}
+
+function upsert(update) {
+  const job = { ...(jobs.get(update.id) ?? {}), ...update };
+  jobs.set(job.id, job);
+  let li = els.jobs.querySelector(`[data-id="${CSS.escape(job.id)}"]`);
+  if (!li) {
+    li = $('job-item').content.firstElementChild.cloneNode(true);
+    li.dataset.id = job.id;
+    li.querySelector('.delete').addEventListener('click', () => removeJob(job.id));
+    li.querySelector('.retry').addEventListener('click', () => retryJob(job.id));
+    els.jobs.prepend(li);
+  }
+  const previous = li.dataset.status;
+  li.dataset.status = job.status;
+  const target = formatName(job.output_format);
+  li.querySelector('.name').textContent = `${job.input_filename ?? 'file'} → ${target}`;
+  const badge = li.querySelector('.badge');
+  badge.textContent = STATUS[job.status] ?? job.status;
+  badge.className = `badge ${String(job.status).toLowerCase()}`;
+  const meta = [formatBytes(job.input_bytes)];
+  if (job.status === 'DONE' && job.output_bytes != null) meta.push(`result ${formatBytes(job.output_bytes)}`);
+  if (job.status === 'PROCESSING' && job.step) meta.push(job.step);
+  meta.push(timeAgo(job.created_at));
+  li.querySelector('.meta').textContent = meta.filter(Boolean).join(' · ');
+  const bar = li.querySelector('.job-progress');
+  bar.hidden = job.status !== 'PROCESSING';
+  bar.value = job.progress ?? 0;
+  bar.setAttribute('aria-label', `${job.input_filename}: ${job.progress ?? 0}%`);
+  const reason = li.querySelector('.reason');
+  reason.hidden = job.status !== 'FAILED';
+  reason.textContent = job.status === 'FAILED' ? (job.error?.message ?? 'The conversion failed.') : '';
+  const download = li.querySelector('.download');
+  download.hidden = job.status !== 'DONE';
+  if (job.status === 'DONE') {
+    download.href = job.download_url ?? `/api/jobs/${job.id}/output`;
+    download.setAttribute('aria-label', `Download ${job.input_filename} as ${target}`);
+  }
+  li.querySelector('.retry').hidden = job.status !== 'FAILED';
+  li.querySelector('.delete').setAttribute('aria-label', `Delete ${job.input_filename}`);
+  if (previous && previous !== job.status && (job.status === 'DONE' || job.status === 'FAILED')) {
+    announce(`${job.input_filename}: ${job.status === 'DONE' ? 'ready to download' : `failed — ${reason.textContent}`}`);
+    refreshUsage();
+  }
+  els.empty.hidden = jobs.size > 0;
+}
+
+function drop(id) {
+  jobs.delete(id);
+  els.jobs.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
+  els.empty.hidden = jobs.size > 0;
+}
+
+async function removeJob(id) {
+  const name = jobs.get(id)?.input_filename ?? 'job';
+  try {
+    await api.remove(id);
+    drop(id);
+    announce(`${name} deleted.`);
+    $('jobs-heading').focus();
+    refreshUsage();
+  } catch (e) {
+    els.error.textContent = e.message;
+  }
+}
+
+async function retryJob(id) {
+  try {
+    upsert(await api.retry(id));
+  } catch (e) {
+    els.error.textContent = e.message;
+  }
+}
+
+async function resync() {
+  try {
+    const seen = new Set();
+    let cursor = null;
+    do {
+      const page = await api.jobs(cursor);
+      for (const job of page.jobs.slice().reverse()) { upsert(job); seen.add(job.id); }
+      cursor = page.next_cursor;
+    } while (cursor);
+    for (const id of [...jobs.keys()]) if (!seen.has(id)) drop(id);
+  } catch (e) {
+    els.error.textContent = e.message;
+  }
+}
+
+function announce(text) {
+  els.live.textContent = text;
+}
+
+// ---- quota and expiry ----------------------------------------------------------------------
+
+async function refreshUsage() {
+  try {
+    const u = await api.usage();
+    uploadLimit = u.bytes_limit;
+    els.quotaMeter.max = u.bytes_limit;
+    els.quotaMeter.value = u.bytes_used;
+    els.quotaMeter.high = u.bytes_limit * 0.9;
+    els.quotaText.textContent = `${formatBytes(u.bytes_used)} of ${formatBytes(u.bytes_limit)} used`;
+    if (u.expires_at) {
+      const h = Math.max(0, (Date.parse(u.expires_at) - Date.now()) / 3600000);
+      const min = Math.floor(h * 60);
+      els.expiry.textContent = min >= 60 ? `· files expire in ${Math.floor(min / 60)} h ${min % 60} min`
+        : `· files expire in ${min} min`;
+    } else {
+      els.expiry.textContent = '';
+    }
+  } catch {
+    // The quota line is informative; errors show where the user acted.
+  }
+}
+
+// ---- the WebSocket -------------------------------------------------------------------------
+
+let socket = null;
+let socketHasClient = false;
+let retryDelay = 500;
 
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   socket = new WebSocket(`${proto}//${location.host}/ws`);
+  socket.onopen = () => { retryDelay = 500; };
   socket.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.type === 'connected') socketHasClient = msg.client;
-    if (msg.job) render(msg.job);
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (msg.type === 'connected') {
+      socketHasClient = Boolean(msg.client);
+      els.connection.textContent = 'Live updates on.';
+      resync(); // anything that happened while we were away
+      return;
+    }
+    if (!msg.job) return;
+    if (msg.type === 'job_deleted' || msg.type === 'job_expired') drop(msg.job.id);
+    else upsert(msg.job);
   };
-  socket.onclose = () => setTimeout(connect, 2000);
+  socket.onclose = () => {
+    els.connection.textContent = 'Reconnecting for live updates…';
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 10000);
+  };
 }
 
-function render(job) {
-  let li = document.getElementById(`job-${job.id}`);
-  if (!li) {
-    li = document.createElement('li');
-    li.id = `job-${job.id}`;
-    jobsEl.prepend(li);
-  }
-  const name = job.input_filename ?? li.dataset.name;
-  li.dataset.name = name;
-  li.textContent = `${name} → ${job.output_format ?? li.dataset.to}: ${job.status.toLowerCase()} `;
-  li.dataset.to = job.output_format ?? li.dataset.to;
-  statusEl.textContent = `${name}: ${job.status.toLowerCase()}`;
-  if (job.status === 'DONE') {
-    const a = document.createElement('a');
-    a.href = job.download_url;
-    a.textContent = 'download';
-    li.append(a);
-  } else if (job.error) {
-    li.append(job.error.message);
-  }
+// The first upload creates this browser's client (its cookie): reconnect so the gateway puts
+// the socket in that client's room.
+function ensureSocketHasClient() {
+  if (!socketHasClient && socket) socket.close();
 }
 
-fileInput.addEventListener('change', updateTargets);
-form.addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const res = await fetch('/api/jobs', { method: 'POST', body: new FormData(form) });
-  const body = await res.json();
-  if (!res.ok) {
-    statusEl.textContent = body.error.message;
-    return;
-  }
-  statusEl.textContent = 'Queued.';
-  render(body);
-  // The first upload created our client: reconnect so the gateway puts us in its room.
-  if (!socketHasClient) socket?.close();
-  const poll = async () => {
-    const r = await fetch(`/api/jobs/${body.id}`);
-    const job = await r.json();
-    render(job);
-    if (job.status === 'PENDING' || job.status === 'PROCESSING') setTimeout(poll, 1000);
-  };
-  setTimeout(poll, 1000);
+// ---- wiring --------------------------------------------------------------------------------
+
+els.file.addEventListener('change', () => {
+  for (const f of els.file.files) stage(f);
+  els.file.value = '';
 });
+els.convert.addEventListener('click', convertAll);
+els.clear.addEventListener('click', () => {
+  staged.clear();
+  els.staged.replaceChildren();
+  updateButtons();
+});
+for (const type of ['dragenter', 'dragover']) {
+  document.addEventListener(type, (e) => { e.preventDefault(); els.drop.classList.add('over'); });
+}
+for (const type of ['dragleave', 'drop']) {
+  document.addEventListener(type, (e) => { e.preventDefault(); els.drop.classList.remove('over'); });
+}
+document.addEventListener('drop', (e) => {
+  for (const f of e.dataTransfer?.files ?? []) stage(f);
+});
+setInterval(() => { for (const job of jobs.values()) upsert(job); refreshUsage(); }, 60000);
 
-loadFormats();
-connect();
+(async () => {
+  try {
+    formats = (await api.formats()).formats;
+    els.accepted.textContent = `Accepted: ${acceptedExtensions().join(' ')}`;
+  } catch (e) {
+    els.error.textContent = e.message;
+  }
+  refreshUsage();
+  connect();
+})();

@@ -1,0 +1,144 @@
+"""The page in a real browser: headless Chromium from Debian driven by selenium, against the test
+instance (nginx serves web/, the API and the WebSocket; a real runner converts). Screenshots go
+to var/test-output/."""
+import json
+import os
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from conftest import BASE, ROOT, runner  # noqa: F401  (runner: a fixture)
+
+OUT = os.path.join(ROOT, "var", "test-output")
+
+
+def browser(download_dir):
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1000,1200"):
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
+                                           "download.prompt_for_download": False})
+    # Service with the Debian driver: selenium's own manager would try the network.
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+@pytest.fixture
+def page(tmp_path):
+    drivers = []
+
+    def open_page(name="a"):
+        d = tmp_path / f"downloads-{name}"
+        d.mkdir()
+        drv = browser(d)
+        drv.download_dir = d
+        drivers.append(drv)
+        drv.get(BASE + "/")
+        WebDriverWait(drv, 10).until(lambda b: "Accepted:" in b.find_element(By.ID, "accepted").text)
+        WebDriverWait(drv, 10).until(lambda b: "Live updates on" in b.find_element(By.ID, "connection").text)
+        return drv
+
+    yield open_page
+    for drv in drivers:
+        drv.quit()
+
+
+def stage(drv, path):
+    drv.find_element(By.ID, "file").send_keys(str(path))
+    return WebDriverWait(drv, 5).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#staged .staged-item"))[-1]
+
+
+def test_upload_convert_and_download_without_reload(page, runner, tmp_path):  # noqa: F811
+    drv = page()
+    csv = tmp_path / "cities.csv"
+    csv.write_text("city,population\nLisbon,545923\nPorto,231962\n")
+    item = stage(drv, csv)
+    target = Select(item.find_element(By.CSS_SELECTOR, "select.target"))
+    offered = [o.get_attribute("value") for o in target.options]
+    assert "json" in offered and "md" not in offered[:0]
+    # Parquet once the tabular formats land (issue 3); JSON until then.
+    want = "parquet" if "parquet" in offered else "json"
+    target.select_by_value(want)
+    assert item.find_element(By.CSS_SELECTOR, ".opt-delimiter").is_displayed()  # a CSV option
+    drv.find_element(By.ID, "convert").click()
+
+    job = WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")))
+    assert job.find_element(By.CSS_SELECTOR, ".badge").text == "Done"
+    assert job.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
+    assert not job.find_element(By.CSS_SELECTOR, "button.retry").is_displayed()  # only failed jobs retry
+    assert "cities.csv" in job.find_element(By.CSS_SELECTOR, ".name").text
+    assert "ready to download" in drv.find_element(By.ID, "live").get_attribute("textContent")
+    assert "used" in drv.find_element(By.ID, "quota-text").text
+    os.makedirs(OUT, exist_ok=True)
+    drv.save_screenshot(os.path.join(OUT, "ui-jobs.png"))
+
+    job.find_element(By.CSS_SELECTOR, "a.download").click()
+    deadline = time.time() + 15
+    done = lambda: [f for f in os.listdir(drv.download_dir) if not f.endswith(".crdownload") and not f.startswith(".")]  # noqa: E731
+    while not done():
+        assert time.time() < deadline, "download did not arrive"
+        time.sleep(0.2)
+    time.sleep(0.3)
+    (name,) = done()
+    assert name == f"cities.{want}"
+    data = (drv.download_dir / name).read_bytes()
+    if want == "parquet":
+        import pyarrow.parquet as pq
+        assert pq.read_table(drv.download_dir / name).to_pylist() == [
+            {"city": "Lisbon", "population": 545923}, {"city": "Porto", "population": 231962}]
+    else:
+        assert json.loads(data) == [{"city": "Lisbon", "population": 545923}, {"city": "Porto", "population": 231962}]
+
+
+def test_too_large_and_unsupported_files_are_explained(page, tmp_path):
+    drv = page()
+    big = tmp_path / "huge.csv"
+    with open(big, "wb") as f:
+        f.truncate(251 * 1024 * 1024)  # sparse: nothing is written, the browser sees the size
+    item = stage(drv, big)
+    assert "too large" in item.find_element(By.CSS_SELECTOR, ".problem").text
+    assert "too large" in drv.find_element(By.ID, "error").text
+    odd = tmp_path / "program.exe"
+    odd.write_bytes(b"MZ\x90\x00")
+    item = stage(drv, odd)
+    assert "cannot convert this type" in item.find_element(By.CSS_SELECTOR, ".problem").text
+    assert drv.find_element(By.ID, "convert").get_attribute("disabled") == "true"
+    drv.save_screenshot(os.path.join(OUT, "ui-errors.png"))
+
+
+def test_a_second_browser_sees_none_of_the_first_ones_jobs(page, runner, tmp_path):  # noqa: F811
+    first = page("first")
+    md = tmp_path / "private.md"
+    md.write_text("# private\n")
+    stage(first, md)
+    first.find_element(By.ID, "convert").click()
+    WebDriverWait(first, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")))
+    second = page("second")
+    time.sleep(1)  # let its resync finish
+    assert second.find_elements(By.CSS_SELECTOR, "#jobs .job") == []
+    assert second.find_element(By.ID, "empty").is_displayed()
+    # ...and after the first deletes its job, its own list is empty again.
+    first.find_element(By.CSS_SELECTOR, "#jobs .job button.delete").click()
+    WebDriverWait(first, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs .job") == [])
+
+
+def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, runner, tmp_path):  # noqa: F811
+    drv = page("phone")
+    drv.set_window_size(390, 844)
+    bad = tmp_path / "broken.csv"
+    bad.write_text('name,value\n"unterminated,1\n')
+    stage(drv, bad)
+    drv.find_element(By.ID, "convert").click()
+    job = WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs .job[data-status=FAILED]")))
+    reason = job.find_element(By.CSS_SELECTOR, ".reason")
+    assert reason.is_displayed() and "quote" in reason.text.lower()
+    assert job.find_element(By.CSS_SELECTOR, "button.retry").is_displayed()
+    assert not job.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
+    assert "failed" in drv.find_element(By.ID, "live").get_attribute("textContent")
+    # Nothing overflows the narrow screen sideways.
+    assert drv.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    drv.save_screenshot(os.path.join(OUT, "ui-phone-failed.png"))
