@@ -1,6 +1,7 @@
 """Upload through nginx → job_done on the WebSocket → download, and the rest of the job API."""
 import json
 import os
+import re
 import subprocess
 import uuid
 
@@ -52,6 +53,23 @@ def test_csv_to_json_typed(runner, client):
     assert job["metadata"]["rows"] == 150
     rows = client.get(job["download_url"]).json()
     assert len(rows) == 150 and rows[0]["sepal_length"] == 5.1 and rows[0]["species"] == "Iris-setosa"
+
+
+def test_markdown_to_pdf_job(runner, client, tmp_path):
+    job = client.wait_status(client.submit("blocks.md", MD, "pdf", options={"page_size": "letter"})["id"])
+    assert job["status"] == "DONE", job
+    dl = client.get(job["download_url"])
+    assert dl.headers["Content-Type"] == "application/pdf" and dl.content.startswith(b"%PDF-")
+    assert "filename*=UTF-8''blocks.pdf" in dl.headers["Content-Disposition"]
+    pdf = tmp_path / "out.pdf"
+    pdf.write_bytes(dl.content)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(rf"^Pages:\s+{job['metadata']['page_count']}$", info, re.M) and "612 x 792" in info
+    assert job["metadata"]["word_count"] > 10 and job["metadata"]["outline"][0]["level"] == 1
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "my heading" in text
+    bad = client.wait_status(client.submit("x.md", b"# x\n", "pdf", options={"page_size": "a0"})["id"])
+    assert bad["status"] == "FAILED" and bad["error"]["code"] == "bad_options" and "page_size" in bad["error"]["message"]
 
 
 def test_raw_body_upload_for_scripts(runner, client):
@@ -156,8 +174,8 @@ def test_usage_counts_inputs_and_outputs(runner, client):
 
 def test_formats_queue_health_metrics(client):
     formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
-    assert formats["md"]["to"] == ["html", "txt"] and "json" in formats["csv"]["to"]
-    assert formats["txt"]["to"] == ["html", "md"] and formats["html"]["to"] == ["md", "txt"]
+    assert formats["md"]["to"] == ["html", "pdf", "txt"] and "json" in formats["csv"]["to"]
+    assert formats["txt"]["to"] == ["html", "md", "pdf"] and formats["html"]["to"] == ["md", "pdf", "txt"]
     queue = client.get("/api/queue").json()
     assert set(queue["counts"]) == {"PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"}
     assert client.get("/api/health").json() == {"status": "ok", "database": "ok"}
@@ -174,7 +192,7 @@ def test_metrics_refused_from_other_addresses():
 
 def test_bad_requests_are_json(client):
     cases = [
-        (client.upload("x.md", b"# x\n", "pdf"), 400, "unsupported_conversion"),
+        (client.upload("x.md", b"# x\n", "json"), 400, "unsupported_conversion"),
         (client.upload("x.docx", b"# x\n", "html"), 415, "unsupported_format"),
         (client.upload("x.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "html"), 415, "content_mismatch"),
         (client.upload("x.md", b"", "html"), 400, "empty_file"),

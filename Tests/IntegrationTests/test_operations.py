@@ -64,7 +64,7 @@ def test_docflow_cli_converts_and_lists_formats(tmp_path):
     r = subprocess.run([f"{BIN}/docflow", "convert", str(bad), str(tmp_path / "bad.json")], capture_output=True, text=True)
     assert r.returncode == 2 and "never closed" in r.stderr and not (tmp_path / "bad.json").exists()
     formats = subprocess.run([f"{BIN}/docflow", "formats"], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^md\s+Markdown\s+→ html, txt$", formats, re.M)
+    assert re.search(r"^md\s+Markdown\s+→ html, pdf, txt$", formats, re.M)
 
 
 def test_nginx_config_passes_nginx_t():
