@@ -22,8 +22,6 @@ struct RichText {
     var links: [(start: Int, end: Int, uri: String)] = []
     var images = 0
 
-    var isEmpty: Bool { text.isEmpty }
-
     mutating func append(_ s: String) { text += RichText.printable(s) }
 
     /// pango wants valid UTF-8 without control characters other than tab and newline.
@@ -186,7 +184,7 @@ final class PDFRenderer {
             rich.add(inlines)
             let l = layout(rich, font: font(options.bodyFamily == options.monoFamily ? "DejaVu Sans" : options.bodyFamily, size, bold: true), width: width)
             defer { g_object_unref(UnsafeMutableRawPointer(l)) }
-            y += page == 1 && y == top ? 0 : size * 0.6
+            if y > top { y += size * 0.6 }  // space above, except at the top of a page
             // Keep a heading with the first lines that follow it.
             need(height(l) + 3 * options.bodySize * 1.3)
             addOutline(level: level, title: Inline.plainText(inlines))
@@ -407,7 +405,7 @@ final class PDFRenderer {
         }
         let widths = fitColumns(natural, width)
 
-        func cells(_ row: [[Inline]], bold: Bool) -> (layouts: [OpaquePointer], links: [RichText], height: Double) {
+        func cells(_ row: [[Inline]], bold: Bool) -> (layouts: [OpaquePointer], texts: [RichText], height: Double) {
             var layouts: [OpaquePointer] = [], riches: [RichText] = []
             var h = 0.0
             for i in 0..<n {
@@ -420,7 +418,7 @@ final class PDFRenderer {
             }
             return (layouts, riches, h + 2 * pad)
         }
-        func draw(_ c: (layouts: [OpaquePointer], links: [RichText], height: Double), shaded: Bool) {
+        func draw(_ c: (layouts: [OpaquePointer], texts: [RichText], height: Double), shaded: Bool) {
             var cx = x
             let h = min(c.height, bottom - y)
             if h < c.height { cutRows += 1 }
@@ -436,13 +434,13 @@ final class PDFRenderer {
                 cairo_set_source_rgb(cr, 0.1, 0.1, 0.1)
                 cairo_move_to(cr, cx + pad, y + pad)
                 pango_cairo_show_layout(cr, l)
-                if !c.links[i].links.isEmpty {
+                if !c.texts[i].links.isEmpty {
                     let iter = pango_layout_get_iter(l)!
                     repeat {
                         var logical = PangoRectangle()
                         pango_layout_iter_get_line_extents(iter, nil, &logical)
                         linkAreas(pango_layout_iter_get_line_readonly(iter)!, originX: cx + pad,
-                                  top: y + pad + Double(logical.y) / scale, height: Double(logical.height) / scale, links: c.links[i].links)
+                                  top: y + pad + Double(logical.y) / scale, height: Double(logical.height) / scale, links: c.texts[i].links)
                     } while pango_layout_iter_next_line(iter) != 0
                     pango_layout_iter_free(iter)
                 }
@@ -459,7 +457,7 @@ final class PDFRenderer {
             cairo_stroke(cr)
             y += h
         }
-        func free(_ c: (layouts: [OpaquePointer], links: [RichText], height: Double)) {
+        func free(_ c: (layouts: [OpaquePointer], texts: [RichText], height: Double)) {
             for l in c.layouts { g_object_unref(UnsafeMutableRawPointer(l)) }
         }
 
