@@ -1,4 +1,5 @@
 import DocFlowModel
+import Foundation
 
 /// PDF output with cairo and pango: real, selectable text in embedded font subsets (pango's
 /// fontconfig fallback covers scripts the body font lacks), wrapped paragraphs, lists, monospace
@@ -14,9 +15,16 @@ public struct PDFWriter: Writer {
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
         let options = try PDFOptions(context)
+        // cairo's font cache shares FreeType faces across the process, and parallel renders
+        // crashed in FreeType (seen with tests running in parallel): one render at a time. The
+        // runner converts on one thread anyway, so this costs it nothing.
+        PDFWriter.lock.lock()
+        defer { PDFWriter.lock.unlock() }
         let renderer = try PDFRenderer(options: options, context: context)
         return try renderer.render(payload.asDocument)
     }
+
+    private static let lock = NSLock()
 }
 
 /// Page geometry and fonts, from the job's options.
