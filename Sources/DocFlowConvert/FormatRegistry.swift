@@ -61,11 +61,10 @@ public struct FormatRegistry: Sendable {
         var meta: Metadata
         switch payload {
         case .document(let d):
-            meta = d.metadata
+            meta = d.metadata  // the title comes from the reader (first heading, <title>, first line)
             meta.properties["word_count"] = .number(d.wordCount)
             let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
             if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
-            if meta.title == nil, let first = d.outline.first(where: { $0.level == 1 }) { meta.title = first.text }
         case .table(let t): meta = t.metadata
         }
         for (k, v) in context.reported { meta.properties[k] = v }

@@ -19,17 +19,13 @@ public struct HTMLWriter: Writer {
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
         let doc = payload.asDocument
-        if context.options["fragment"] as? Bool == true {  // the body's content only, for embedding
-            var body = HTMLBody(context: context)
-            body.blocks(doc.blocks)
-            return Array(body.out.utf8)
-        }
+        var body = HTMLBody(context: context)
+        body.blocks(doc.blocks)
+        if context.options["fragment"] as? Bool == true { return Array(body.out.utf8) }
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         out += "<title>\(Self.escape(doc.metadata.title ?? "Document"))</title>\n"
         out += "<style>\n\(Self.style)\n</style>\n</head>\n<body>\n"
-        var body = HTMLBody(context: context)
-        body.blocks(doc.blocks)
         out += body.out
         out += "</body>\n</html>\n"
         return Array(out.utf8)

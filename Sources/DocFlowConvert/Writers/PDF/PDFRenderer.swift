@@ -12,84 +12,30 @@ private let sinkWrite: cairo_write_func_t = { closure, data, length in
     return CAIRO_STATUS_SUCCESS
 }
 
-private let scale = Double(PANGO_SCALE)
-
-/// Text with the byte ranges of its styles and links, ready to become a pango layout.
-struct RichText {
-    enum Style { case bold, italic, strike, mono, link }
-    var text = ""
-    var spans: [(start: Int, end: Int, style: Style)] = []
-    var links: [(start: Int, end: Int, uri: String)] = []
-    var images = 0
-
-    mutating func append(_ s: String) { text += RichText.printable(s) }
-
-    /// pango wants valid UTF-8 without control characters other than tab and newline.
-    static func printable(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A }) else { return s }
-        return String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 && $0 != "\t" && $0 != "\n" ? "\u{FFFD}" : $0 }))
-    }
-
-    mutating func add(_ inlines: [Inline]) {
-        for inline in inlines {
-            switch inline {
-            case .text(let s): append(s)
-            case .code(let s): styled(.mono) { $0.append(s) }
-            case .emphasis(let c): styled(.italic) { $0.add(c) }
-            case .strong(let c): styled(.bold) { $0.add(c) }
-            case .strikethrough(let c): styled(.strike) { $0.add(c) }
-            case .link(let url, _, let c):
-                let start = text.utf8.count
-                styled(.link) { $0.add(c) }
-                if RichText.isSafeLink(url) { links.append((start, text.utf8.count, url)) }
-            case .image(_, _, let alt):
-                images += 1
-                styled(.italic) { r in
-                    let a = Inline.plainText(alt)
-                    r.append(a.isEmpty ? "[image]" : "[image: \(a)]")
-                }
-            case .softBreak: text += " "
-            case .lineBreak: text += "\n"
-            case .raw: break
-            }
-        }
-    }
-
-    private mutating func styled(_ style: Style, _ body: (inout RichText) -> Void) {
-        let start = text.utf8.count
-        body(&self)
-        let end = text.utf8.count
-        if end > start { spans.append((start, end, style)) }
-    }
-
-    /// Links that open something a reader would expect; script schemes and local files are text.
-    static func isSafeLink(_ url: String) -> Bool {
-        let lower = url.lowercased()
-        return lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("mailto:")
-    }
-}
+/// Pango units per point.
+let pangoUnit = Double(PANGO_SCALE)
 
 /// Lays a `Document` out on pages. One renderer per conversion; not thread-safe.
 final class PDFRenderer {
-    private let options: PDFOptions
+    let options: PDFOptions
     private let context: ConversionContext
     private let sink = PDFSink()
     private let surface: OpaquePointer
-    private let cr: OpaquePointer
+    let cr: OpaquePointer
     private let pango: OpaquePointer
     private var fonts: [String: OpaquePointer] = [:]
 
-    private var page = 0
+    var page = 0
     private var pageOpen = false
-    private var y = 0.0
-    private var top: Double { options.margin }
-    private var bottom: Double { options.pageHeight - options.margin }
+    var y = 0.0
+    var top: Double { options.margin }
+    var bottom: Double { options.pageHeight - options.margin }
     private var quoteBars: [Double] = []
     private var pendingMarker: (layout: OpaquePointer, x: Double)?
     private var outline: [(level: Int, id: Int32)] = []
     private var listDepth = 0
-    private var images = 0
-    private var cutRows = 0
+    var images = 0
+    var cutRows = 0
 
     init(options: PDFOptions, context: ConversionContext) throws {
         self.options = options
@@ -119,8 +65,7 @@ final class PDFRenderer {
     }
 
     func render(_ doc: Document) throws -> [UInt8] {
-        let title = doc.metadata.title ?? doc.outline.first.map(\.text)
-        if let t = title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, RichText.printable(t)) }
+        if let t = doc.metadata.title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, RichText.printable(t)) }
         if let a = doc.metadata.author { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, RichText.printable(a)) }
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Doc Flow")
 
@@ -156,19 +101,19 @@ final class PDFRenderer {
         var ext = PangoRectangle()
         pango_layout_get_extents(number, nil, &ext)
         cairo_set_source_rgb(cr, 0.45, 0.45, 0.45)
-        cairo_move_to(cr, (options.pageWidth - Double(ext.width) / scale) / 2, options.pageHeight - options.margin / 2 - 6)
+        cairo_move_to(cr, (options.pageWidth - Double(ext.width) / pangoUnit) / 2, options.pageHeight - options.margin / 2 - 6)
         pango_cairo_show_layout(cr, number)
         cairo_show_page(cr)
         pageOpen = false
     }
 
-    private func newPage() {
+    func newPage() {
         endPage()
         beginPage()
     }
 
     /// Starts a new page unless `height` fits below the cursor (or the page is still empty).
-    private func need(_ height: Double) {
+    func need(_ height: Double) {
         if y + height > bottom && y > top { newPage() }
     }
 
@@ -215,7 +160,7 @@ final class PDFRenderer {
                 var ext = PangoRectangle()
                 pango_layout_get_extents(m, nil, &ext)
                 if let old = pendingMarker { g_object_unref(UnsafeMutableRawPointer(old.layout)) }
-                pendingMarker = (m, x + indent - 5 - Double(ext.width) / scale)
+                pendingMarker = (m, x + indent - 5 - Double(ext.width) / pangoUnit)
                 if item.blocks.isEmpty { block(.paragraph([]), x: x + indent, width: width - indent, tight: true) }
                 for child in item.blocks { block(child, x: x + indent, width: width - indent, tight: isTight) }
                 if let old = pendingMarker { g_object_unref(UnsafeMutableRawPointer(old.layout)); pendingMarker = nil }
@@ -259,12 +204,12 @@ final class PDFRenderer {
 
     // MARK: text
 
-    private func font(_ family: String, _ size: Double, bold: Bool = false, italic: Bool = false) -> OpaquePointer {
+    func font(_ family: String, _ size: Double, bold: Bool = false, italic: Bool = false) -> OpaquePointer {
         let key = "\(family)|\(size)|\(bold)|\(italic)"
         if let f = fonts[key] { return f }
         let f = pango_font_description_new()!
         pango_font_description_set_family(f, family)
-        pango_font_description_set_size(f, Int32(size * scale))
+        pango_font_description_set_size(f, Int32(size * pangoUnit))
         if bold { pango_font_description_set_weight(f, PANGO_WEIGHT_BOLD) }
         if italic { pango_font_description_set_style(f, PANGO_STYLE_ITALIC) }
         fonts[key] = f
@@ -272,11 +217,11 @@ final class PDFRenderer {
     }
 
     /// A pango layout of rich text; `width` nil means no wrapping.
-    private func layout(_ rich: RichText, font: OpaquePointer, width: Double?, alignment: Alignment = .none) -> OpaquePointer {
+    func layout(_ rich: RichText, font: OpaquePointer, width: Double?, alignment: Alignment = .none) -> OpaquePointer {
         let l = pango_layout_new(pango)!
         pango_layout_set_font_description(l, font)
         if let w = width {
-            pango_layout_set_width(l, Int32(max(w, 10) * scale))
+            pango_layout_set_width(l, Int32(max(w, 10) * pangoUnit))
             pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR)
         }
         switch alignment {
@@ -310,10 +255,10 @@ final class PDFRenderer {
         }
     }
 
-    private func height(_ l: OpaquePointer) -> Double {
+    func height(_ l: OpaquePointer) -> Double {
         var ext = PangoRectangle()
         pango_layout_get_extents(l, nil, &ext)
-        return Double(ext.height) / scale
+        return Double(ext.height) / pangoUnit
     }
 
     /// Draws a layout line by line from the cursor, moving to a new page where a line does not
@@ -325,9 +270,9 @@ final class PDFRenderer {
         repeat {
             var logical = PangoRectangle()
             pango_layout_iter_get_line_extents(iter, nil, &logical)
-            let h = Double(logical.height) / scale
+            let h = Double(logical.height) / pangoUnit
             need(h)
-            let baseline = y + (Double(pango_layout_iter_get_baseline(iter)) - Double(logical.y)) / scale
+            let baseline = y + (Double(pango_layout_iter_get_baseline(iter)) - Double(logical.y)) / pangoUnit
             if let bg = background {
                 cairo_set_source_rgb(cr, 0.95, 0.95, 0.95)
                 cairo_rectangle(cr, bg.x, y - 0.5, bg.width, h + 1)
@@ -340,14 +285,14 @@ final class PDFRenderer {
             }
             if let marker = pendingMarker {
                 cairo_set_source_rgb(cr, 0.1, 0.1, 0.1)
-                cairo_move_to(cr, marker.x, baseline - Double(pango_layout_get_baseline(marker.layout)) / scale)
+                cairo_move_to(cr, marker.x, baseline - Double(pango_layout_get_baseline(marker.layout)) / pangoUnit)
                 pango_cairo_show_layout(cr, marker.layout)
                 g_object_unref(UnsafeMutableRawPointer(marker.layout))
                 pendingMarker = nil
             }
             let line = pango_layout_iter_get_line_readonly(iter)!
             cairo_set_source_rgb(cr, 0.1, 0.1, 0.1)
-            cairo_move_to(cr, x + Double(logical.x) / scale, baseline)
+            cairo_move_to(cr, x + Double(logical.x) / pangoUnit, baseline)
             pango_cairo_show_layout_line(cr, line)
             if !rich.links.isEmpty { linkAreas(line, originX: x, top: y, height: h, links: rich.links) }
             y += h
@@ -355,7 +300,7 @@ final class PDFRenderer {
     }
 
     /// Link annotations over the parts of `line` that carry a link.
-    private func linkAreas(_ line: UnsafeMutablePointer<PangoLayoutLine>, originX: Double, top: Double, height: Double,
+    func linkAreas(_ line: UnsafeMutablePointer<PangoLayoutLine>, originX: Double, top: Double, height: Double,
                            links: [(start: Int, end: Int, uri: String)]) {
         let ls = Int(line.pointee.start_index), le = ls + Int(line.pointee.length)
         for link in links where link.start < le && link.end > ls {
@@ -364,7 +309,7 @@ final class PDFRenderer {
             pango_layout_line_get_x_ranges(line, Int32(max(link.start, ls)), Int32(min(link.end, le)), &ranges, &n)
             guard let r = ranges else { continue }
             for i in 0..<Int(n) {
-                let x0 = originX + Double(r[2 * i]) / scale, x1 = originX + Double(r[2 * i + 1]) / scale
+                let x0 = originX + Double(r[2 * i]) / pangoUnit, x1 = originX + Double(r[2 * i + 1]) / pangoUnit
                 guard x1 > x0 else { continue }
                 let uri = link.uri.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
                 let attrs = "rect=[\(fmt(x0)) \(fmt(top)) \(fmt(x1 - x0)) \(fmt(height))] uri='\(uri)'"
@@ -376,129 +321,4 @@ final class PDFRenderer {
     }
 
     private func fmt(_ v: Double) -> String { String(Double(Int(v * 100)) / 100) }
-
-    // MARK: tables
-
-    private func table(header: [[Inline]], alignments: [Alignment], rows: [[[Inline]]], x: Double, width: Double) {
-        let n = max(header.count, rows.map(\.count).max() ?? 0)
-        guard n > 0 else { return }
-        let pad = 3.0
-        let bodyFont = font(options.bodyFamily, options.bodySize - 1)
-        let headFont = font(options.bodyFamily, options.bodySize - 1, bold: true)
-        func rich(_ cell: [Inline]) -> RichText {
-            var r = RichText()
-            r.add(cell)
-            images += r.images
-            return r
-        }
-        // Natural column widths from the header and a sample of rows, then fitted to the page:
-        // narrow columns keep their width, the rest share what is left in proportion.
-        var natural = [Double](repeating: 2 * pad + 12, count: n)
-        for (rowIndex, row) in ([header] + rows.prefix(300)).enumerated() {
-            for (i, cell) in row.enumerated() where i < n {
-                let l = layout(rich(cell), font: rowIndex == 0 ? headFont : bodyFont, width: nil)
-                var ext = PangoRectangle()
-                pango_layout_get_extents(l, nil, &ext)
-                natural[i] = max(natural[i], Double(ext.width) / scale + 2 * pad + 1)
-                g_object_unref(UnsafeMutableRawPointer(l))
-            }
-        }
-        let widths = fitColumns(natural, width)
-
-        func cells(_ row: [[Inline]], bold: Bool) -> (layouts: [OpaquePointer], texts: [RichText], height: Double) {
-            var layouts: [OpaquePointer] = [], riches: [RichText] = []
-            var h = 0.0
-            for i in 0..<n {
-                let r = i < row.count ? rich(row[i]) : RichText()
-                let align = i < alignments.count ? alignments[i] : .none
-                let l = layout(r, font: bold ? headFont : bodyFont, width: widths[i] - 2 * pad, alignment: align)
-                h = max(h, height(l))
-                layouts.append(l)
-                riches.append(r)
-            }
-            return (layouts, riches, h + 2 * pad)
-        }
-        func draw(_ c: (layouts: [OpaquePointer], texts: [RichText], height: Double), shaded: Bool) {
-            var cx = x
-            let h = min(c.height, bottom - y)
-            if h < c.height { cutRows += 1 }
-            if shaded {
-                cairo_set_source_rgb(cr, 0.93, 0.93, 0.93)
-                cairo_rectangle(cr, x, y, widths.reduce(0, +), h)
-                cairo_fill(cr)
-            }
-            cairo_save(cr)
-            cairo_rectangle(cr, x, y, widths.reduce(0, +), h)
-            cairo_clip(cr)
-            for (i, l) in c.layouts.enumerated() {
-                cairo_set_source_rgb(cr, 0.1, 0.1, 0.1)
-                cairo_move_to(cr, cx + pad, y + pad)
-                pango_cairo_show_layout(cr, l)
-                if !c.texts[i].links.isEmpty {
-                    let iter = pango_layout_get_iter(l)!
-                    repeat {
-                        var logical = PangoRectangle()
-                        pango_layout_iter_get_line_extents(iter, nil, &logical)
-                        linkAreas(pango_layout_iter_get_line_readonly(iter)!, originX: cx + pad,
-                                  top: y + pad + Double(logical.y) / scale, height: Double(logical.height) / scale, links: c.texts[i].links)
-                    } while pango_layout_iter_next_line(iter) != 0
-                    pango_layout_iter_free(iter)
-                }
-                cx += widths[i]
-            }
-            cairo_restore(cr)
-            cairo_set_source_rgb(cr, 0.6, 0.6, 0.6)
-            cairo_set_line_width(cr, 0.5)
-            cx = x
-            for w in widths {
-                cairo_rectangle(cr, cx, y, w, h)
-                cx += w
-            }
-            cairo_stroke(cr)
-            y += h
-        }
-        func free(_ c: (layouts: [OpaquePointer], texts: [RichText], height: Double)) {
-            for l in c.layouts { g_object_unref(UnsafeMutableRawPointer(l)) }
-        }
-
-        let head = cells(header, bold: true)
-        defer { free(head) }
-        let hasHeader = header.contains { !$0.isEmpty }
-        var headerPage = 0
-        for row in rows {
-            let c = cells(row, bold: false)
-            need(c.height)
-            if hasHeader && headerPage != page {  // the header opens the table on every page
-                need(head.height + c.height)
-                draw(head, shaded: true)
-                headerPage = page
-            }
-            draw(c, shaded: false)
-            free(c)
-        }
-        if rows.isEmpty, hasHeader {
-            need(head.height)
-            draw(head, shaded: true)
-        }
-    }
-
-    /// Column widths that fit `total`: columns narrower than an even share keep their natural
-    /// width; the others share the rest in proportion to theirs.
-    private func fitColumns(_ natural: [Double], _ total: Double) -> [Double] {
-        if natural.reduce(0, +) <= total { return natural }
-        var fixed = [Bool](repeating: false, count: natural.count)
-        var widths = natural
-        while true {
-            let free = fixed.indices.filter { !fixed[$0] }
-            let left = total - fixed.indices.filter { fixed[$0] }.map { natural[$0] }.reduce(0, +)
-            let share = left / Double(max(free.count, 1))
-            let newlyFixed = free.filter { natural[$0] <= share }
-            if newlyFixed.isEmpty || newlyFixed.count == free.count {
-                let sum = free.map { natural[$0] }.reduce(0, +)
-                for i in free { widths[i] = max(24, left * natural[i] / max(sum, 1)) }
-                return widths
-            }
-            for i in newlyFixed { fixed[i] = true }
-        }
-    }
 }
