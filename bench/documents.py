@@ -1,6 +1,6 @@
 """Markup and PDF output, whole processes side by side on the same seeded inputs: docflow's CLI
 (the same converters the job-runner calls) against pandoc, python-markdown, markitdown, html2text,
-reportlab, fpdf2 and weasyprint. Prints wall time (best of --runs), peak RSS and the ratio of each
+reportlab, fpdf2 and weasyprint. Prints wall time (best of --runs), peak RSS (same runs) and the ratio of each
 peer's time to docflow's.
 
   bench/documents.py [--md-mb 5] [--txt-mb 2] [--runs 3] [--peer-timeout 600] [--smoke]
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -81,43 +82,28 @@ def text_doc(rng, size):
 
 
 def run(cmd, out_path, timeout, stdout_to_file=False):
-    """Wall seconds and peak RSS (MiB) of one process tree, or (None, reason)."""
+    """One process: (wall seconds, peak RSS in MiB, None) or (None, None, reason). The peak RSS is
+    wait4's ru_maxrss: the largest of the process and the children it waited for."""
     if os.path.exists(out_path):
         os.unlink(out_path)
-    start = time.perf_counter()
-    stdout = open(out_path, "wb") if stdout_to_file else subprocess.DEVNULL
-    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
-    try:
-        _, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        return None, f"> {timeout} s (stopped)"
-    finally:
-        if stdout_to_file:
-            stdout.close()
-    wall = time.perf_counter() - start
+    with open(out_path if stdout_to_file else os.devnull, "wb") as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+        timer = threading.Timer(timeout, p.kill)
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - start
+        timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        err = stderr.read().decode(errors="replace").strip().splitlines()
+    if wall >= timeout and p.returncode != 0:
+        return None, None, f"> {timeout:.0f} s (stopped)"
     if p.returncode != 0:
-        return None, f"failed: {err.decode(errors='replace').strip().splitlines()[-1:] }"
+        return None, None, f"failed: {err[-1] if err else p.returncode}"
     if not os.path.exists(out_path) or os.path.getsize(out_path) == 0:
-        return None, "no output"
-    return wall, None
-
-
-def peak_rss_mib(cmd, stdout_path=None):
-    """Peak RSS of a command (the largest process of its tree), from GNU time."""
-    if not shutil.which("/usr/bin/time"):
-        return float("nan")
-    fd, report = tempfile.mkstemp()
-    os.close(fd)
-    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
-    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report] + cmd, stdout=stdout, stderr=subprocess.DEVNULL)
-    if stdout_path:
-        stdout.close()
-    with open(report) as f:
-        kib = f.read().strip().splitlines()[-1:]
-    os.unlink(report)
-    return int(kib[0]) / 1024 if kib and kib[0].isdigit() else float("nan")
+        return None, None, "no output"
+    return wall, usage.ru_maxrss / 1024, None
 
 
 MODULES = {"python-markdown": "markdown", "markitdown": "markitdown", "html2text": "html2text",
@@ -212,18 +198,18 @@ def main():
             if not available(tool, py):
                 print(f"  {tool:16} not installed: skipped")
                 continue
-            best, why = None, None
+            best, rss, why = None, 0.0, None
             for _ in range(a.runs if tool == "docflow" else max(1, min(a.runs, 2))):
-                wall, why = run(cmd, out, a.peer_timeout, to_stdout)
+                wall, peak, why = run(cmd, out, a.peer_timeout, to_stdout)
                 if wall is None:
                     break
                 best = wall if best is None else min(best, wall)
+                rss = max(rss, peak)
             if best is None:
                 print(f"  {tool:16} {why}")
                 if tool == "docflow":
                     sys.exit(f"docflow failed on {name}: {why}")
                 continue
-            rss = peak_rss_mib(cmd, out if to_stdout else None)
             pages = ""
             if out.endswith(".pdf"):
                 info = subprocess.run(["pdfinfo", out], capture_output=True, text=True).stdout
