@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import BASE, ROOT, runner  # noqa: F401  (runner: a fixture)
+from conftest import BASE, ROOT
 
 OUT = os.path.join(ROOT, "var", "test-output")
 
@@ -52,7 +52,7 @@ def stage(drv, path):
     return WebDriverWait(drv, 5).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#staged .staged-item"))[-1]
 
 
-def test_upload_convert_and_download_without_reload(page, runner, tmp_path):  # noqa: F811
+def test_upload_convert_and_download_without_reload(page, runner, tmp_path):
     drv = page()
     csv = tmp_path / "cities.csv"
     csv.write_text("city,population\nLisbon,545923\nPorto,231962\n")
@@ -110,7 +110,7 @@ def test_too_large_and_unsupported_files_are_explained(page, tmp_path):
     drv.save_screenshot(os.path.join(OUT, "ui-errors.png"))
 
 
-def test_a_second_browser_sees_none_of_the_first_ones_jobs(page, runner, tmp_path):  # noqa: F811
+def test_a_second_browser_sees_none_of_the_first_ones_jobs(page, runner, tmp_path):
     first = page("first")
     md = tmp_path / "private.md"
     md.write_text("# private\n")
@@ -126,7 +126,7 @@ def test_a_second_browser_sees_none_of_the_first_ones_jobs(page, runner, tmp_pat
     WebDriverWait(first, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs .job") == [])
 
 
-def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, runner, tmp_path):  # noqa: F811
+def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, runner, tmp_path):
     drv = page("phone")
     drv.set_window_size(390, 844)
     bad = tmp_path / "broken.csv"
