@@ -28,6 +28,23 @@ import Testing
         #expect(doc.blocks[3] == .codeBlock(language: "swift", "let x = 1\n"))
     }
 
+    /// cmark-gfm switches extension characters in a process-wide table during each parse; parses
+    /// running at once must still all see their strikethrough.
+    @Test func parallelParsesKeepTheirExtensions() async throws {
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    let doc = try self.read("| a |\n|---|\n| ~~x~~ |\n\n~~y~~ and ~~z~~\n")
+                    guard case .table(_, _, let rows) = doc.blocks.first,
+                          case .paragraph(let inl) = doc.blocks.last else { return false }
+                    return rows == [[[.strikethrough([.text("x")])]]] && inl.first == .strikethrough([.text("y")])
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 64 && results.allSatisfy { $0 })
+    }
+
     @Test func htmlIsEscapedAndRawHTMLOmitted() throws {
         let out = try html("a < b & <script>alert(1)</script>\n\n<div onclick=x>raw</div>\n\n[x](javascript:alert(1))\n")
         #expect(out.contains("a &lt; b &amp;"))

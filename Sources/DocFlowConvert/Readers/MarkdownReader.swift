@@ -1,5 +1,6 @@
 import CCmarkGFM
 import DocFlowModel
+import Foundation
 
 /// GitHub Flavored Markdown read with cmark-gfm (tables, strikethrough, autolinks, task lists) and
 /// its syntax tree mapped onto the document model.
@@ -9,6 +10,12 @@ public struct MarkdownReader: Reader {
 
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
         let text = try TextDecoding.utf8(bytes, context: context, what: "Markdown", strayNULs: true)
+        // cmark-gfm turns the extensions' inline characters (`~` for strikethrough) on and off in a
+        // process-wide table during every parse, so two parses at once lose each other's
+        // strikethrough (seen with tests in parallel); its extension registry is global too. One
+        // parse at a time; the runner converts on one thread anyway.
+        MarkdownReader.lock.lock()
+        defer { MarkdownReader.lock.unlock() }
         cmark_gfm_core_extensions_ensure_registered()
         let options = CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_FOOTNOTES
         guard let parser = cmark_parser_new(options) else {
@@ -35,6 +42,8 @@ public struct MarkdownReader: Reader {
         }).first { meta.title = title }
         return .document(Document(metadata: meta, blocks: blocks))
     }
+
+    private static let lock = NSLock()
 }
 
 /// Maps cmark nodes to blocks and inlines.
