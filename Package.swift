@@ -11,6 +11,10 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .systemLibrary(name: "CPangoCairo", path: "Sources/CPangoCairo", pkgConfig: "pangocairo",
                    providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+    .systemLibrary(name: "CCompression", path: "Sources/CCompression",
+                   providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev", "liblz4-dev", "libbrotli-dev"])]),
+    .systemLibrary(name: "CXLSXWriter", path: "Sources/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+    .systemLibrary(name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 ]
 
@@ -35,7 +39,9 @@ let package = Package(
         // Hubs: the Document and Table models every reader produces and every writer consumes.
         .target(name: "DocFlowModel", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
-        .target(name: "DocFlowConvert", dependencies: ["DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo"], swiftSettings: swift5),
+        .target(name: "DocFlowConvert", dependencies: [
+            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip",
+        ], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],

@@ -49,6 +49,17 @@ extension Format {
                                    mimeType: "text/csv; charset=utf-8", sniffedAs: textual, hub: .table)
     public static let json = Format(id: "json", name: "JSON", extensions: ["json"],
                                     mimeType: "application/json", sniffedAs: textual, hub: .table)
+    public static let jsonLines = Format(id: "jsonl", name: "JSON Lines", extensions: ["jsonl", "ndjson"],
+                                         mimeType: "application/x-ndjson", sniffedAs: textual, hub: .table)
+    public static let parquet = Format(id: "parquet", name: "Parquet", extensions: ["parquet"],
+                                       mimeType: "application/vnd.apache.parquet",
+                                       sniffedAs: ["application/octet-stream", "application/vnd.apache.parquet", "application/x-parquet"],
+                                       hub: .table)
+    public static let xlsx = Format(id: "xlsx", name: "Excel workbook", extensions: ["xlsx"],
+                                    mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                    sniffedAs: ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                                "application/zip", "application/octet-stream", "application/x-zip*"],
+                                    hub: .table)
     public static let pdf = Format(id: "pdf", name: "PDF", extensions: ["pdf"],
                                    mimeType: "application/pdf", sniffedAs: ["application/pdf"], hub: .document)
 }

@@ -17,8 +17,8 @@ public struct FormatRegistry: Sendable {
 
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
-        readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader()],
-        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter(), PDFWriter()]
+        readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader()],
+        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter(), PDFWriter(), ParquetWriter(), CSVWriter()]
     )
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).

@@ -13,7 +13,7 @@ public struct CSVReader: Reader {
         if text.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw ConversionError(.malformedInput, "The CSV file is empty.")
         }
-        let delimiter = try delimiterOption(context) ?? Self.detectDelimiter(text)
+        let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(text)
         var records = try Self.parse(text, delimiter: delimiter)
         let hasHeader = (context.options["header"] as? Bool) ?? true
         let width = records.map(\.count).max() ?? 0
@@ -43,7 +43,7 @@ public struct CSVReader: Reader {
         return .table(Table(columns: columns, rows: rows, metadata: meta))
     }
 
-    private func delimiterOption(_ context: ConversionContext) throws -> UInt8? {
+    static func delimiterOption(_ context: ConversionContext) throws -> UInt8? {
         guard let d = context.string("delimiter") else { return nil }
         let named = ["tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"][d.lowercased()] ?? d
         guard named.utf8.count == 1, let b = named.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {

@@ -1,0 +1,130 @@
+import DocFlowModel
+
+/// Parquet output: one optional column per table column with its logical type (STRING, INT64,
+/// DOUBLE, BOOLEAN, DATE, TIMESTAMP µs), dictionary encoding where it pays and PLAIN otherwise,
+/// snappy by default (`compression`: snappy | zstd | gzip | none), row groups of at most
+/// `row_group_rows` rows (default 131,072), pages of at most 16,384 rows, and min / max / null-count
+/// statistics on every column chunk.
+public struct ParquetWriter: Writer {
+    public let format = Format.parquet
+    public let accepts: Set<Hub> = [.table]
+    public init() {}
+
+    static let createdBy = "Doc Flow parquet writer 1.0"
+
+    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
+        guard case .table(let table) = payload else {
+            throw ConversionError(.unsupportedConversion, "Parquet output needs a table.")
+        }
+        let codec = try context.string("compression").map { name -> ParquetCodec in
+            guard let c = ParquetCodec.named(name) else {
+                throw ConversionError(.badOptions, "compression must be one of snappy, zstd, gzip or none.")
+            }
+            return c
+        } ?? .snappy
+        let groupRows = try rowGroupRows(context)
+        let kinds = table.columns.indices.map { ParquetColumnKind.choose(for: table.columns[$0].type, column: $0, rows: table.rows) }
+        var out: [UInt8] = Array("PAR1".utf8)
+        out.reserveCapacity(1 << 20)
+        var groups: [RowGroupMeta] = []
+        var start = 0
+        repeat {
+            let end = min(start + groupRows, table.rows.count)
+            var chunks: [ChunkMeta] = []
+            for (c, kind) in kinds.enumerated() {
+                var w = ColumnChunkWriter(kind: kind, codec: codec, name: table.columns[c].name)
+                chunks.append(w.write(rows: table.rows[start..<end], column: c, to: &out))
+            }
+            groups.append(RowGroupMeta(rows: end - start, chunks: chunks))
+            context.progress(60 + 38 * end / max(table.rows.count, 1), "writing Parquet")
+            start = end
+        } while start < table.rows.count
+        let footer = Self.footer(table: table, kinds: kinds, groups: groups)
+        out += footer
+        let n = UInt32(footer.count)
+        out += [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)]
+        out += Array("PAR1".utf8)
+        context.report("row_groups", .number(groups.count))
+        context.report("compression", .text(codec.name))
+        return out
+    }
+
+    private func rowGroupRows(_ context: ConversionContext) throws -> Int {
+        guard let s = context.string("row_group_rows") else { return 131_072 }
+        guard let n = Int(s), n >= 1_000, n <= 10_000_000 else {
+            throw ConversionError(.badOptions, "row_group_rows must be a whole number from 1000 to 10000000.")
+        }
+        return n
+    }
+
+    static func footer(table: Table, kinds: [ParquetColumnKind], groups: [RowGroupMeta]) -> [UInt8] {
+        var w = Thrift.Writer()
+        w.i32(1, 2)
+        let schema: [(String, ParquetColumnKind?)] = [("schema", nil)] + zip(table.columns.map(\.name), kinds.map { Optional($0) })
+        w.structList(2, schema) { w, item in
+            guard let kind = item.1 else {
+                w.string(4, item.0)
+                w.i32(5, table.columns.count)
+                return
+            }
+            w.i32(1, kind.physical.rawValue)
+            w.i32(3, 1)  // OPTIONAL
+            w.string(4, item.0)
+            if let converted = kind.convertedType { w.i32(6, converted) }
+            if let logical = kind.writeLogical { w.structure(10, logical) }
+        }
+        w.int(3, Int64(table.rows.count))
+        w.structList(4, groups) { w, g in
+            w.structList(1, g.chunks) { w, chunk in
+                w.int(2, chunk.firstPageOffset)
+                w.structure(3) { w in chunk.write(&w) }
+            }
+            w.int(2, g.chunks.reduce(0) { $0 + $1.uncompressedSize })
+            w.int(3, Int64(g.rows))
+        }
+        w.string(6, createdBy)
+        return w.finish()
+    }
+}
+
+struct RowGroupMeta {
+    var rows: Int
+    var chunks: [ChunkMeta]
+}
+
+/// A column chunk's metadata, written into the footer.
+struct ChunkMeta {
+    var kind: ParquetColumnKind
+    var name: String
+    var codec: ParquetCodec
+    var values: Int64
+    var nulls: Int64
+    var uncompressedSize: Int64
+    var compressedSize: Int64
+    var dataPageOffset: Int64
+    var dictionaryPageOffset: Int64?
+    var min: [UInt8]?
+    var max: [UInt8]?
+
+    var firstPageOffset: Int64 { dictionaryPageOffset ?? dataPageOffset }
+
+    func write(_ w: inout Thrift.Writer) {
+        w.i32(1, kind.physical.rawValue)
+        w.i32List(2, dictionaryPageOffset != nil ? [ParquetEncoding.plain, ParquetEncoding.rle, ParquetEncoding.rleDictionary]
+                                                  : [ParquetEncoding.plain, ParquetEncoding.rle])
+        w.stringList(3, [name])
+        w.i32(4, codec.rawValue)
+        w.int(5, values)
+        w.int(6, uncompressedSize)
+        w.int(7, compressedSize)
+        w.int(9, dataPageOffset)
+        if let d = dictionaryPageOffset { w.int(11, d) }
+        w.structure(12) { w in
+            w.int(3, nulls)
+            if let mx = max, let mn = min {
+                w.binary(5, mx)
+                w.binary(6, mn)
+            }
+        }
+    }
+}
