@@ -4,6 +4,7 @@
 #undef LIBXML_ICU_ENABLED
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 
 /// xmlFree is a C global function pointer, "not concurrency-safe" to Swift 6 (PLATFORM-NOTES 2).
 static inline void CLibXML2_free(void *p) { xmlFree(p); }

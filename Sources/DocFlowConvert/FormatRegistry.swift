@@ -17,8 +17,10 @@ public struct FormatRegistry: Sendable {
 
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
-        readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader()],
-        writers: [HTMLWriter(), JSONWriter(), MarkdownWriter(), PlainTextWriter(), PDFWriter(), ParquetWriter(), CSVWriter()]
+        readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader(),
+                  JSONReader(), JSONReader(format: .jsonLines), XLSXReader()],
+        writers: [HTMLWriter(), JSONWriter(), JSONWriter(format: .jsonLines), MarkdownWriter(), PlainTextWriter(), PDFWriter(),
+                  ParquetWriter(), CSVWriter(), XLSXWriter()]
     )
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).

@@ -83,6 +83,9 @@ public struct ParquetWriter: Writer {
             w.int(3, Int64(g.rows))
         }
         w.string(6, createdBy)
+        // Column orders: without them readers treat min_value / max_value as of unknown order and
+        // ignore the statistics.
+        w.structList(7, kinds) { w, _ in w.structure(1) { _ in } }
         return w.finish()
     }
 }

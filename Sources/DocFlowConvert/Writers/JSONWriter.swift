@@ -1,10 +1,11 @@
 import DocFlowModel
 
-/// A table as a JSON array of objects, one per row, values typed (numbers, booleans, null, strings).
+/// A table as a JSON array of objects, one per row, or as JSON Lines (one object per line); values
+/// typed (numbers, booleans, null, strings; dates and timestamps as ISO 8601 strings).
 public struct JSONWriter: Writer {
-    public let format = Format.json
+    public let format: Format
     public let accepts: Set<Hub> = [.table]
-    public init() {}
+    public init(format: Format = .json) { self.format = format }
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
         guard case .table(let table) = payload else {
@@ -13,9 +14,12 @@ public struct JSONWriter: Writer {
         let keys = table.columns.map { JSONText.quoted($0.name) }
         var out: [UInt8] = []
         out.reserveCapacity(table.rows.count * max(16, keys.count * 16))
-        out.append(0x5B)  // [
+        let lines = format.id == Format.jsonLines.id
+        let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
+        let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
+        if !lines { out.append(0x5B) }  // [
         for (r, row) in table.rows.enumerated() {
-            out.append(contentsOf: r == 0 ? Array("\n  {".utf8) : Array(",\n  {".utf8))
+            out.append(contentsOf: r == 0 ? open : next)
             for (c, value) in row.enumerated() {
                 if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
                 out.append(contentsOf: keys[c].utf8)
@@ -25,7 +29,11 @@ public struct JSONWriter: Writer {
             out.append(0x7D)
             if r & 0xFFF == 0 { context.progress(60 + 40 * r / max(table.rows.count, 1), "writing JSON") }
         }
-        out.append(contentsOf: table.rows.isEmpty ? Array("]\n".utf8) : Array("\n]\n".utf8))
+        if lines {
+            if !table.rows.isEmpty { out.append(0x0A) }
+        } else {
+            out.append(contentsOf: table.rows.isEmpty ? Array("]\n".utf8) : Array("\n]\n".utf8))
+        }
         return out
     }
 }

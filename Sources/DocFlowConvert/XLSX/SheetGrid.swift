@@ -1,0 +1,137 @@
+import DocFlowModel
+
+/// A worksheet's cells, read as a stream of XML nodes into rows (fully blank rows dropped).
+struct SheetGrid {
+    typealias Cell = XLSXReader.Cell
+
+    let book: XLSXWorkbook
+    let maxCells: Int
+    var rows: [[Cell]] = []
+    var width = 0
+    var merged = 0
+    private var cells = 0
+
+    init(book: XLSXWorkbook, maxCells: Int) {
+        self.book = book
+        self.maxCells = maxCells
+    }
+
+    mutating func read(_ x: XMLStream, context: ConversionContext) throws {
+        var row: [Cell] = []
+        var rowUsed = 0
+        var nextColumn = 0
+        var column = 0, type = "", style = -1
+        var value: String? = nil
+        var inline: String? = nil
+        var inPhonetic = false
+        while let node = try x.next() {
+            switch node {
+            case .start:
+                if x.isNamed("c") {
+                    let a = x.attributes()
+                    column = a["r"].flatMap(Self.column(of:)) ?? nextColumn
+                    type = a["t"] ?? ""
+                    style = a["s"].flatMap(Int.init) ?? -1
+                    value = nil
+                    inline = nil
+                    if x.isEmptyElement { nextColumn = column + 1 }
+                } else if x.isNamed("v") {
+                    value = try x.text()
+                } else if x.isNamed("is") {
+                    inline = ""
+                } else if x.isNamed("rPh") {
+                    inPhonetic = !x.isEmptyElement
+                } else if x.isNamed("t"), inline != nil, !inPhonetic {
+                    inline! += try x.text()
+                } else if x.isNamed("row") {
+                    row.removeAll(keepingCapacity: true)
+                    rowUsed = 0
+                    nextColumn = 0
+                    if x.isEmptyElement { continue }
+                } else if x.isNamed("mergeCell") {
+                    merged += 1
+                }
+            case .end:
+                if x.isNamed("c") {
+                    let cell = try self.cell(type: type, style: style, value: value, inline: inline)
+                    nextColumn = column + 1
+                    if case .empty = cell { continue }
+                    guard column < 16_384 else { throw ConversionError(.malformedInput, "A cell of the Excel sheet lies past column XFD.") }
+                    if row.count <= column { row += repeatElement(Cell.empty, count: column + 1 - row.count) }
+                    row[column] = cell
+                    rowUsed = max(rowUsed, column + 1)
+                } else if x.isNamed("row") {
+                    guard rowUsed > 0 else { continue }
+                    width = max(width, rowUsed)
+                    cells += rowUsed
+                    guard cells <= maxCells, rows.count.multipliedReportingOverflow(by: width).partialValue <= maxCells else {
+                        throw ConversionError(.tooLarge, "The Excel sheet holds more cells than Doc Flow converts at once (\(maxCells)).")
+                    }
+                    rows.append(Array(row[0..<rowUsed]))
+                    if rows.count & 0xFFFF == 0 { context.progress(10 + min(45, rows.count / 40_000), "read \(rows.count) rows") }
+                } else if x.isNamed("rPh") {
+                    inPhonetic = false
+                }
+            default: continue
+            }
+        }
+    }
+
+    /// "AB12" → 27 (zero-based column of the reference).
+    static func column(of ref: String) -> Int? {
+        var c = 0
+        var letters = 0
+        for u in ref.utf8 {
+            if u >= 0x41 && u <= 0x5A { c = c * 26 + Int(u - 0x40) } else if u >= 0x61 && u <= 0x7A { c = c * 26 + Int(u - 0x60) } else { break }
+            letters += 1
+            if letters > 3 { return nil }
+        }
+        return letters == 0 ? nil : c - 1
+    }
+
+    private func cell(type: String, style: Int, value: String?, inline: String?) throws -> Cell {
+        switch type {
+        case "s":
+            guard let v = value, let i = Int(v) else { return .empty }
+            guard i >= 0, i < book.sharedStrings.count else {
+                throw ConversionError(.malformedInput, "A cell of the Excel sheet points at shared string \(i), which does not exist.")
+            }
+            return .text(book.sharedStrings[i])
+        case "inlineStr": return .text(XLSXWorkbook.unescape(inline ?? value ?? ""))
+        case "str", "e": return value.map { .text(XLSXWorkbook.unescape($0)) } ?? .empty
+        case "b": return value.map { .bool($0 == "1" || $0 == "true") } ?? .empty
+        case "d":
+            guard let v = value else { return .empty }
+            if let d = TemporalText.days(v) { return .date(d) }
+            if let (us, _) = TemporalText.micros(v) { return .dateTime(us) }
+            return .text(v)
+        default:
+            guard let v = value, !v.isEmpty else { return .empty }
+            let dateKind = style >= 0 && style < book.dateStyles.count ? book.dateStyles[style] : nil
+            if dateKind == nil, !v.utf8.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }), let i = Int64(v) { return .int(i) }
+            guard let d = Double(v) else { return .text(v) }
+            switch dateKind {
+            case nil: return .double(d)
+            case let kind? where kind == .time || (d >= 0 && d < 1):
+                // A time of day (h:mm, or a date format on a serial below 1, which is no date): its
+                // text, as openpyxl gives a time; durations past a day stay numbers.
+                guard d >= 0, d < 1 else { return .double(d) }
+                let ms = Int64((d * 86_400_000).rounded())
+                return .text(CivilTime.timeText(seconds: ms / 1000, fraction: ms % 1000 * 1000, perSecond: 1_000_000))
+            case let kind?:
+                return Self.date(serial: d, withTime: kind == .dateTime, date1904: book.date1904) ?? .double(d)
+            }
+        }
+    }
+
+    /// An Excel serial → a date or date-time (nil outside years 1900–9999).
+    static func date(serial: Double, withTime: Bool, date1904: Bool) -> Cell? {
+        guard serial.isFinite, serial >= 0, serial < 2_958_466 else { return nil }
+        var day = serial.rounded(.down)
+        if !date1904 && day < 61 { day += 1 }  // Lotus' phantom 1900-02-29: serials before it are a day early
+        let epochDays = Int64(day) - (date1904 ? 24_107 : 25_569)
+        let us = Int64(((serial - serial.rounded(.down)) * 86_400_000).rounded()) * 1_000  // to the millisecond, as Excel shows
+        if !withTime && us == 0 { return .date(epochDays) }
+        return .dateTime(epochDays * 86_400_000_000 + us)
+    }
+}

@@ -1,0 +1,153 @@
+import CXLSXWriter
+import DocFlowModel
+import Foundation
+
+/// Excel workbooks written by libxlsxwriter in constant-memory mode: typed cells (numbers, booleans,
+/// real dates and date-times with a date format), a bold frozen header row and widths from the
+/// data. A table longer than a sheet (1,048,576 rows with the header) continues on further sheets
+/// (`data`, `data (2)`, …), each with the header, and the job says so in a warning. Integers past
+/// 2^53, which Excel's doubles would round, and dates before 1900-03-01, which Excel cannot show,
+/// are written as text.
+public struct XLSXWriter: Writer {
+    public let format = Format.xlsx
+    public let accepts: Set<Hub> = [.table]
+    public init() {}
+
+    static let maxCellText = 32_767
+    static let exactDoubleLimit: Int64 = 1 << 53
+
+    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
+        guard case .table(let table) = payload else {
+            throw ConversionError(.unsupportedConversion, "Excel output needs a table.")
+        }
+        let sheetName = try sheetNameOption(context)
+        let rowsPerSheet = try rowsPerSheetOption(context)
+        let path = NSTemporaryDirectory() + "/docflow-xlsx-\(UUID().uuidString).xlsx"
+        defer { unlink(path) }
+        var options = lxw_workbook_options(constant_memory: 1, tmpdir: nil, use_zip64: 1)
+        guard let wb = workbook_new_opt(path, &options) else {
+            throw ConversionError(.internal, "The Excel workbook could not be created.")
+        }
+        let bold = workbook_add_format(wb)
+        format_set_bold(bold)
+        let dateFormat = workbook_add_format(wb)
+        format_set_num_format(dateFormat, "yyyy-mm-dd")
+        let timeFormat = workbook_add_format(wb)
+        format_set_num_format(timeFormat, "yyyy-mm-dd hh:mm:ss")
+        let widths = Self.widths(table)
+        var truncated = 0, asText = 0
+        var sheet: UnsafeMutablePointer<lxw_worksheet>? = nil
+        var row: UInt32 = 0
+        var sheets = 0
+        for (r, values) in table.rows.enumerated() {
+            if sheet == nil || Int(row) > rowsPerSheet {
+                sheets += 1
+                let name = sheets == 1 ? sheetName : "\(sheetName.prefix(24)) (\(sheets))"
+                guard let ws = workbook_add_worksheet(wb, name) else {
+                    workbook_close(wb)
+                    throw ConversionError(.internal, "The Excel sheet could not be added.")
+                }
+                for (c, w) in widths.enumerated() { worksheet_set_column(ws, lxw_col_t(c), lxw_col_t(c), w, nil) }
+                worksheet_freeze_panes(ws, 1, 0)
+                for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), String(col.name.prefix(Self.maxCellText)), bold) }
+                sheet = ws
+                row = 1
+            }
+            let ws = sheet
+            for (c, v) in values.enumerated() {
+                let col = lxw_col_t(c)
+                switch v {
+                case .null: continue
+                case .int(let i):
+                    if i.magnitude <= UInt64(Self.exactDoubleLimit) { worksheet_write_number(ws, row, col, Double(i), nil) } else {
+                        worksheet_write_string(ws, row, col, String(i), nil); asText += 1
+                    }
+                case .double(let d): worksheet_write_number(ws, row, col, d, nil)
+                case .bool(let b): worksheet_write_boolean(ws, row, col, b ? 1 : 0, nil)
+                case .temporal(let s):
+                    if let (serial, hasTime) = ExcelDate.serial(s) {
+                        worksheet_write_number(ws, row, col, serial, hasTime ? timeFormat : dateFormat)
+                    } else {
+                        worksheet_write_string(ws, row, col, s, nil)
+                    }
+                case .string(let s):
+                    if s.isEmpty { continue }
+                    if s.utf16.count > Self.maxCellText {
+                        truncated += 1
+                        worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
+                    } else {
+                        worksheet_write_string(ws, row, col, s, nil)
+                    }
+                }
+            }
+            row += 1
+            if r & 0xFFFF == 0 { context.progress(60 + 35 * r / max(table.rows.count, 1), "writing Excel rows") }
+        }
+        if sheet == nil, let ws = workbook_add_worksheet(wb, sheetName) {
+            for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), col.name, bold) }
+            sheets = 1
+        }
+        let rc = workbook_close(wb)
+        guard rc == LXW_NO_ERROR else {
+            throw ConversionError(.internal, "The Excel workbook could not be written (\(String(cString: lxw_strerror(rc)))).")
+        }
+        if sheets > 1 { context.warn("The table has more rows than an Excel sheet holds; it continues on \(sheets) sheets, each with the header.") }
+        if truncated > 0 { context.warn("\(truncated) cell(s) longer than Excel's 32,767 characters were cut short.") }
+        if asText > 0 { context.warn("\(asText) integer(s) too large for Excel's numbers were written as text.") }
+        context.report("sheets", .number(sheets))
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConversionError(.internal, "The Excel workbook could not be read back.")
+        }
+        return [UInt8](data)
+    }
+
+    private func sheetNameOption(_ context: ConversionContext) throws -> String {
+        guard let name = context.string("sheet_name") else { return "data" }
+        let bad = CharacterSet(charactersIn: "[]:*?/\\")
+        guard !name.isEmpty, name.count <= 31, name.rangeOfCharacter(from: bad) == nil,
+              !name.hasPrefix("'"), !name.hasSuffix("'") else {
+            throw ConversionError(.badOptions, "sheet_name must be 1 to 31 characters without [ ] : * ? / \\ or quotes at either end.")
+        }
+        return name
+    }
+
+    /// Rows of data per sheet (the header takes one more); an option so tests can see a rollover.
+    private func rowsPerSheetOption(_ context: ConversionContext) throws -> Int {
+        let most = Int(LXW_ROW_MAX) - 1
+        guard let s = context.string("rows_per_sheet") else { return most }
+        guard let n = Int(s), n >= 1, n <= most else {
+            throw ConversionError(.badOptions, "rows_per_sheet must be a whole number from 1 to \(most).")
+        }
+        return n
+    }
+
+    /// Column widths from the header and the first 1,000 rows, 8 to 60 characters.
+    static func widths(_ table: Table) -> [Double] {
+        table.columns.indices.map { c in
+            var w = table.columns[c].name.count + 2
+            for row in table.rows.prefix(1000) {
+                switch row[c] {
+                case .temporal(let s): w = max(w, s.count > 10 ? 19 : 10)
+                default: w = max(w, min(row[c].displayText.count, 60))
+                }
+            }
+            return Double(min(max(w + 1, 8), 60))
+        }
+    }
+}
+
+/// Excel's date serials (the 1900 system: day 1 is 1900-01-01, with its phantom 1900-02-29).
+enum ExcelDate {
+    static let epochOffset: Int64 = 25_569  // serial of 1970-01-01
+
+    /// ISO 8601 text → (serial, has a time of day); nil before 1900-03-01 or past 9999.
+    static func serial(_ s: String) -> (Double, Bool)? {
+        if let days = TemporalText.days(s) {
+            let serial = days + epochOffset
+            return serial >= 61 && serial < 2_958_466 ? (Double(serial), false) : nil
+        }
+        guard let (us, _) = TemporalText.micros(s) else { return nil }
+        let serial = Double(us) / 86_400_000_000 + Double(epochOffset)
+        return serial >= 61 && serial < 2_958_466 ? (serial, true) : nil
+    }
+}

@@ -1,0 +1,112 @@
+import CLibZip
+
+/// A zip archive in memory, read with libzip. Every entry is read through a bounded stream: at most
+/// `maxEntryBytes` bytes, and no more than `maxRatio` times its compressed size once past
+/// `ratioFloor` bytes — whatever the (forgeable) central directory claims — so a zip bomb stops
+/// early with a clear error.
+final class ZipArchive {
+    static let maxEntryBytes = 1 << 30
+    static let maxRatio = 200
+    static let ratioFloor = 64 << 20
+
+    private let archive: OpaquePointer
+    /// The archive's bytes, pinned for libzip's buffer source for the life of the archive.
+    private let storage: UnsafeMutableRawBufferPointer
+    let what: String
+
+    init(_ bytes: [UInt8], what: String) throws {
+        self.what = what
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        storage.copyBytes(from: bytes)
+        var err = zip_error_t()
+        zip_error_init(&err)
+        defer { zip_error_fini(&err) }
+        guard let src = zip_source_buffer_create(storage.baseAddress, zip_uint64_t(bytes.count), 0, &err) else {
+            storage.deallocate()
+            throw ConversionError(.malformedInput, "The \(what) file could not be opened.")
+        }
+        guard let za = zip_open_from_source(src, ZIP_RDONLY, &err) else {
+            zip_source_free(src)
+            storage.deallocate()
+            throw ConversionError(.malformedInput, "The \(what) file is not a valid zip package (it may be truncated or not really a \(what) file).")
+        }
+        archive = za
+    }
+
+    deinit {
+        zip_discard(archive)
+        storage.deallocate()
+    }
+
+    /// The entry's index, by exact name or, failing that, case-insensitively.
+    func locate(_ name: String) -> zip_uint64_t? {
+        var i = zip_name_locate(archive, name, 0)
+        if i < 0 { i = zip_name_locate(archive, name, zip_flags_t(ZIP_FL_NOCASE)) }
+        return i < 0 ? nil : zip_uint64_t(i)
+    }
+
+    func open(_ name: String) throws -> ZipEntryStream? {
+        guard let index = locate(name) else { return nil }
+        var st = zip_stat_t()
+        zip_stat_init(&st)
+        guard zip_stat_index(archive, index, 0, &st) == 0, let file = zip_fopen_index(archive, index, 0) else {
+            throw ConversionError(.malformedInput, "The \(what) part \(name) cannot be read (damaged or encrypted).")
+        }
+        return ZipEntryStream(file: file, name: name, compressedSize: Int(st.comp_size), what: what)
+    }
+
+    /// A whole (small) entry, bounded like every stream.
+    func read(_ name: String) throws -> [UInt8]? {
+        guard let stream = try open(name) else { return nil }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { stream.read(into: $0) }
+            if n < 0 { throw stream.failure ?? ConversionError(.malformedInput, "The \(what) part \(name) is damaged.") }
+            if n == 0 { return out }
+            out += buf[0..<n]
+        }
+    }
+}
+
+/// One entry's decompressed bytes, pulled on demand (libxml2's reader pulls through it).
+final class ZipEntryStream {
+    private var file: OpaquePointer?
+    let name: String
+    let compressedSize: Int
+    let what: String
+    private(set) var produced = 0
+    /// Why the stream stopped early, for the caller to throw.
+    private(set) var failure: ConversionError?
+
+    init(file: OpaquePointer, name: String, compressedSize: Int, what: String) {
+        self.file = file
+        self.name = name
+        self.compressedSize = compressedSize
+        self.what = what
+    }
+
+    deinit { close() }
+
+    func close() {
+        if let f = file { zip_fclose(f) }
+        file = nil
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at the end, -1 on an error or a bound crossed.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let f = file, failure == nil else { return failure == nil ? 0 : -1 }
+        let n = zip_fread(f, buffer.baseAddress!, zip_uint64_t(buffer.count))
+        if n < 0 {
+            failure = ConversionError(.malformedInput, "The \(what) part \(name) is damaged (its compressed data does not decode).")
+            return -1
+        }
+        produced += Int(n)
+        if produced > ZipArchive.maxEntryBytes
+            || (produced > ZipArchive.ratioFloor && produced / max(compressedSize, 1) > ZipArchive.maxRatio) {
+            failure = ConversionError(.tooLarge, "The \(what) part \(name) expands too far (over \(produced >> 20) MiB from \(compressedSize >> 10) KiB compressed); it looks like a zip bomb.")
+            return -1
+        }
+        return Int(n)
+    }
+}
