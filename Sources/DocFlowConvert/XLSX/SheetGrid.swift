@@ -10,6 +10,10 @@ struct SheetGrid {
     var width = 0
     var merged = 0
     private var cells = 0
+    /// Text the cells hold, counted per cell: one shared string referenced by every cell is held
+    /// once in memory but written out each time.
+    private var textBytes = 0
+    static let maxTextBytes = 1 << 30
 
     init(book: XLSXWorkbook, maxCells: Int) {
         self.book = book
@@ -56,6 +60,12 @@ struct SheetGrid {
                     let cell = try self.cell(type: type, style: style, value: value, inline: inline)
                     nextColumn = column + 1
                     if case .empty = cell { continue }
+                    if case .text(let t) = cell {
+                        textBytes += t.utf8.count
+                        if textBytes > Self.maxTextBytes {
+                            throw ConversionError(.tooLarge, "The Excel sheet's cells hold over \(Self.maxTextBytes >> 20) MiB of text (one shared string repeated in many cells?); Doc Flow stops there.")
+                        }
+                    }
                     guard column < 16_384 else { throw ConversionError(.malformedInput, "A cell of the Excel sheet lies past column XFD.") }
                     if row.count <= column { row += repeatElement(Cell.empty, count: column + 1 - row.count) }
                     row[column] = cell
