@@ -78,7 +78,12 @@ import Testing
     @Test func registryListsTheMatrix() {
         let reg = FormatRegistry.standard
         #expect(reg.targets(from: .markdown).map(\.id) == ["html", "pdf", "txt"])
-        #expect(reg.targets(from: .csv).map(\.id) == ["html", "json", "md", "pdf", "txt"])
+        let tabular = ["csv", "json", "jsonl", "parquet", "xlsx"]
+        for from in tabular {
+            // Every tabular format to every other (the 12 conversions and JSON Lines), and to documents.
+            let want = (tabular + ["html", "md", "pdf", "txt"]).filter { $0 != from }.sorted()
+            #expect(reg.targets(from: reg.format(named: from)!).map(\.id) == want, "\(from)")
+        }
         #expect(reg.targets(from: .text).map(\.id) == ["html", "md", "pdf"])
         #expect(reg.targets(from: .html).map(\.id) == ["md", "pdf", "txt"])
         #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)

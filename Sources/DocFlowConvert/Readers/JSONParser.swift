@@ -51,31 +51,36 @@ struct JSONParser {
 
     var atEnd: Bool { mutating get { skipSpace(); return pos >= bytes.count } }
 
-    private enum Frame {
-        case array([JSONNode])
-        case object([(String, JSONNode)], key: String?)
-    }
-
-    /// Parses one value starting at `pos`.
+    /// Parses one value starting at `pos`. Open containers live on typed stacks mutated in place
+    /// (an enum frame popped, appended to and pushed back copies its array: quadratic).
     mutating func parseValue() throws -> JSONNode {
-        var stack: [Frame] = []
+        var isArray: [Bool] = []
+        var arrays: [[JSONNode]] = []
+        var objects: [[(String, JSONNode)]] = []
+        var keys: [String] = []
         while true {
             skipSpace()
-            guard pos < bytes.count else { throw error(stack.isEmpty ? "the document is empty" : "the document ends inside a value") }
+            guard pos < bytes.count else { throw error(isArray.isEmpty ? "the document is empty" : "the document ends inside a value") }
             var value: JSONNode
             let b = bytes[pos]
             switch b {
             case 0x5B:  // [
                 pos += 1
-                guard stack.count < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+                guard isArray.count < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
                 skipSpace()
-                if pos < bytes.count && bytes[pos] == 0x5D { pos += 1; value = .array([]) } else { stack.append(.array([])); continue }
+                if pos < bytes.count && bytes[pos] == 0x5D { pos += 1; value = .array([]) } else {
+                    isArray.append(true)
+                    arrays.append([])
+                    continue
+                }
             case 0x7B:  // {
                 pos += 1
-                guard stack.count < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+                guard isArray.count < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
                 skipSpace()
                 if pos < bytes.count && bytes[pos] == 0x7D { pos += 1; value = .object([]) } else {
-                    stack.append(.object([], key: try key()))
+                    isArray.append(false)
+                    objects.append([])
+                    keys.append(try key())
                     continue
                 }
             case 0x22: value = .string(try string())
@@ -87,32 +92,29 @@ struct JSONParser {
             }
             // Attach the value to its container, closing every container that ends here.
             while true {
-                guard let top = stack.popLast() else { return value }
+                guard let array = isArray.last else { return value }
                 skipSpace()
-                switch top {
-                case .array(var items):
-                    items.append(value)
+                if array {
+                    arrays[arrays.count - 1].append(value)
                     guard pos < bytes.count else { throw error("an array is not closed") }
-                    if bytes[pos] == 0x2C { pos += 1; stack.append(.array(items)); break }
+                    if bytes[pos] == 0x2C { pos += 1; break }
                     guard bytes[pos] == 0x5D else { throw error("expected , or ] in an array") }
                     pos += 1
-                    value = .array(items)
-                    continue
-                case .object(var members, let k):
-                    members.append((k ?? "", value))
+                    isArray.removeLast()
+                    value = .array(arrays.removeLast())
+                } else {
+                    objects[objects.count - 1].append((keys.removeLast(), value))
                     guard pos < bytes.count else { throw error("an object is not closed") }
                     if bytes[pos] == 0x2C {
                         pos += 1
-                        skipSpace()
-                        stack.append(.object(members, key: try key()))
+                        keys.append(try key())
                         break
                     }
                     guard bytes[pos] == 0x7D else { throw error("expected , or } in an object") }
                     pos += 1
-                    value = .object(members)
-                    continue
+                    isArray.removeLast()
+                    value = .object(objects.removeLast())
                 }
-                break
             }
         }
     }

@@ -1,0 +1,218 @@
+@testable import DocFlowConvert
+import DocFlowModel
+import Foundation
+import Testing
+
+/// A table with every column type, nulls, awkward text and edge values.
+let sampleTable: Table = {
+    let columns = [
+        Column(name: "id", type: .int64), Column(name: "price", type: .double), Column(name: "name", type: .string),
+        Column(name: "ok", type: .boolean), Column(name: "day", type: .date), Column(name: "at", type: .timestamp),
+    ]
+    var rows: [[Value]] = [
+        [.int(1), .double(1.5), .string("alpha"), .bool(true), .temporal("2024-01-02"), .temporal("2024-01-02T03:04:05Z")],
+        [.int(-9_007_199_254_740_993), .null, .string("quote \" comma , newline\nend"), .bool(false), .temporal("1900-03-01"),
+         .temporal("1999-12-31T23:59:59.123456Z")],
+        [.null, .double(-2.5e-10), .string("ünïcødé ✓ 漢字"), .null, .null, .null],
+        [.int(Int64.max), .double(1e300), .string(""), .bool(true), .temporal("9999-12-31"), .temporal("1970-01-01T00:00:00Z")],
+    ]
+    for i in 0..<40_000 {  // enough rows for several pages, a dictionary and row groups
+        rows.append([.int(Int64(i)), .double(Double(i) / 8), .string("cat\(i % 7)"), .bool(i % 3 == 0),
+                     .temporal(CivilTime.dateText(days: Int64(i % 20_000))), i % 11 == 0 ? .null : .temporal(CivilTime.timestampText(Int64(i) * 1_000_003, perSecond: 1_000_000, utc: true))])
+    }
+    return Table(columns: columns, rows: rows)
+}()
+
+func table(_ p: Payload) throws -> Table {
+    guard case .table(let t) = p else { throw ConversionError(.internal, "not a table") }
+    return t
+}
+
+@Suite struct ParquetTests {
+    @Test(arguments: ["snappy", "zstd", "gzip", "none"])
+    func roundTripKeepsEveryValueAndType(codec: String) throws {
+        let ctx = ConversionContext(options: ["compression": codec, "row_group_rows": 16_000])
+        let bytes = try ParquetWriter().write(.table(sampleTable), context: ctx)
+        #expect(ctx.reported["row_groups"] == .number(3))
+        let back = try table(ParquetReader().read(bytes, context: ConversionContext()))
+        #expect(back.columns == sampleTable.columns)
+        #expect(back.rows.count == sampleTable.rows.count)
+        #expect(back.rows == sampleTable.rows)
+    }
+
+    @Test func mixedColumnsAreStoredAsText() throws {
+        let t = Table(columns: [Column(name: "n", type: .int64)], rows: [[.int(1)], [.string("x")], [.null]])
+        let back = try table(ParquetReader().read(try ParquetWriter().write(.table(t), context: ConversionContext()), context: ConversionContext()))
+        #expect(back.columns == [Column(name: "n", type: .string)])
+        #expect(back.rows == [[.string("1")], [.string("x")], [.null]])
+    }
+
+    @Test func badOptionsAreRefused() {
+        #expect(throws: ConversionError.self) {
+            try ParquetWriter().write(.table(sampleTable), context: ConversionContext(options: ["compression": "lzo"]))
+        }
+    }
+
+    @Test func rleHybridRoundTrips() throws {
+        var rng = SystemRandomNumberGenerator()
+        for width in [1, 2, 3, 7, 8, 13, 20] {
+            var values: [UInt32] = []
+            for _ in 0..<3000 {
+                let v = UInt32.random(in: 0..<(1 << UInt32(width)), using: &rng)
+                values += Array(repeating: v, count: Bool.random(using: &rng) ? 1 : Int.random(in: 1...40, using: &rng))
+            }
+            let encoded = RLEEncoder.encode(values, width: width)
+            var c = ByteCursor(encoded)
+            #expect(try RLEDecoder.decode(&c, width: width, count: values.count).map(UInt32.init) == values)
+        }
+    }
+
+    /// Every flat file of apache/parquet-testing reads; nested ones are refused by name.
+    @Test func parquetTestingFilesReadOrAreRefusedClearly() throws {
+        let dir = Fixtures.root.appendingPathComponent("parquet")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".parquet") }.sorted()
+        #expect(files.count >= 35)
+        var read = 0
+        for f in files {
+            let bytes = try Fixtures.bytes("parquet/" + f)
+            do {
+                let t = try table(ParquetReader().read(bytes, context: ConversionContext()))
+                #expect(t.rows.allSatisfy { $0.count == t.columns.count }, "\(f)")
+                read += 1
+            } catch let e as ConversionError {
+                #expect(e.message.contains("nested") || f.contains("incorrect_map"), "\(f): \(e.message)")
+            }
+        }
+        #expect(read >= 27)
+    }
+
+    @Test func corruptTruncatedAndEncryptedFilesFailCleanly() throws {
+        for f in ["hostile/derived__truncated-alltypes_plain.parquet", "hostile/generated__zero-bytes.parquet",
+                  "parquet/parquet-testing__uniform_encryption.parquet.encrypted"] {
+            #expect(throws: ConversionError.self, "\(f)") { try ParquetReader().read(try Fixtures.bytes(f), context: ConversionContext()) }
+        }
+        // Fuzzed files from Arrow's bug reports: read or refused, never a crash.
+        for f in ["ARROW-GH-41321", "ARROW-GH-43605", "ARROW-GH-47662", "ARROW-RS-GH-6229-DICTHEADER", "PARQUET-1481"] {
+            _ = try? ParquetReader().read(try Fixtures.bytes("hostile/parquet-testing__\(f).parquet"), context: ConversionContext())
+        }
+        // Every truncation of a real file fails cleanly too.
+        let whole = try Fixtures.bytes("parquet/parquet-testing__alltypes_plain.parquet")
+        for cut in stride(from: 0, to: whole.count - 1, by: 97) {
+            var damaged = whole
+            damaged[cut] ^= 0x5A
+            _ = try? ParquetReader().read(damaged, context: ConversionContext())
+        }
+    }
+}
+
+@Suite struct XLSXTests {
+    @Test func roundTripKeepsValuesAndTypes() throws {
+        let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(300)))
+        let ctx = ConversionContext()
+        let bytes = try XLSXWriter().write(.table(small), context: ctx)
+        let back = try table(XLSXReader().read(bytes, context: ConversionContext()))
+        #expect(back.columns.map(\.name) == small.columns.map(\.name))
+        #expect(back.columns[0].type == .string)  // a 2^53+1 integer is written as text to stay exact
+        #expect(back.columns[1...4].map(\.type) == [.double, .string, .boolean, .date])
+        #expect(back.rows[1][0] == .string("-9007199254740993"))
+        #expect(back.rows[0][4] == .temporal("2024-01-02"))
+        #expect(back.rows[1][5] == .temporal("1999-12-31T23:59:59.123"))  // Excel keeps milliseconds
+        #expect(back.rows[2][2] == .string("ünïcødé ✓ 漢字"))
+        #expect(back.rows[1][2] == .string("quote \" comma , newline\nend"))
+        #expect(ctx.warnings.contains { $0.contains("too large for Excel") })
+    }
+
+    @Test func sheetsRollOverAndCanBeChosen() throws {
+        let t = Table(columns: [Column(name: "n", type: .int64)], rows: (0..<25).map { [.int(Int64($0))] })
+        let ctx = ConversionContext(options: ["rows_per_sheet": 10, "sheet_name": "nums"])
+        let bytes = try XLSXWriter().write(.table(t), context: ctx)
+        #expect(ctx.reported["sheets"] == .number(3))
+        let third = try table(XLSXReader().read(bytes, context: ConversionContext(options: ["sheet": "3"])))
+        #expect(third.rows == (20..<25).map { [.int(Int64($0))] })
+        #expect(third.metadata.properties["sheets"] == .list([.text("nums"), .text("nums (2)"), .text("nums (3)")]))
+        #expect(throws: ConversionError.self) { try XLSXReader().read(bytes, context: ConversionContext(options: ["sheet": "nope"])) }
+    }
+
+    @Test func datesStrictAnd1904() throws {
+        let strict = try table(XLSXReader().read(try Fixtures.bytes("xlsx/poi__SampleSS.strict.xlsx"), context: ConversionContext()))
+        let transitional = try table(XLSXReader().read(try Fixtures.bytes("xlsx/poi__SampleSS.xlsx"), context: ConversionContext()))
+        #expect(strict.rows == transitional.rows)
+        let d1904 = try table(XLSXReader().read(try Fixtures.bytes("xlsx/csvkit__test_skip_lines.xlsx"), context: ConversionContext()))
+        #expect(d1904.rows[0][1] == .temporal("1971-01-01"))
+    }
+
+    @Test func hostileWorkbooksFailWithinLimits() throws {
+        let amplified = try Fixtures.bytes("hostile/poi__poc-shared-strings.xlsx")
+        #expect(throws: ConversionError.self) { try XLSXReader().read(amplified, context: ConversionContext()) }
+        for f in ["hostile/poi__invalid.xlsx", "hostile/generated__zero-bytes.xlsx", "hostile/derived__truncated-simple01.xlsx",
+                  "hostile/poi__protected_passtika.xlsx"] {
+            #expect(throws: ConversionError.self, "\(f)") { try XLSXReader().read(try Fixtures.bytes(f), context: ConversionContext()) }
+        }
+        // Entities are never expanded or fetched: the bomb and the XXE read as plain cells.
+        for f in ["hostile/poi__poc-xmlbomb.xlsx", "hostile/poi__xxe_in_schema.xlsx"] {
+            if let t = try? table(XLSXReader().read(try Fixtures.bytes(f), context: ConversionContext())) {
+                let text = t.rows.flatMap { $0.map(\.displayText) }.joined()
+                #expect(!text.contains("root:") && text.utf8.count < 100_000, "\(f)")
+            }
+        }
+    }
+}
+
+@Suite struct JSONTableTests {
+    /// JSONTestSuite: every y_ document parses, every n_ document is refused, i_ ones never crash.
+    @Test func jsonTestSuite() throws {
+        let dir = Fixtures.root.appendingPathComponent("specs/jsontestsuite/test_parsing")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(files.count > 100)
+        for f in files {
+            let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(f)))
+            var p = JSONParser(bytes)
+            let ok = (try? p.parseValue()) != nil && p.atEnd
+            if f.hasPrefix("y_") { #expect(ok, "\(f) should parse") }
+            if f.hasPrefix("n_") { #expect(!ok, "\(f) should be refused") }
+        }
+    }
+
+    @Test func errorsGiveLineAndColumn() {
+        do {
+            _ = try JSONReader().read(Array("[\n  {\"a\": 1,}\n]".utf8), context: ConversionContext())
+            Issue.record("accepted")
+        } catch let e as ConversionError {
+            #expect(e.message.hasPrefix("Invalid JSON at line 2, column 11"))
+        } catch { Issue.record("\(error)") }
+        #expect(throws: ConversionError.self) { try JSONReader().read(try Fixtures.bytes("hostile/generated__json-nesting-500k.json"), context: ConversionContext()) }
+    }
+
+    @Test func shapesFlatteningAndTypes() throws {
+        let t = try table(JSONReader().read(Array(#"[{"a": 1, "b": {"c": 2.5, "d": [1, 2]}}, {"a": 12345678901234567890, "e": "2024-01-01"}]"#.utf8), context: ConversionContext()))
+        #expect(t.columns.map(\.name) == ["a", "b.c", "b.d", "e"])
+        #expect(t.columns.map(\.type) == [.string, .double, .string, .date])
+        #expect(t.rows[0] == [.string("1"), .double(2.5), .string("[1,2]"), .null])
+        #expect(t.rows[1][0] == .string("12345678901234567890"))
+        let lines = try table(JSONReader(format: .jsonLines).read(Array("{\"x\": 1}\n{\"x\": 2, \"y\": true}\n".utf8), context: ConversionContext()))
+        #expect(lines.rows == [[.int(1), .null], [.int(2), .bool(true)]])
+        let arrays = try table(JSONReader().read(try Fixtures.bytes("json/frictionless__table.json"), context: ConversionContext()))
+        #expect(arrays.columns.map(\.name) == ["id", "name"] && arrays.rows.count == 2)
+    }
+
+    @Test func jsonAndJSONLinesRoundTrip() throws {
+        let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(500)))
+        for format in [Format.json, .jsonLines] {
+            let bytes = try JSONWriter(format: format).write(.table(small), context: ConversionContext())
+            let back = try table(JSONReader(format: format).read(bytes, context: ConversionContext()))
+            #expect(back.rows == small.rows, "\(format.id)")
+        }
+    }
+}
+
+@Suite struct CSVWriterTests {
+    @Test func rfc4180RoundTrip() throws {
+        let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(500)))
+        let bytes = try CSVWriter().write(.table(small), context: ConversionContext())
+        #expect(String(decoding: bytes.prefix(25), as: UTF8.self) == "id,price,name,ok,day,at\r\n")
+        let back = try table(CSVReader().read(bytes, context: ConversionContext()))
+        #expect(back.columns == small.columns)
+        // CSV cannot tell an empty string from a missing one: the one "" string reads back as "".
+        #expect(back.rows == small.rows)
+    }
+}
