@@ -5,7 +5,8 @@ import DocFlowModel
 /// row), or JSON Lines (one value per line; `.jsonl` / `.ndjson`, or any file holding several
 /// values). Nested objects are flattened with dotted keys (`{"a": {"b": 1}}` → column `a.b`);
 /// arrays inside a row become their JSON text. Integers and doubles stay apart; numbers no machine
-/// type holds exactly keep their text.
+/// type holds exactly keep their text; an empty string in an otherwise numeric, boolean or date
+/// column is a blank (null), as an empty CSV cell is.
 public struct JSONReader: Reader {
     public let format: Format
     public init(format: Format = .json) { self.format = format }
@@ -85,7 +86,7 @@ struct RecordTableBuilder {
         var ints = 0, doubles = 0, bools = 0, strings = 0, other = 0
         for case let c? in cells {
             switch c {
-            case .null: continue
+            case .null, .string(""): continue  // "" in a typed column is a blank, as an empty CSV cell
             case .int: ints += 1
             case .double: doubles += 1
             case .bool: bools += 1
@@ -95,6 +96,7 @@ struct RecordTableBuilder {
         }
         let total = ints + doubles + bools + strings + other
         if total == 0 || other > 0 { return .string }
+        if strings > 0 && strings < total { return .string }
         if ints == total { return .int64 }
         if ints + doubles == total { return .double }
         if bools == total { return .boolean }
@@ -110,6 +112,7 @@ struct RecordTableBuilder {
         guard let cell = cell else { return .null }
         switch (cell, type) {
         case (.null, _): return .null
+        case (.string(""), let t) where t != .string: return .null
         case (.int(let i), .double): return .double(Double(i))
         case (.int(let i), _) where type != .string: return .int(i)
         case (.double(let d), .double): return .double(d)
