@@ -1,7 +1,6 @@
 """The page in a real browser: headless Chromium from Debian driven by selenium, against the test
 instance (nginx serves web/, the API and the WebSocket; a real runner converts). Screenshots go
 to var/test-output/."""
-import json
 import os
 import time
 
@@ -59,9 +58,8 @@ def test_upload_convert_and_download_without_reload(page, runner, tmp_path):
     item = stage(drv, csv)
     target = Select(item.find_element(By.CSS_SELECTOR, "select.target"))
     offered = [o.get_attribute("value") for o in target.options]
-    assert "json" in offered and "md" not in offered[:0]
-    # Parquet once the tabular formats land (issue 3); JSON until then.
-    want = "parquet" if "parquet" in offered else "json"
+    assert {"json", "jsonl", "parquet", "xlsx"} <= set(offered) and "csv" not in offered
+    want = "parquet"
     target.select_by_value(want)
     assert item.find_element(By.CSS_SELECTOR, ".opt-delimiter").is_displayed()  # a CSV option
     drv.find_element(By.ID, "convert").click()
@@ -85,13 +83,9 @@ def test_upload_convert_and_download_without_reload(page, runner, tmp_path):
     time.sleep(0.3)
     (name,) = done()
     assert name == f"cities.{want}"
-    data = (drv.download_dir / name).read_bytes()
-    if want == "parquet":
-        import pyarrow.parquet as pq
-        assert pq.read_table(drv.download_dir / name).to_pylist() == [
-            {"city": "Lisbon", "population": 545923}, {"city": "Porto", "population": 231962}]
-    else:
-        assert json.loads(data) == [{"city": "Lisbon", "population": 545923}, {"city": "Porto", "population": 231962}]
+    import pyarrow.parquet as pq
+    assert pq.read_table(drv.download_dir / name).to_pylist() == [
+        {"city": "Lisbon", "population": 545923}, {"city": "Porto", "population": 231962}]
 
 
 def test_too_large_and_unsupported_files_are_explained(page, tmp_path):
