@@ -14,21 +14,8 @@ public enum Payload: Equatable, Sendable {
             let aligns = t.columns.map { c -> Alignment in
                 c.type == .int64 || c.type == .double ? .right : .none
             }
-            let rows = t.rows.map { row in row.map { [Inline.text($0.displayText)] } }
+            let rows = t.rows.map { row in row.map { [Inline.text($0.text)] } }
             return Document(metadata: t.metadata, blocks: [.table(header: header, alignments: aligns, rows: rows)])
-        }
-    }
-}
-
-extension Value {
-    /// The value as text, the way CSV would hold it.
-    public var displayText: String {
-        switch self {
-        case .null: return ""
-        case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? "\(d)" : ""
-        case .bool(let b): return b ? "true" : "false"
-        case .temporal(let s), .string(let s): return s
         }
     }
 }

@@ -43,18 +43,170 @@ public struct Column: Equatable, Sendable {
     }
 }
 
-/// The table hub: typed columns and rows, delivered in batches so large files stream.
+/// One column's values, stored by type: a million rows of eight columns are eight arrays, not a
+/// million small ones. Only the array of the column's type is used; a null holds a zero or empty
+/// slot and is marked in `valid`.
+public struct ColumnValues: Equatable, Sendable {
+    public let type: ColumnType
+    /// int64 values, or timestamps in units of `perSecond` since the epoch.
+    public var ints: [Int64] = []
+    public var doubles: [Double] = []
+    public var bools: [Bool] = []
+    /// Dates as days since 1970-01-01.
+    public var days: [Int32] = []
+    /// Strings: UTF-8 bytes end to end, value i in `bytes[offsets[i]..<offsets[i + 1]]`.
+    public var bytes: [UInt8] = []
+    public var offsets: [Int] = [0]
+    /// Per row, whether the value is present; nil while every value is.
+    public var valid: [Bool]? = nil
+    /// Timestamp units per second (1e3, 1e6 or 1e9) and whether they are UTC instants.
+    public var perSecond: Int64 = 1_000_000
+    public var utc = false
+    public private(set) var count = 0
+
+    public init(type: ColumnType, capacity: Int = 0) {
+        self.type = type
+        switch type {
+        case .int64, .timestamp: ints.reserveCapacity(capacity)
+        case .double: doubles.reserveCapacity(capacity)
+        case .boolean: bools.reserveCapacity(capacity)
+        case .date: days.reserveCapacity(capacity)
+        case .string: offsets.reserveCapacity(capacity + 1)
+        }
+    }
+
+    public func isNull(_ i: Int) -> Bool { valid.map { !$0[i] } ?? false }
+
+    public var nullCount: Int { valid.map { $0.lazy.filter { !$0 }.count } ?? 0 }
+
+    @inline(__always) private mutating func present() {
+        if valid != nil { valid!.append(true) }
+        count += 1
+    }
+
+    public mutating func appendNull() {
+        if valid == nil { valid = [Bool](repeating: true, count: count) }
+        valid!.append(false)
+        count += 1
+        switch type {
+        case .int64, .timestamp: ints.append(0)
+        case .double: doubles.append(0)
+        case .boolean: bools.append(false)
+        case .date: days.append(0)
+        case .string: offsets.append(bytes.count)
+        }
+    }
+
+    @inline(__always) public mutating func append(int v: Int64) { ints.append(v); present() }
+    @inline(__always) public mutating func append(double v: Double) { doubles.append(v); present() }
+    @inline(__always) public mutating func append(bool v: Bool) { bools.append(v); present() }
+    @inline(__always) public mutating func append(days v: Int32) { days.append(v); present() }
+    @inline(__always) public mutating func append<C: Collection>(utf8 v: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: v)
+        offsets.append(bytes.count)
+        present()
+    }
+
+    public mutating func append(string v: String) {
+        var v = v
+        v.withUTF8 { bytes.append(contentsOf: $0) }
+        offsets.append(bytes.count)
+        present()
+    }
+
+    /// Appends a value of the column's type; false (and nothing appended) when it does not fit.
+    @discardableResult
+    public mutating func append(_ v: Value) -> Bool {
+        switch (type, v) {
+        case (_, .null): appendNull()
+        case (.int64, .int(let i)): append(int: i)
+        case (.double, .double(let d)): append(double: d)
+        case (.double, .int(let i)): append(double: Double(i))
+        case (.boolean, .bool(let b)): append(bool: b)
+        case (.date, .temporal(let s)):
+            guard let d = TemporalText.days(s), let d32 = Int32(exactly: d) else { return false }
+            append(days: d32)
+        case (.timestamp, .temporal(let s)):
+            guard let (us, zoned) = TemporalText.micros(s), perSecond == 1_000_000 else { return false }
+            if zoned { utc = true }
+            append(int: us)
+        case (.string, .string(let s)), (.string, .temporal(let s)): append(string: s)
+        case (.string, _): append(string: v.text)
+        default: return false
+        }
+        return true
+    }
+
+    /// The string at `i` as bytes.
+    public func utf8(at i: Int) -> ArraySlice<UInt8> { bytes[offsets[i]..<offsets[i + 1]] }
+
+    public func value(at i: Int) -> Value {
+        if isNull(i) { return .null }
+        switch type {
+        case .int64: return .int(ints[i])
+        case .double: return .double(doubles[i])
+        case .boolean: return .bool(bools[i])
+        case .date: return .temporal(CivilTime.dateText(days: Int64(days[i])))
+        case .timestamp: return .temporal(CivilTime.timestampText(ints[i], perSecond: perSecond, utc: utc))
+        case .string: return .string(String(decoding: utf8(at: i), as: UTF8.self))
+        }
+    }
+}
+
+extension Value {
+    /// The value as text, the way CSV holds it.
+    public var text: String {
+        switch self {
+        case .null: return ""
+        case .int(let i): return String(i)
+        case .double(let d): return d.isFinite ? "\(d)" : ""
+        case .bool(let b): return b ? "true" : "false"
+        case .temporal(let s), .string(let s): return s
+        }
+    }
+}
+
+/// The table hub: typed columns stored column by column.
 public struct Table: Equatable, Sendable {
     /// The schema.
     public var columns: [Column]
-    /// Rows of values, each as long as `columns`.
-    public var rows: [[Value]]
+    /// The values, one `ColumnValues` per column, each `rowCount` long.
+    public var data: [ColumnValues]
     /// Properties such as the source sheet name.
     public var metadata: Metadata
 
-    public init(columns: [Column], rows: [[Value]], metadata: Metadata = Metadata()) {
+    public var rowCount: Int { data.first?.count ?? 0 }
+
+    public init(columns: [Column], data: [ColumnValues], metadata: Metadata = Metadata()) {
         self.columns = columns
-        self.rows = rows
+        self.data = data
         self.metadata = metadata
     }
+
+    /// A table from rows of values. A column holding a value its type cannot store (a reader's
+    /// mixed column) becomes a string column, so nothing is lost.
+    public init(columns: [Column], rows: [[Value]], metadata: Metadata = Metadata()) {
+        var cols = columns
+        var data: [ColumnValues] = []
+        for c in columns.indices {
+            var values = ColumnValues(type: columns[c].type, capacity: rows.count)
+            var fits = true
+            for row in rows where !values.append(row[c]) { fits = false; break }
+            if !fits {
+                cols[c].type = .string
+                values = ColumnValues(type: .string, capacity: rows.count)
+                for row in rows { values.append(row[c]) }
+            }
+            data.append(values)
+        }
+        self.columns = cols
+        self.data = data
+        self.metadata = metadata
+    }
+
+    /// Row `r` as values (for documents and tests; writers read the columns).
+    public func row(_ r: Int) -> [Value] { data.map { $0.value(at: r) } }
+
+    /// Every row as values: fine for small tables, costly for large ones.
+    public var rows: [[Value]] { (0..<rowCount).map(row) }
 }

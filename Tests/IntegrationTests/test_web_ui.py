@@ -136,3 +136,44 @@ def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, ru
     # Nothing overflows the narrow screen sideways.
     assert drv.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     drv.save_screenshot(os.path.join(OUT, "ui-phone-failed.png"))
+
+
+DROP_TWO_FILES = """
+const dt = new DataTransfer();
+dt.items.add(new File(['a,b\\n1,2\\n'], 'one.csv', {type: 'text/csv'}));
+dt.items.add(new File(['# two\\n'], 'two.md', {type: 'text/markdown'}));
+const zone = document.getElementById('drop');
+for (const type of ['dragenter', 'dragover', 'drop']) {
+  zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_dropped_files_and_refused_uploads_are_explained(page, runner):
+    drv = page("drop")
+    drv.execute_script(DROP_TWO_FILES)
+    WebDriverWait(drv, 5).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#staged .staged-item")) == 2)
+    names = [e.text for e in drv.find_elements(By.CSS_SELECTOR, "#staged .staged-item .name")]
+    assert any("one.csv" in n for n in names) and any("two.md" in n for n in names)
+
+    # Rate limited by nginx for real: spend this browser's burst, then convert.
+    drv.execute_async_script("const done = arguments[0];"
+                             "Promise.all([...Array(40)].map(() => fetch('/api/formats'))).then(() => done());")
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 10).until(lambda b: "Too many requests" in b.find_element(By.ID, "error").text)
+    assert len(drv.find_elements(By.CSS_SELECTOR, "#staged .staged-item")) >= 1  # nothing was lost
+    time.sleep(3)  # the bucket refills (10 r/s) before the next test uses this address
+
+    # The service unreachable: the browser offline.
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.emulateNetworkConditions",
+                        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    WebDriverWait(drv, 5).until(lambda b: b.find_element(By.ID, "convert").get_attribute("disabled") is None)
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 10).until(lambda b: "cannot be reached" in b.find_element(By.ID, "error").text)
+    drv.save_screenshot(os.path.join(OUT, "ui-refused.png"))
+    drv.execute_cdp_cmd("Network.emulateNetworkConditions",
+                        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 2)
+    assert drv.find_elements(By.CSS_SELECTOR, "#staged .staged-item") == []

@@ -1,20 +1,32 @@
+import DocFlowModel
+
 /// The pages of a column chunk: PLAIN values, dictionary pages, definition levels, compression.
 extension ColumnChunkWriter {
     /// Dictionary encoding is tried for strings and given up past this many distinct values or bytes.
     static let maxDictionaryEntries = 65_536
     static let maxDictionaryBytes = 1 << 20
 
-    func emit(_ values: Values, defs: [UInt32], to out: inout [UInt8]) -> ChunkMeta {
-        let nulls = Int64(defs.lazy.filter { $0 == 0 }.count)
+    /// The rows holding values: the slice itself when nothing is null.
+    struct Present {
+        let rows: Range<Int>
+        let list: [Int]?
+        var count: Int { list?.count ?? rows.count }
+        @inline(__always) subscript(k: Int) -> Int { list?[k] ?? rows.lowerBound + k }
+    }
+
+    func emit(_ slice: Slice, present list: [Int]?, defs: [UInt32], to out: inout [UInt8]) -> ChunkMeta {
+        let v = slice.values
+        let present = Present(rows: slice.rows, list: list)
+        let nulls = Int64(defs.count - present.count)
         var meta = ChunkMeta(kind: kind, name: name, codec: codec, values: Int64(defs.count), nulls: nulls,
                              uncompressedSize: 0, compressedSize: 0, dataPageOffset: 0, dictionaryPageOffset: nil)
-        (meta.min, meta.max) = Self.statistics(values)
+        (meta.min, meta.max) = Self.statistics(v, present)
         let start = out.count
         var dictIndices: [UInt32]? = nil
-        if case .bytes(let strings) = values, let (dict, indices) = Self.dictionary(strings) {
+        if v.type == .string, let (dict, indices) = Self.dictionary(v, present) {
             meta.dictionaryPageOffset = Int64(out.count)
             var body: [UInt8] = []
-            for s in dict { Self.appendLE(UInt32(s.count), to: &body); body += s }
+            for (s, e) in dict { Self.appendLE(UInt32(e - s), to: &body); body += v.bytes[s..<e] }
             writePage(type: 2, body: body, header: { w in
                 w.structure(7) { w in
                     w.i32(1, dict.count)
@@ -23,27 +35,26 @@ extension ColumnChunkWriter {
             }, meta: &meta, to: &out)
             dictIndices = indices
         }
+        let width = max(1, 32 - ((dictIndices?.max() ?? 0).leadingZeroBitCount))
         meta.dataPageOffset = Int64(out.count)
         var valueIndex = 0
         var rowIndex = 0
+        var body: [UInt8] = []
         repeat {
             let rowEnd = min(rowIndex + Self.pageRows, defs.count)
             let pageDefs = defs[rowIndex..<rowEnd]
-            let present = pageDefs.lazy.filter { $0 == 1 }.count
-            var body: [UInt8] = []
+            let count = list == nil ? pageDefs.count : pageDefs.reduce(0) { $0 + Int($1) }
+            body.removeAll(keepingCapacity: true)
             let levels = RLEEncoder.encode(Array(pageDefs), width: 1)
             Self.appendLE(UInt32(levels.count), to: &body)
             body += levels
             let encoding: Int
             if let indices = dictIndices {
-                let slice = Array(indices[valueIndex..<valueIndex + present])
-                let maxIndex = indices.max() ?? 0
-                let width = maxIndex == 0 ? 0 : 32 - maxIndex.leadingZeroBitCount
-                body.append(UInt8(max(width, 1)))
-                body += RLEEncoder.encode(slice, width: max(width, 1))
+                body.append(UInt8(width))
+                body += RLEEncoder.encode(Array(indices[valueIndex..<valueIndex + count]), width: width)
                 encoding = ParquetEncoding.rleDictionary
             } else {
-                Self.plain(values, valueIndex..<valueIndex + present, to: &body)
+                Self.plain(v, present, valueIndex..<valueIndex + count, to: &body)
                 encoding = ParquetEncoding.plain
             }
             writePage(type: 0, body: body, header: { w in
@@ -54,7 +65,7 @@ extension ColumnChunkWriter {
                     w.i32(4, ParquetEncoding.rle)
                 }
             }, meta: &meta, to: &out)
-            valueIndex += present
+            valueIndex += count
             rowIndex = rowEnd
         } while rowIndex < defs.count
         meta.compressedSize = Int64(out.count - start)
@@ -75,78 +86,147 @@ extension ColumnChunkWriter {
         meta.uncompressedSize += Int64(h.count + body.count)
     }
 
-    static func appendLE(_ v: UInt32, to out: inout [UInt8]) {
-        out += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+    @inline(__always) static func appendLE(_ v: UInt32, to out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    static func appendLE(_ v: UInt64, to out: inout [UInt8]) {
-        appendLE(UInt32(truncatingIfNeeded: v), to: &out)
-        appendLE(UInt32(truncatingIfNeeded: v >> 32), to: &out)
+    @inline(__always) static func appendLE(_ v: UInt64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    static func plain(_ values: Values, _ range: Range<Int>, to out: inout [UInt8]) {
-        switch values {
-        case .ints(let v): for x in v[range] { appendLE(UInt64(bitPattern: x), to: &out) }
-        case .doubles(let v): for x in v[range] { appendLE(x.bitPattern, to: &out) }
-        case .dates(let v): for x in v[range] { appendLE(UInt32(bitPattern: x), to: &out) }
-        case .bools(let v):
+    /// Values `range` of the present sequence, PLAIN-encoded.
+    static func plain(_ v: ColumnValues, _ p: Present, _ range: Range<Int>, to out: inout [UInt8]) {
+        func copy<T>(_ a: [T]) {
+            if p.list == nil {
+                let lo = p.rows.lowerBound + range.lowerBound
+                a.withUnsafeBytes { raw in
+                    let stride = MemoryLayout<T>.stride
+                    out.append(contentsOf: raw[(lo * stride)..<((lo + range.count) * stride)])
+                }
+            } else {
+                for k in range { withUnsafeBytes(of: a[p[k]]) { out.append(contentsOf: $0) } }
+            }
+        }
+        switch v.type {
+        case .int64, .timestamp: copy(v.ints)
+        case .double: copy(v.doubles)
+        case .date: copy(v.days)
+        case .boolean:
             var byte: UInt8 = 0
             var bit = 0
-            for x in v[range] {
-                if x { byte |= 1 << UInt8(bit) }
+            for k in range {
+                if v.bools[p[k]] { byte |= 1 << UInt8(bit) }
                 bit += 1
                 if bit == 8 { out.append(byte); byte = 0; bit = 0 }
             }
             if bit > 0 { out.append(byte) }
-        case .bytes(let v): for x in v[range] { appendLE(UInt32(x.count), to: &out); out += x }
+        case .string:
+            for k in range {
+                let r = p[k]
+                let s = v.offsets[r], e = v.offsets[r + 1]
+                appendLE(UInt32(e - s), to: &out)
+                out.append(contentsOf: v.bytes[s..<e])
+            }
         }
     }
 
-    /// Distinct strings in first-seen order and each value's index, or nil when a dictionary
-    /// would be too big or would not pay (mostly distinct values).
-    static func dictionary(_ strings: [[UInt8]]) -> ([[UInt8]], [UInt32])? {
-        var index: [[UInt8]: UInt32] = [:]
-        var dict: [[UInt8]] = []
+    /// Distinct strings (as byte ranges) in first-seen order and each value's index, or nil when a
+    /// dictionary would be too big or would not pay (mostly distinct values).
+    static func dictionary(_ v: ColumnValues, _ p: Present) -> ([(Int, Int)], [UInt32])? {
+        var dict: [(Int, Int)] = []
         var indices: [UInt32] = []
-        indices.reserveCapacity(strings.count)
+        indices.reserveCapacity(p.count)
+        var slots = [Int32](repeating: -1, count: 1 << 12)
+        var mask = slots.count - 1
+        var hashes: [UInt64] = []
         var bytes = 0
-        for s in strings {
-            if let i = index[s] { indices.append(i); continue }
-            let i = UInt32(dict.count)
-            index[s] = i
-            dict.append(s)
-            bytes += s.count + 4
-            if dict.count > maxDictionaryEntries || bytes > maxDictionaryBytes { return nil }
-            indices.append(i)
+        return v.bytes.withUnsafeBufferPointer { buf -> ([(Int, Int)], [UInt32])? in
+            func hash(_ s: Int, _ e: Int) -> UInt64 {
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for i in s..<e { h = (h ^ UInt64(buf[i])) &* 0x100_0000_01b3 }
+                return h
+            }
+            func equal(_ a: (Int, Int), _ s: Int, _ e: Int) -> Bool {
+                guard a.1 - a.0 == e - s else { return false }
+                return memcmpEqual(buf.baseAddress, a.0, s, e - s)
+            }
+            for k in 0..<p.count {
+                let r = p[k]
+                let s = v.offsets[r], e = v.offsets[r + 1]
+                let h = hash(s, e)
+                var slot = Int(truncatingIfNeeded: h) & mask
+                while true {
+                    let entry = slots[slot]
+                    if entry < 0 {
+                        let i = dict.count
+                        dict.append((s, e))
+                        hashes.append(h)
+                        bytes += e - s + 4
+                        if dict.count > maxDictionaryEntries || bytes > maxDictionaryBytes { return nil }
+                        slots[slot] = Int32(i)
+                        indices.append(UInt32(i))
+                        if dict.count * 2 > slots.count {  // grow and rehash
+                            slots = [Int32](repeating: -1, count: slots.count * 2)
+                            mask = slots.count - 1
+                            for (j, hj) in hashes.enumerated() {
+                                var sl = Int(truncatingIfNeeded: hj) & mask
+                                while slots[sl] >= 0 { sl = (sl + 1) & mask }
+                                slots[sl] = Int32(j)
+                            }
+                        }
+                        break
+                    }
+                    if hashes[Int(entry)] == h && equal(dict[Int(entry)], s, e) { indices.append(UInt32(entry)); break }
+                    slot = (slot + 1) & mask
+                }
+            }
+            if dict.count > 1_000 && dict.count * 2 > p.count { return nil }
+            return (dict, indices)
         }
-        if dict.count > 1_000 && dict.count * 2 > strings.count { return nil }
-        return (dict, indices)
     }
 
     /// PLAIN-encoded min and max (strings by unsigned byte order; NaN ignored; long strings skipped).
-    static func statistics(_ values: Values) -> ([UInt8]?, [UInt8]?) {
-        func enc(_ body: (inout [UInt8]) -> Void) -> [UInt8] { var b: [UInt8] = []; body(&b); return b }
-        switch values {
-        case .ints(let v):
-            guard let mn = v.min(), let mx = v.max() else { return (nil, nil) }
-            return (enc { appendLE(UInt64(bitPattern: mn), to: &$0) }, enc { appendLE(UInt64(bitPattern: mx), to: &$0) })
-        case .doubles(let v):
-            let finite = v.lazy.filter { !$0.isNaN }
-            guard let mn = finite.min(), let mx = finite.max() else { return (nil, nil) }
-            return (enc { appendLE((mn == 0 ? -0.0 : mn).bitPattern, to: &$0) }, enc { appendLE((mx == 0 ? 0.0 : mx).bitPattern, to: &$0) })
-        case .dates(let v):
-            guard let mn = v.min(), let mx = v.max() else { return (nil, nil) }
-            return (enc { appendLE(UInt32(bitPattern: mn), to: &$0) }, enc { appendLE(UInt32(bitPattern: mx), to: &$0) })
-        case .bools(let v):
-            guard !v.isEmpty else { return (nil, nil) }
-            return ([v.contains(false) ? 0 : 1], [v.contains(true) ? 1 : 0])
-        case .bytes(let v):
-            guard var mn = v.first, var mx = v.first else { return (nil, nil) }
-            for s in v.dropFirst() {
+    static func statistics(_ v: ColumnValues, _ p: Present) -> ([UInt8]?, [UInt8]?) {
+        guard p.count > 0 else { return (nil, nil) }
+        func le<T>(_ x: T) -> [UInt8] { withUnsafeBytes(of: x) { Array($0) } }
+        switch v.type {
+        case .int64, .timestamp:
+            var mn = Int64.max, mx = Int64.min
+            for k in 0..<p.count { let x = v.ints[p[k]]; mn = min(mn, x); mx = max(mx, x) }
+            return (le(mn.littleEndian), le(mx.littleEndian))
+        case .date:
+            var mn = Int32.max, mx = Int32.min
+            for k in 0..<p.count { let x = v.days[p[k]]; mn = min(mn, x); mx = max(mx, x) }
+            return (le(mn.littleEndian), le(mx.littleEndian))
+        case .double:
+            var mn = Double.infinity, mx = -Double.infinity
+            var any = false
+            for k in 0..<p.count { let x = v.doubles[p[k]]; if !x.isNaN { mn = min(mn, x); mx = max(mx, x); any = true } }
+            guard any else { return (nil, nil) }
+            return (le((mn == 0 ? -0.0 : mn).bitPattern.littleEndian), le((mx == 0 ? 0.0 : mx).bitPattern.littleEndian))
+        case .boolean:
+            var t = false, f = false
+            for k in 0..<p.count { if v.bools[p[k]] { t = true } else { f = true } }
+            return ([f ? 0 : 1], [t ? 1 : 0])
+        case .string:
+            var mn = v.utf8(at: p[0]), mx = mn
+            for k in 1..<p.count {
+                let s = v.utf8(at: p[k])
                 if s.lexicographicallyPrecedes(mn) { mn = s }
                 if mx.lexicographicallyPrecedes(s) { mx = s }
             }
-            return mn.count <= 64 && mx.count <= 64 ? (mn, mx) : (nil, nil)
+            return mn.count <= 64 && mx.count <= 64 ? (Array(mn), Array(mx)) : (nil, nil)
         }
     }
+}
+
+@inline(__always)
+private func memcmpEqual(_ base: UnsafePointer<UInt8>?, _ a: Int, _ b: Int, _ n: Int) -> Bool {
+    guard n > 0, let base = base else { return true }
+    var i = 0
+    while i < n {
+        if base[a + i] != base[b + i] { return false }
+        i += 1
+    }
+    return true
 }

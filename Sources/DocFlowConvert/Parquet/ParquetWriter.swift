@@ -23,22 +23,23 @@ public struct ParquetWriter: Writer {
             return c
         } ?? .snappy
         let groupRows = try rowGroupRows(context)
-        let kinds = table.columns.indices.map { ParquetColumnKind.choose(for: table.columns[$0].type, column: $0, rows: table.rows) }
+        let kinds = table.data.map(ParquetColumnKind.init)
         var out: [UInt8] = Array("PAR1".utf8)
         out.reserveCapacity(1 << 20)
         var groups: [RowGroupMeta] = []
         var start = 0
+        let total = table.rowCount
         repeat {
-            let end = min(start + groupRows, table.rows.count)
+            let end = min(start + groupRows, total)
             var chunks: [ChunkMeta] = []
             for (c, kind) in kinds.enumerated() {
-                var w = ColumnChunkWriter(kind: kind, codec: codec, name: table.columns[c].name)
-                chunks.append(w.write(rows: table.rows[start..<end], column: c, to: &out))
+                let w = ColumnChunkWriter(kind: kind, codec: codec, name: table.columns[c].name)
+                chunks.append(w.write(.init(values: table.data[c], rows: start..<end), to: &out))
             }
             groups.append(RowGroupMeta(rows: end - start, chunks: chunks))
-            context.progress(60 + 38 * end / max(table.rows.count, 1), "writing Parquet")
+            context.progress(60 + 38 * end / max(total, 1), "writing Parquet")
             start = end
-        } while start < table.rows.count
+        } while start < total
         let footer = Self.footer(table: table, kinds: kinds, groups: groups)
         out += footer
         let n = UInt32(footer.count)
@@ -73,7 +74,7 @@ public struct ParquetWriter: Writer {
             if let converted = kind.convertedType { w.i32(6, converted) }
             if let logical = kind.writeLogical { w.structure(10, logical) }
         }
-        w.int(3, Int64(table.rows.count))
+        w.int(3, Int64(table.rowCount))
         w.structList(4, groups) { w, g in
             w.structList(1, g.chunks) { w, chunk in
                 w.int(2, chunk.firstPageOffset)

@@ -38,7 +38,7 @@ public struct CSVWriter: Writer {
                 case .null: break
                 case .int(let n): out.append(contentsOf: String(n).utf8)
                 case .string(let s), .temporal(let s): field(s)
-                default: field(v.displayText)
+                default: field(v.text)
                 }
             }
             out += [0x0D, 0x0A]

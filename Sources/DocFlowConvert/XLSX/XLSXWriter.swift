@@ -128,7 +128,7 @@ public struct XLSXWriter: Writer {
             for row in table.rows.prefix(1000) {
                 switch row[c] {
                 case .temporal(let s): w = max(w, s.count > 10 ? 19 : 10)
-                default: w = max(w, min(row[c].displayText.count, 60))
+                default: w = max(w, min(row[c].text.count, 60))
                 }
             }
             return Double(min(max(w + 1, 8), 60))
