@@ -137,6 +137,38 @@ public struct ColumnValues: Equatable, Sendable {
         return true
     }
 
+    /// Appends value `i` of a column of the same type.
+    @inline(__always)
+    public mutating func append(from o: ColumnValues, at i: Int) {
+        if o.isNull(i) { appendNull(); return }
+        switch type {
+        case .int64, .timestamp: append(int: o.ints[i])
+        case .double: append(double: o.doubles[i])
+        case .boolean: append(bool: o.bools[i])
+        case .date: append(days: o.days[i])
+        case .string: append(utf8: o.utf8(at: i))
+        }
+    }
+
+    /// Appends every value of a column of the same type.
+    public mutating func append(contentsOf o: ColumnValues) {
+        if o.valid != nil || valid != nil {
+            for i in 0..<o.count { append(from: o, at: i) }
+            return
+        }
+        switch type {
+        case .int64, .timestamp: ints += o.ints
+        case .double: doubles += o.doubles
+        case .boolean: bools += o.bools
+        case .date: days += o.days
+        case .string:
+            let base = bytes.count
+            bytes += o.bytes
+            offsets += o.offsets.dropFirst().lazy.map { $0 + base }
+        }
+        count += o.count
+    }
+
     /// The string at `i` as bytes.
     public func utf8(at i: Int) -> ArraySlice<UInt8> { bytes[offsets[i]..<offsets[i + 1]] }
 

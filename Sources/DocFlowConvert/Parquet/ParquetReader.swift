@@ -18,37 +18,34 @@ public struct ParquetReader: Reader {
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
-        var rows: [[Value]] = []
-        rows.reserveCapacity(totalRows)
-        var sawBinary = false
+        var data = leaves.map { ColumnChunkReader.newColumn($0, capacity: totalRows) }
+        var warnings = Set<String>()
         for (g, group) in rowGroups.enumerated() {
             let groupRows = Int(group.int(3) ?? 0)
             let chunks = group.structs(1)
-            guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows else {
+            guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows - data[0].count else {
                 throw ParquetEncoding.corrupt("row group \(g + 1) does not match the schema")
             }
-            var columns: [[Value]] = []
-            for (leaf, chunk) in zip(leaves, chunks) {
+            for (c, (leaf, chunk)) in zip(leaves, chunks).enumerated() {
                 guard let cm = chunk.structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
                 var reader = ColumnChunkReader(bytes: bytes, leaf: leaf, meta: cm, rows: groupRows)
-                let values = try reader.read()
-                sawBinary = sawBinary || reader.sawBinary
-                columns.append(values)
+                try reader.read(into: &data[c])
+                warnings.formUnion(reader.warnings)
             }
-            for r in 0..<groupRows { rows.append(columns.map { $0[r] }) }
             context.progress(5 + 50 * (g + 1) / max(rowGroups.count, 1), "reading Parquet row group \(g + 1) of \(rowGroups.count)")
         }
-        guard rows.count == totalRows else { throw ParquetEncoding.corrupt("the row groups hold \(rows.count) rows, the footer says \(totalRows)") }
-        if sawBinary { context.warn("Binary Parquet values that are not UTF-8 text were written as base64.") }
-        var columns = leaves.map { Column(name: $0.name, type: $0.meaning.columnType) }
-        columns = zip(CSVReader.uniqueNames(columns.map(\.name)), columns).map { Column(name: $0, type: $1.type) }
+        let rows = data[0].count
+        guard rows == totalRows else { throw ParquetEncoding.corrupt("the row groups hold \(rows) rows, the footer says \(totalRows)") }
+        for w in warnings.sorted() { context.warn(w) }
+        let names = CSVReader.uniqueNames(leaves.map(\.name))
+        let columns = zip(names, data).map { Column(name: $0, type: $1.type) }
         var m = Metadata()
-        m.properties["rows"] = .number(rows.count)
+        m.properties["rows"] = .number(rows)
         m.properties["columns"] = .number(columns.count)
         m.properties["row_groups"] = .number(rowGroups.count)
         m.properties["schema"] = .list(columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
         if let by = meta.string(6) { m.properties["created_by"] = .text(by) }
-        return .table(Table(columns: columns, rows: rows, metadata: m))
+        return .table(Table(columns: columns, data: data, metadata: m))
     }
 
     static func footer(_ bytes: [UInt8]) throws -> Thrift.Struct {
@@ -78,8 +75,9 @@ struct ColumnChunkReader {
     let leaf: ParquetLeaf
     let meta: Thrift.Struct
     let rows: Int
-    var dictionary: [Value]? = nil
-    var sawBinary = false
+    var dictionary: ColumnValues? = nil
+    /// What the reader could not carry over exactly, said once per file.
+    var warnings = Set<String>()
 
     init(bytes: [UInt8], leaf: ParquetLeaf, meta: Thrift.Struct, rows: Int) {
         self.bytes = bytes
@@ -88,8 +86,20 @@ struct ColumnChunkReader {
         self.rows = rows
     }
 
-    mutating func read() throws -> [Value] {
-        if rows == 0 { return [] }
+    static func newColumn(_ leaf: ParquetLeaf, capacity: Int) -> ColumnValues {
+        var v = ColumnValues(type: leaf.meaning.columnType(leaf.physical), capacity: capacity)
+        switch leaf.meaning {
+        case .timestamp(let per, let utc): v.perSecond = per; v.utc = utc
+        default: break
+        }
+        return v
+    }
+
+    func newColumn(capacity: Int) -> ColumnValues { Self.newColumn(leaf, capacity: capacity) }
+
+    mutating func read(into out: inout ColumnValues) throws {
+        let target = out.count + rows
+        if rows == 0 { return }
         guard let codec = ParquetCodec(rawValue: Int(meta.int(4) ?? -1)) else {
             throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” uses an unknown compression codec.")
         }
@@ -103,10 +113,8 @@ struct ColumnChunkReader {
         // files understate it by the first page header, and pyarrow reads them.
         _ = size
         let end = bytes.count - 8
-        var out: [Value] = []
-        out.reserveCapacity(rows)
         var pos = start
-        while out.count < rows {
+        while out.count < target {
             guard pos < end else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has fewer values than rows") }
             var hr = Thrift.Reader(bytes, from: pos, to: end)
             let header = try hr.readStruct()
@@ -134,7 +142,7 @@ struct ColumnChunkReader {
                     defs = try RLEDecoder.decode(&lc, width: 1, count: n)
                     c.pos += len
                 }
-                try appendValues(&out, &c, count: n, defs: defs, encoding: Int(h.int(2) ?? 0))
+                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(2) ?? 0))
             case 3?:
                 guard let h = header.structure(8) else { throw ParquetEncoding.corrupt("a data page has no header") }
                 let n = Int(h.int(1) ?? 0)
@@ -154,18 +162,18 @@ struct ColumnChunkReader {
                     page = Array(valuesBody)
                 }
                 var c = ByteCursor(page)
-                try appendValues(&out, &c, count: n, defs: defs, encoding: Int(h.int(4) ?? 0))
+                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(4) ?? 0))
             default:
                 continue  // index pages and unknown page types carry no values
             }
         }
-        guard out.count == rows else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has more values than rows") }
-        return out
+        guard out.count == target else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has more values than rows") }
     }
 
     /// Decodes a data page's non-null values and spreads them over the rows its levels say.
-    mutating func appendValues(_ out: inout [Value], _ c: inout ByteCursor, count: Int, defs: [UInt64]?, encoding: Int) throws {
-        guard count >= 0, count <= rows - out.count else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” has more values than rows") }
+    mutating func appendValues(_ out: inout ColumnValues, target: Int, _ c: inout ByteCursor, count: Int, defs: [UInt64]?,
+                               encoding: Int) throws {
+        guard count >= 0, count <= target - out.count else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” has more values than rows") }
         let present = defs.map { d in d.reduce(0) { $0 + ($1 == 1 ? 1 : 0) } } ?? count
         if let d = defs, d.count != count { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” has too few levels") }
         let values = try decode(&c, count: present, encoding: encoding)
@@ -173,45 +181,54 @@ struct ColumnChunkReader {
         if let d = defs {
             var k = 0
             for level in d {
-                if level == 1 { out.append(values[k]); k += 1 } else { out.append(.null) }
+                if level == 1 { out.append(from: values, at: k); k += 1 } else { out.appendNull() }
             }
         } else {
             out.append(contentsOf: values)
         }
     }
 
-    mutating func decode(_ c: inout ByteCursor, count: Int, encoding: Int) throws -> [Value] {
+    mutating func decode(_ c: inout ByteCursor, count: Int, encoding: Int) throws -> ColumnValues {
         switch encoding {
         case ParquetEncoding.plain:
             return try plain(&c, count: count)
         case ParquetEncoding.plainDictionary, ParquetEncoding.rleDictionary:
             guard let dict = dictionary else { throw ParquetEncoding.corrupt("“\(leaf.name)” uses a dictionary it does not have") }
-            if count == 0 { return [] }
+            var out = newColumn(capacity: count)
+            if count == 0 { return out }
             let width = Int(try c.byte())
             let indices = try RLEDecoder.decode(&c, width: width, count: count)
-            return try indices.map { i in
+            for i in indices {
                 guard i < UInt64(dict.count) else { throw ParquetEncoding.corrupt("a dictionary index of “\(leaf.name)” is out of range") }
-                return dict[Int(i)]
+                out.append(from: dict, at: Int(i))
             }
+            return out
         case ParquetEncoding.rle where leaf.physical == .boolean:
             _ = try c.le32()
-            return try RLEDecoder.decode(&c, width: 1, count: count).map { .bool($0 == 1) }
+            var out = newColumn(capacity: count)
+            for b in try RLEDecoder.decode(&c, width: 1, count: count) { out.append(bool: b == 1) }
+            return out
         case ParquetEncoding.deltaBinaryPacked where leaf.physical == .int32 || leaf.physical == .int64:
-            return try DeltaBinaryPacked.decode(&c, limit: count).map { integer(leaf.physical == .int32 ? Int64(Int32(truncatingIfNeeded: $0)) : $0) }
+            var out = newColumn(capacity: count)
+            for v in try DeltaBinaryPacked.decode(&c, limit: count) {
+                appendInteger(leaf.physical == .int32 ? Int64(Int32(truncatingIfNeeded: v)) : v, to: &out)
+            }
+            return out
         case ParquetEncoding.deltaLengthByteArray where leaf.physical == .byteArray:
-            let lengths = try DeltaBinaryPacked.decode(&c, limit: count)
-            return try lengths.map { try bytesValue(c.take(Int($0))) }
+            var out = newColumn(capacity: count)
+            for n in try DeltaBinaryPacked.decode(&c, limit: count) { try appendBytes(c.take(Int(n)), to: &out) }
+            return out
         case ParquetEncoding.deltaByteArray where leaf.physical == .byteArray || leaf.physical == .fixedLenByteArray:
             let prefixes = try DeltaBinaryPacked.decode(&c, limit: count)
             let suffixLengths = try DeltaBinaryPacked.decode(&c, limit: count)
             guard prefixes.count == suffixLengths.count else { throw ParquetEncoding.corrupt("DELTA_BYTE_ARRAY lengths disagree") }
             var previous: [UInt8] = []
-            var values: [Value] = []
+            var values = newColumn(capacity: count)
             for (p, s) in zip(prefixes, suffixLengths) {
                 guard p >= 0, Int(p) <= previous.count else { throw ParquetEncoding.corrupt("a DELTA_BYTE_ARRAY prefix is too long") }
                 var v = Array(previous[0..<Int(p)])
                 v += try c.take(Int(s))
-                values.append(try bytesValue(v[...]))
+                try appendBytes(v[...], to: &values)
                 previous = v
             }
             return values

@@ -14,10 +14,13 @@ enum ParquetMeaning: Equatable {
     case decimal(scale: Int)
     case int96
 
-    var columnType: ColumnType {
+    /// The hub type of a column of this meaning (unsigned 64-bit integers may not fit Int64:
+    /// they are text).
+    func columnType(_ physical: ParquetType) -> ColumnType {
         switch self {
         case .boolean: return .boolean
         case .integer: return .int64
+        case .unsigned: return physical == .int64 ? .string : .int64
         case .floating, .float16: return .double
         case .date: return .date
         case .timestamp, .int96: return .timestamp

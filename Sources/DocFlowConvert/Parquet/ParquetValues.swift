@@ -1,91 +1,110 @@
 import DocFlowModel
 
-/// PLAIN decoding and the mapping of physical values to the Table hub's values.
+/// PLAIN decoding, and physical values into the hub's typed columns.
 extension ColumnChunkReader {
-    mutating func plain(_ c: inout ByteCursor, count: Int) throws -> [Value] {
+    mutating func plain(_ c: inout ByteCursor, count: Int) throws -> ColumnValues {
         guard count >= 0 else { throw ParquetEncoding.corrupt("a negative value count") }
-        var out: [Value] = []
-        out.reserveCapacity(count)
+        var out = newColumn(capacity: count)
+        func need(_ n: Int, _ what: String) throws {
+            guard n <= c.remaining else { throw ParquetEncoding.corrupt("\(what) values run past their page") }
+        }
         switch leaf.physical {
         case .boolean:
             let raw = try c.take((count + 7) / 8)
-            for i in 0..<count { out.append(.bool(raw[raw.startIndex + i >> 3] >> UInt8(i & 7) & 1 == 1)) }
+            for i in 0..<count { out.append(bool: raw[raw.startIndex + i >> 3] >> UInt8(i & 7) & 1 == 1) }
         case .int32:
-            guard c.remaining >= 4 * count else { throw ParquetEncoding.corrupt("INT32 values run past their page") }
-            for _ in 0..<count { out.append(integer(Int64(Int32(bitPattern: try c.le32())))) }
+            try need(4 * count, "INT32")
+            for _ in 0..<count { appendInteger(Int64(Int32(bitPattern: try c.le32())), to: &out) }
         case .int64:
-            guard c.remaining >= 8 * count else { throw ParquetEncoding.corrupt("INT64 values run past their page") }
-            for _ in 0..<count { out.append(integer(Int64(bitPattern: try c.le64()))) }
+            try need(8 * count, "INT64")
+            if leaf.meaning == .integer {
+                for _ in 0..<count { out.append(int: Int64(bitPattern: try c.le64())) }
+            } else {
+                for _ in 0..<count { appendInteger(Int64(bitPattern: try c.le64()), to: &out) }
+            }
         case .int96:
-            guard c.remaining >= 12 * count else { throw ParquetEncoding.corrupt("INT96 values run past their page") }
+            try need(12 * count, "INT96")
             for _ in 0..<count {
                 let nanos = Int64(bitPattern: try c.le64())
                 let julian = Int64(Int32(bitPattern: try c.le32()))
-                // Day and time of day kept apart: Spark writes dates far outside the ±292 years a
-                // nanosecond Int64 spans (pyarrow wraps those unless asked for microseconds).
-                let day = julian - 2_440_588 + nanos / 86_400_000_000_000
-                var nod = nanos % 86_400_000_000_000
-                var d = day
-                if nod < 0 { nod += 86_400_000_000_000; d -= 1 }
-                let text = CivilTime.dateText(days: d) + "T"
-                    + CivilTime.timeText(seconds: nod / 1_000_000_000, fraction: nod % 1_000_000_000, perSecond: 1_000_000_000)
-                out.append(.temporal(text))
+                // Microseconds since the epoch; Spark's out-of-range sentinels (±290,000 years) do
+                // not fit and become null, with a warning (pyarrow wraps them around instead).
+                let (dayMicros, o1) = (julian - 2_440_588).multipliedReportingOverflow(by: 86_400_000_000)
+                let (us, o2) = dayMicros.addingReportingOverflow(nanos / 1_000)
+                if o1 || o2 {
+                    out.appendNull()
+                    warnings.insert("INT96 timestamps outside what microseconds since 1970 can hold became empty.")
+                } else {
+                    out.append(int: us)
+                }
             }
         case .float:
-            guard c.remaining >= 4 * count else { throw ParquetEncoding.corrupt("FLOAT values run past their page") }
-            for _ in 0..<count { out.append(floating(Double(Float(bitPattern: try c.le32())))) }
+            try need(4 * count, "FLOAT")
+            for _ in 0..<count { appendDouble(Double(Float(bitPattern: try c.le32())), to: &out) }
         case .double:
-            guard c.remaining >= 8 * count else { throw ParquetEncoding.corrupt("DOUBLE values run past their page") }
-            for _ in 0..<count { out.append(floating(Double(bitPattern: try c.le64()))) }
+            try need(8 * count, "DOUBLE")
+            for _ in 0..<count { appendDouble(Double(bitPattern: try c.le64()), to: &out) }
         case .byteArray:
             for _ in 0..<count {
                 let n = Int(try c.le32())
-                out.append(try bytesValue(c.take(n)))
+                try appendBytes(c.take(n), to: &out)
             }
         case .fixedLenByteArray:
             guard leaf.typeLength > 0 else { throw ParquetEncoding.corrupt("a fixed-length column has no length") }
-            guard c.remaining >= leaf.typeLength * count else { throw ParquetEncoding.corrupt("fixed-length values run past their page") }
-            for _ in 0..<count { out.append(try bytesValue(c.take(leaf.typeLength))) }
+            try need(leaf.typeLength * count, "fixed-length")
+            for _ in 0..<count { try appendBytes(c.take(leaf.typeLength), to: &out) }
         }
         return out
     }
 
     /// NaN and infinities have no place in CSV or JSON: they become null, as JSON writers do.
-    func floating(_ d: Double) -> Value { d.isFinite ? .double(d) : .null }
+    @inline(__always)
+    func appendDouble(_ d: Double, to out: inout ColumnValues) {
+        if d.isFinite { out.append(double: d) } else { out.appendNull() }
+    }
 
-    func integer(_ v: Int64) -> Value {
+    @inline(__always)
+    func appendInteger(_ v: Int64, to out: inout ColumnValues) {
         switch leaf.meaning {
-        case .date: return .temporal(CivilTime.dateText(days: v))
-        case .timestamp(let per, let utc): return .temporal(CivilTime.timestampText(v, perSecond: per, utc: utc))
+        case .date: out.append(days: Int32(truncatingIfNeeded: v))
+        case .timestamp: out.append(int: v)
         case .timeOfDay(let per):
-            let p = per == 1_000 && leaf.physical == .int32 ? 1_000 : per
-            return .string(CivilTime.timeText(seconds: v / p, fraction: v % p, perSecond: p))
-        case .decimal(let scale): return .string(Decimal128.text(Int128(v), scale: scale))
+            out.append(string: CivilTime.timeText(seconds: v / per, fraction: v % per, perSecond: per))
+        case .decimal(let scale): out.append(string: Decimal128.text(Int128(v), scale: scale))
         case .unsigned:
-            if leaf.physical == .int32 { return .int(Int64(UInt32(truncatingIfNeeded: v))) }
-            return v >= 0 ? .int(v) : .string(String(UInt64(bitPattern: v)))
-        default: return .int(v)
+            if leaf.physical == .int32 { out.append(int: Int64(UInt32(truncatingIfNeeded: v))) } else {
+                out.append(string: String(UInt64(bitPattern: v)))
+            }
+        default: out.append(int: v)
         }
     }
 
-    mutating func bytesValue(_ b: ArraySlice<UInt8>) throws -> Value {
+    mutating func appendBytes(_ b: ArraySlice<UInt8>, to out: inout ColumnValues) throws {
         switch leaf.meaning {
         case .decimal(let scale):
             guard b.count <= 16 else {
                 throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” holds decimals wider than 128 bits.")
             }
-            return .string(Decimal128.text(Decimal128.bigEndian(b), scale: scale))
+            out.append(string: Decimal128.text(Decimal128.bigEndian(b), scale: scale))
         case .uuid where b.count == 16:
             let hex = b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
             let h = Array(hex)
-            return .string(String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20...]))
+            out.append(string: String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20...]))
         case .float16 where b.count == 2:
             let bits = UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8
-            return floating(Double(Float(Float16Bits.decode(bits))))
+            appendDouble(Double(Float16Bits.decode(bits)), to: &out)
         default:
-            if let s = String(validating: b, as: UTF8.self) { return .string(s) }
-            sawBinary = true
-            return .string(Base64.encode(b))
+            guard out.type == .string else {  // a FLOAT16 of the wrong width
+                out.appendNull()
+                warnings.insert("Malformed values of column “\(leaf.name)” became empty.")
+                return
+            }
+            if b.allSatisfy({ $0 < 0x80 }) || String(validating: b, as: UTF8.self) != nil {
+                out.append(utf8: b)
+            } else {
+                warnings.insert("Binary Parquet values that are not UTF-8 text were written as base64.")
+                out.append(string: Base64.encode(b))
+            }
         }
     }
 }

@@ -14,33 +14,81 @@ public struct CSVReader: Reader {
             throw ConversionError(.malformedInput, "The CSV file is empty.")
         }
         let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(text)
-        var records = try Self.parse(text, delimiter: delimiter)
         let hasHeader = (context.options["header"] as? Bool) ?? true
-        let width = records.map(\.count).max() ?? 0
-        var ragged = 0
-        for i in records.indices where records[i].count < width {
-            ragged += 1
-            records[i] += Array(repeating: "", count: width - records[i].count)
-        }
-        if ragged > 0 { context.warn("\(ragged) row(s) had fewer fields than the widest row and were padded with empty values.") }
-
-        var names: [String]
-        if hasHeader {
-            names = records.removeFirst()
-        } else {
-            names = (1...max(width, 1)).map { "column_\($0)" }
-        }
-        names = Self.uniqueNames(names)
-        context.progress(30, "inferring column types")
         let infer = (context.options["infer_types"] as? Bool) ?? true
-        let types = (0..<width).map { col in infer ? TypeInference.infer(records.lazy.map { $0[col] }) : .string }
-        let rows = records.map { rec in (0..<width).map { TypeInference.value(rec[$0], as: types[$0]) } }
-        let columns = zip(names, types).map { Column(name: $0, type: $1) }
-        var meta = Metadata()
-        meta.properties["rows"] = .number(rows.count)
-        meta.properties["columns"] = .number(columns.count)
-        meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
-        return .table(Table(columns: columns, rows: rows, metadata: meta))
+        return try text.withUnsafeBufferPointer { buf -> Payload in
+            // Pass 1: the header, the width and each column's type, storing nothing.
+            var t = CSVTokenizer(buf, delimiter: delimiter)
+            var header: [String] = []
+            var candidates: [TypeInference.Candidates] = []
+            var saw: [Bool] = []
+            var records = 0, width = 0, short = 0
+            if hasHeader, try t.next() {
+                header = (0..<t.fields.count).map { i in t.withField(i) { String(decoding: $0, as: UTF8.self) } }
+                width = header.count
+            }
+            while try t.next() {
+                records += 1
+                let n = t.fields.count
+                if n > width { width = n }
+                if n < width { short += 1 }
+                if candidates.count < n {
+                    candidates += Array(repeating: infer ? .all : [], count: n - candidates.count)
+                    saw += Array(repeating: false, count: n - saw.count)
+                }
+                for i in 0..<n where !candidates[i].isEmpty {
+                    t.withField(i) { f in
+                        if f.count > 0 { saw[i] = true; candidates[i].narrow(f) }
+                    }
+                }
+                if records & 0x3FFFF == 0 { context.progress(5 + min(25, 25 * t.pos / max(buf.count, 1)), "reading CSV") }
+            }
+            if short > 0 { context.warn("\(short) row(s) had fewer fields than the widest row and were padded with empty values.") }
+            candidates += Array(repeating: [], count: max(0, width - candidates.count))
+            saw += Array(repeating: false, count: max(0, width - saw.count))
+            let types = (0..<width).map { candidates[$0].type(sawValue: saw[$0]) }
+            var names = hasHeader ? header + Array(repeating: "", count: width - header.count) : (1...max(width, 1)).map { "column_\($0)" }
+            names = Self.uniqueNames(Array(names.prefix(max(width, 1))))
+
+            // Pass 2: the values, straight into typed columns.
+            context.progress(30, "reading CSV values")
+            var data = types.map { ColumnValues(type: $0, capacity: records) }
+            t = CSVTokenizer(buf, delimiter: delimiter)
+            if hasHeader { _ = try t.next() }
+            while try t.next() {
+                let n = t.fields.count
+                for i in 0..<width {
+                    if i >= n { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
+                    t.withField(i) { f in Self.append(f, to: &data[i]) }
+                }
+            }
+            let columns = zip(names, types).map { Column(name: $0, type: $1) }
+            var meta = Metadata()
+            meta.properties["rows"] = .number(records)
+            meta.properties["columns"] = .number(columns.count)
+            meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
+            return .table(Table(columns: columns, data: data, metadata: meta))
+        }
+    }
+
+    /// A cell into its column; pass 1 made sure it fits the column's type.
+    @inline(__always)
+    static func append(_ f: UnsafeBufferPointer<UInt8>, to column: inout ColumnValues) {
+        if f.isEmpty {
+            if column.type == .string { column.append(utf8: f) } else { column.appendNull() }
+            return
+        }
+        switch column.type {
+        case .string: column.append(utf8: f)
+        case .int64: column.append(int: TypeInference.parseInt(f) ?? 0)
+        case .double: column.append(double: TypeInference.parseInt(f).map(Double.init) ?? TypeInference.parseDouble(f) ?? 0)
+        case .boolean: column.append(bool: TypeInference.parseBool(f) ?? false)
+        case .date: column.append(days: Int32(truncatingIfNeeded: TemporalText.days(f) ?? 0))
+        case .timestamp:
+            let (us, zoned) = TemporalText.micros(f) ?? (0, false)
+            if zoned { column.utc = true }
+            column.append(int: us)
+        }
     }
 
     static func delimiterOption(_ context: ConversionContext) throws -> UInt8? {
@@ -88,56 +136,5 @@ public struct CSVReader: Reader {
             if score > best.score { best = (score, candidates[k]) }
         }
         return best.delimiter
-    }
-
-    /// Splits UTF-8 text into records of fields.
-    static func parse(_ text: [UInt8], delimiter: UInt8) throws -> [[String]] {
-        var records: [[String]] = []
-        var record: [String] = []
-        var field: [UInt8] = []
-        var i = 0
-        var line = 1
-        let n = text.count
-        var quotedStartLine = 0
-        func endField() { record.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
-        while i < n {
-            let b = text[i]
-            if b == 0x22 && field.isEmpty {
-                quotedStartLine = line
-                i += 1
-                var closed = false
-                while i < n {
-                    let c = text[i]
-                    if c == 0x22 {
-                        if i + 1 < n && text[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
-                        closed = true; i += 1; break
-                    }
-                    if c == 0x0A { line += 1 }
-                    field.append(c); i += 1
-                }
-                if !closed {
-                    throw ConversionError(.malformedInput,
-                        "Malformed CSV: the quoted field that starts on line \(quotedStartLine) is never closed.")
-                }
-                continue
-            }
-            if b == delimiter {
-                endField()
-            } else if b == 0x0A || b == 0x0D {
-                endField()
-                if b == 0x0D && i + 1 < n && text[i + 1] == 0x0A { i += 1 }
-                line += 1
-                if !(record.count == 1 && record[0].isEmpty) { records.append(record) }
-                record.removeAll(keepingCapacity: true)
-            } else {
-                field.append(b)
-            }
-            i += 1
-        }
-        if !field.isEmpty || !record.isEmpty {
-            endField()
-            if !(record.count == 1 && record[0].isEmpty) { records.append(record) }
-        }
-        return records
     }
 }

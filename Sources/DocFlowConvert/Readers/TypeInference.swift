@@ -1,88 +1,112 @@
 import DocFlowModel
+import Foundation
 
 /// Infers a column type from text cells the way pyarrow and pandas do for ordinary files, without
-/// losing anything: leading zeros and integers past Int64 stay text.
+/// losing anything: leading zeros, integers past Int64, timestamps finer than microseconds and
+/// numbers written any other way than plain decimal stay text. Works on bytes: the CSV reader
+/// calls it for every cell.
 enum TypeInference {
+    /// The types a column can still be, as bits.
+    struct Candidates: OptionSet {
+        let rawValue: UInt8
+        static let int64 = Candidates(rawValue: 1)
+        static let double = Candidates(rawValue: 2)
+        static let boolean = Candidates(rawValue: 4)
+        static let date = Candidates(rawValue: 8)
+        static let timestamp = Candidates(rawValue: 16)
+        static let all: Candidates = [.int64, .double, .boolean, .date, .timestamp]
+
+        /// The narrowest type left, once every cell has been seen.
+        func type(sawValue: Bool) -> ColumnType {
+            guard sawValue else { return .string }
+            if contains(.int64) { return .int64 }
+            if contains(.double) { return .double }
+            if contains(.boolean) { return .boolean }
+            if contains(.date) { return .date }
+            if contains(.timestamp) { return .timestamp }
+            return .string
+        }
+
+        /// Drops the types `cell` does not fit.
+        @inline(__always)
+        mutating func narrow(_ cell: UnsafeBufferPointer<UInt8>) {
+            if contains(.int64) {
+                if parseInt(cell) != nil { self = intersection([.int64, .double]); return }
+                remove(.int64)
+            }
+            if contains(.double), parseDouble(cell) == nil { remove(.double) }
+            if contains(.boolean), parseBool(cell) == nil { remove(.boolean) }
+            if contains(.date), TemporalText.days(cell) == nil { remove(.date) }
+            if contains(.timestamp), TemporalText.micros(cell) == nil { remove(.timestamp) }
+        }
+    }
+
     static func infer<S: Sequence>(_ cells: S) -> ColumnType where S.Element == String {
-        var candidates: Set<ColumnType> = [.int64, .double, .boolean, .date, .timestamp]
-        var sawValue = false
-        for cell in cells {
-            if cell.isEmpty { continue }
-            sawValue = true
-            if candidates.contains(.int64), parseInt(cell) == nil { candidates.remove(.int64) }
-            if candidates.contains(.double), parseDouble(cell) == nil { candidates.remove(.double) }
-            if candidates.contains(.boolean), parseBool(cell) == nil { candidates.remove(.boolean) }
-            if candidates.contains(.date), !isDate(cell) { candidates.remove(.date) }
-            if candidates.contains(.timestamp), !isTimestamp(cell) { candidates.remove(.timestamp) }
-            if candidates.isEmpty { return .string }
+        var c = Candidates.all
+        var saw = false
+        for cell in cells where !cell.isEmpty {
+            saw = true
+            var s = cell
+            s.withUTF8 { c.narrow($0) }
+            if c.isEmpty { return .string }
         }
-        guard sawValue else { return .string }
-        for t in [ColumnType.int64, .double, .boolean, .date, .timestamp] where candidates.contains(t) { return t }
-        return .string
+        return c.type(sawValue: saw)
     }
 
-    static func value(_ cell: String, as type: ColumnType) -> Value {
-        if cell.isEmpty { return type == .string ? .string("") : .null }
-        switch type {
-        case .int64: return parseInt(cell).map(Value.int) ?? .string(cell)
-        case .double: return parseDouble(cell).map(Value.double) ?? .string(cell)
-        case .boolean: return parseBool(cell).map(Value.bool) ?? .string(cell)
-        case .date, .timestamp: return .temporal(cell)
-        case .string: return .string(cell)
+    /// A plain decimal integer that fits Int64, without a leading zero (an identifier keeps its text).
+    @inline(__always)
+    static func parseInt(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        let n = b.count
+        guard n > 0, n <= 20 else { return nil }
+        var negative = false
+        if b[0] == 0x2D || b[0] == 0x2B { negative = b[0] == 0x2D; i = 1 }
+        guard i < n else { return nil }
+        if b[i] == 0x30 && n - i > 1 { return nil }
+        var v: Int64 = 0
+        while i < n {
+            let d = b[i] &- 0x30
+            guard d < 10 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
+            guard !o1, !o2 else { return nil }
+            v = a
+            i += 1
         }
+        return v
     }
 
-    static func parseInt(_ s: String) -> Int64? {
-        let u = s.utf8
-        var digits = u[...]
-        if let f = digits.first, f == 0x2D || f == 0x2B { digits = digits.dropFirst() }
-        guard let first = digits.first, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        if first == 0x30 && digits.count > 1 { return nil }  // leading zero: an identifier, keep the text
-        return Int64(s)
-    }
-
-    static func parseDouble(_ s: String) -> Double? {
-        let u = s.utf8
-        guard let first = u.first else { return nil }
-        // Only plain decimal notation: no "nan", "inf", hex floats or spaces.
-        guard first == 0x2D || first == 0x2B || first == 0x2E || (first >= 0x30 && first <= 0x39) else { return nil }
-        guard u.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 }) else {
-            return nil
+    /// Plain decimal notation only: no "nan", "inf", hex floats, spaces or thousands separators;
+    /// integers that do not fit Int64 are not doubles either (they would lose digits).
+    static func parseDouble(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = b.count
+        guard n > 0, n < 64 else { return nil }
+        let first = b[0]
+        guard first == 0x2D || first == 0x2B || first == 0x2E || (first &- 0x30) < 10 else { return nil }
+        for c in b where (c &- 0x30) >= 10 {
+            guard c == 0x2E || c == 0x2D || c == 0x2B || c == 0x65 || c == 0x45 else { return nil }
         }
-        var digits = u[...]
-        if first == 0x2D || first == 0x2B { digits = digits.dropFirst() }
-        if digits.count > 1, digits.first == 0x30, digits.dropFirst().first != 0x2E { return nil }
-        // An integer that does not fit Int64 would lose digits as a double: it stays text.
-        if digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && parseInt(s) == nil { return nil }
-        guard let d = Double(s), d.isFinite else { return nil }
-        return d
-    }
-
-    static func parseBool(_ s: String) -> Bool? {
-        switch s.lowercased() {
-        case "true": return true
-        case "false": return false
-        default: return nil
+        var d0 = 0
+        if first == 0x2D || first == 0x2B { d0 = 1 }
+        if n - d0 > 1, b[d0] == 0x30, b[d0 + 1] != 0x2E { return nil }
+        let digitsOnly = UnsafeBufferPointer(rebasing: b[d0...]).allSatisfy { ($0 &- 0x30) < 10 }
+        if digitsOnly && parseInt(b) == nil { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf -> Double? in
+            for i in 0..<n { buf[i] = CChar(bitPattern: b[i]) }
+            buf[n] = 0
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let v = strtod(buf.baseAddress!, &end)
+            guard end == buf.baseAddress! + n, v.isFinite else { return nil }
+            return v
         }
     }
 
-    /// `YYYY-MM-DD` with a plausible month and day.
-    static func isDate(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return false }
-        for i in [0, 1, 2, 3, 5, 6, 8, 9] where !(b[i] >= 0x30 && b[i] <= 0x39) { return false }
-        let month = Int(b[5] - 0x30) * 10 + Int(b[6] - 0x30)
-        let day = Int(b[8] - 0x30) * 10 + Int(b[9] - 0x30)
-        return (1...12).contains(month) && (1...31).contains(day)
+    static func parseBool(_ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if b.count == 4, b[0] | 0x20 == 0x74, b[1] | 0x20 == 0x72, b[2] | 0x20 == 0x75, b[3] | 0x20 == 0x65 { return true }
+        if b.count == 5, b[0] | 0x20 == 0x66, b[1] | 0x20 == 0x61, b[2] | 0x20 == 0x6C, b[3] | 0x20 == 0x73, b[4] | 0x20 == 0x65 { return false }
+        return nil
     }
 
-    /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]`.
-    static func isTimestamp(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count >= 16, isDate(String(decoding: b[0..<10], as: UTF8.self)), b[10] == 0x54 || b[10] == 0x20,
-              b[13] == 0x3A else { return false }
-        let digit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
-        guard digit(b[11]), digit(b[12]), digit(b[14]), digit(b[15]) else { return false }
-        return b[16...].allSatisfy { digit($0) || $0 == 0x3A || $0 == 0x2E || $0 == 0x5A || $0 == 0x2B || $0 == 0x2D }
-    }
+    static func isDate(_ s: String) -> Bool { TemporalText.days(s) != nil }
+    static func isTimestamp(_ s: String) -> Bool { TemporalText.micros(s) != nil }
 }

@@ -12,12 +12,12 @@ public struct CSVWriter: Writer {
             throw ConversionError(.unsupportedConversion, "CSV output needs a table.")
         }
         let delimiter = try CSVReader.delimiterOption(context) ?? 0x2C
+        let n = table.rowCount
         var out: [UInt8] = []
-        out.reserveCapacity(table.rows.count * max(8, table.columns.count * 10))
-        func field(_ s: String) {
-            let u = s.utf8
-            let needsQuotes = u.contains { $0 == delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
-                || u.first == 0x20 || u.last == 0x20
+        out.reserveCapacity(n * max(8, table.columns.count * 10))
+        func field<C: BidirectionalCollection>(_ u: C) where C.Element == UInt8 {
+            var needsQuotes = u.first == 0x20 || u.last == 0x20
+            if !needsQuotes { for b in u where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true; break } }
             if needsQuotes {
                 out.append(0x22)
                 for b in u { if b == 0x22 { out.append(0x22) }; out.append(b) }
@@ -28,21 +28,25 @@ public struct CSVWriter: Writer {
         }
         for (i, c) in table.columns.enumerated() {
             if i > 0 { out.append(delimiter) }
-            field(c.name)
+            field(Array(c.name.utf8))
         }
         out += [0x0D, 0x0A]
-        for (r, row) in table.rows.enumerated() {
-            for (i, v) in row.enumerated() {
+        let valid = table.data.map(\.valid)
+        for r in 0..<n {
+            for (i, col) in table.data.enumerated() {
                 if i > 0 { out.append(delimiter) }
-                switch v {
-                case .null: break
-                case .int(let n): out.append(contentsOf: String(n).utf8)
-                case .string(let s), .temporal(let s): field(s)
-                default: field(v.text)
+                if let v = valid[i], !v[r] { continue }
+                switch col.type {
+                case .int64: CellText.appendInt(col.ints[r], to: &out)
+                case .double: if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) }
+                case .boolean: out.append(contentsOf: col.bools[r] ? "true".utf8 : "false".utf8)
+                case .date: CellText.appendDate(days: Int64(col.days[r]), to: &out)
+                case .timestamp: CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
+                case .string: field(col.bytes[col.offsets[r]..<col.offsets[r + 1]])
                 }
             }
             out += [0x0D, 0x0A]
-            if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(table.rows.count, 1), "writing CSV") }
+            if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing CSV") }
         }
         return out
     }

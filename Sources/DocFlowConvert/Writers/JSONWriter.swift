@@ -11,41 +11,62 @@ public struct JSONWriter: Writer {
         guard case .table(let table) = payload else {
             throw ConversionError(.unsupportedConversion, "JSON output needs a table.")
         }
-        let keys = table.columns.map { JSONText.quoted($0.name) }
+        let keys = table.columns.map { Array(JSONText.quoted($0.name).utf8) + [0x3A, 0x20] }
+        let n = table.rowCount
         var out: [UInt8] = []
-        out.reserveCapacity(table.rows.count * max(16, keys.count * 16))
+        out.reserveCapacity(n * max(16, keys.count * 16))
         let lines = format.id == Format.jsonLines.id
         let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
         if !lines { out.append(0x5B) }  // [
-        for (r, row) in table.rows.enumerated() {
+        let valid = table.data.map(\.valid)
+        for r in 0..<n {
             out.append(contentsOf: r == 0 ? open : next)
-            for (c, value) in row.enumerated() {
+            for (c, col) in table.data.enumerated() {
                 if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
-                out.append(contentsOf: keys[c].utf8)
-                out.append(contentsOf: [0x3A, 0x20])
-                JSONText.append(value, to: &out)
+                out.append(contentsOf: keys[c])
+                if let v = valid[c], !v[r] { out.append(contentsOf: "null".utf8); continue }
+                switch col.type {
+                case .int64: CellText.appendInt(col.ints[r], to: &out)
+                case .double:
+                    if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) } else { out.append(contentsOf: "null".utf8) }
+                case .boolean: out.append(contentsOf: col.bools[r] ? "true".utf8 : "false".utf8)
+                case .date:
+                    out.append(0x22); CellText.appendDate(days: Int64(col.days[r]), to: &out); out.append(0x22)
+                case .timestamp:
+                    out.append(0x22); CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out); out.append(0x22)
+                case .string: JSONText.appendQuoted(col.bytes[col.offsets[r]..<col.offsets[r + 1]], to: &out)
+                }
             }
             out.append(0x7D)
-            if r & 0xFFF == 0 { context.progress(60 + 40 * r / max(table.rows.count, 1), "writing JSON") }
+            if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing JSON") }
         }
         if lines {
-            if !table.rows.isEmpty { out.append(0x0A) }
+            if n > 0 { out.append(0x0A) }
         } else {
-            out.append(contentsOf: table.rows.isEmpty ? Array("]\n".utf8) : Array("\n]\n".utf8))
+            out.append(contentsOf: n == 0 ? Array("]\n".utf8) : Array("\n]\n".utf8))
         }
         return out
     }
 }
 
+private let hexDigits = Array("0123456789abcdef".utf8)
+
 extension JSONText {
-    static func append(_ value: Value, to out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
-        case .double(let d): out.append(contentsOf: (d.isFinite ? "\(d)" : "null").utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .temporal(let s), .string(let s): out.append(contentsOf: quoted(s).utf8)
+    /// A JSON string literal of UTF-8 bytes, escaped as `quoted` escapes a String.
+    static func appendQuoted<C: Collection>(_ u: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        out.append(0x22)
+        for b in u {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x09: out += [0x5C, 0x74]
+            case 0..<0x20: out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
+            default: out.append(b)
+            }
         }
+        out.append(0x22)
     }
 }

@@ -24,7 +24,7 @@ struct SheetGrid {
         var row: [Cell] = []
         var rowUsed = 0
         var nextColumn = 0
-        var column = 0, type = "", style = -1
+        var column = 0, type: UInt8 = 0, style = -1
         var value: String? = nil
         var inline: String? = nil
         var inPhonetic = false
@@ -32,10 +32,10 @@ struct SheetGrid {
             switch node {
             case .start:
                 if x.isNamed("c") {
-                    let a = x.attributes()
-                    column = a["r"].flatMap(Self.column(of:)) ?? nextColumn
-                    type = a["t"] ?? ""
-                    style = a["s"].flatMap(Int.init) ?? -1
+                    let a = x.cellAttributes()
+                    column = a.column ?? nextColumn
+                    type = a.type
+                    style = a.style
                     value = nil
                     inline = nil
                     if x.isEmptyElement { nextColumn = column + 1 }
@@ -99,18 +99,20 @@ struct SheetGrid {
         return letters == 0 ? nil : c - 1
     }
 
-    private func cell(type: String, style: Int, value: String?, inline: String?) throws -> Cell {
+    /// `type` is the cell's `t` attribute as `cellAttributes` gives it: s (shared), S (str),
+    /// I (inlineStr), b, e, d, n or 0 (absent).
+    private func cell(type: UInt8, style: Int, value: String?, inline: String?) throws -> Cell {
         switch type {
-        case "s":
+        case 0x73:
             guard let v = value, let i = Int(v) else { return .empty }
             guard i >= 0, i < book.sharedStrings.count else {
                 throw ConversionError(.malformedInput, "A cell of the Excel sheet points at shared string \(i), which does not exist.")
             }
             return .text(book.sharedStrings[i])
-        case "inlineStr": return .text(XLSXWorkbook.unescape(inline ?? value ?? ""))
-        case "str", "e": return value.map { .text(XLSXWorkbook.unescape($0)) } ?? .empty
-        case "b": return value.map { .bool($0 == "1" || $0 == "true") } ?? .empty
-        case "d":
+        case 0x49: return .text(XLSXWorkbook.unescape(inline ?? value ?? ""))
+        case 0x53, 0x65: return value.map { .text(XLSXWorkbook.unescape($0)) } ?? .empty
+        case 0x62: return value.map { .bool($0 == "1" || $0 == "true") } ?? .empty
+        case 0x64:
             guard let v = value else { return .empty }
             if let d = TemporalText.days(v) { return .date(d) }
             if let (us, _) = TemporalText.micros(v) { return .dateTime(us) }

@@ -57,14 +57,17 @@ public struct XLSXReader: Reader {
             kinds.append(t)
             columns.append(Column(name: names[c], type: t))
         }
-        let values = rows.map { row in (0..<width).map { c in Self.value(c < row.count ? row[c] : .empty, as: kinds[c]) } }
+        var data = kinds.map { ColumnValues(type: $0, capacity: rows.count) }
+        for row in rows {
+            for c in 0..<width { Self.append(c < row.count ? row[c] : .empty, to: &data[c]) }
+        }
         var meta = Metadata()
         meta.properties["sheet"] = .text(sheet.name)
         meta.properties["sheets"] = .list(book.sheets.map { .text($0.name) })
-        meta.properties["rows"] = .number(values.count)
+        meta.properties["rows"] = .number(rows.count)
         meta.properties["columns"] = .number(columns.count)
         if columns.isEmpty { throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.") }
-        return .table(Table(columns: columns, rows: values, metadata: meta))
+        return .table(Table(columns: columns, data: data, metadata: meta))
     }
 
     private func chooseSheet(_ book: XLSXWorkbook, _ context: ConversionContext) throws -> XLSXWorkbook.Sheet {
@@ -98,18 +101,19 @@ public struct XLSXReader: Reader {
         return .string
     }
 
-    static func value(_ cell: Cell, as type: ColumnType) -> Value {
-        switch (cell, type) {
-        case (.empty, _): return .null
-        case (.int(let i), .double): return .double(Double(i))
-        case (.int(let i), .int64): return .int(i)
-        case (.double(let d), .double): return .double(d)
-        case (.bool(let b), .boolean): return .bool(b)
-        case (.date(let d), .date): return .temporal(CivilTime.dateText(days: d))
-        case (.date(let d), .timestamp): return .temporal(CivilTime.dateText(days: d) + "T00:00:00")
-        case (.dateTime(let us), .timestamp): return .temporal(CivilTime.timestampText(us, perSecond: 1_000_000, utc: false))
-        case (.text(let s), _): return .string(s)
-        default: return .string(text(of: cell))
+    /// A cell into its column (typed by `type(of:)`, so it fits, or the column is text).
+    static func append(_ cell: Cell, to col: inout ColumnValues) {
+        switch (cell, col.type) {
+        case (.empty, _): col.appendNull()
+        case (.int(let i), .double): col.append(double: Double(i))
+        case (.int(let i), .int64): col.append(int: i)
+        case (.double(let d), .double): col.append(double: d)
+        case (.bool(let b), .boolean): col.append(bool: b)
+        case (.date(let d), .date): col.append(days: Int32(truncatingIfNeeded: d))
+        case (.date(let d), .timestamp): col.append(int: d * 86_400_000_000)
+        case (.dateTime(let us), .timestamp): col.append(int: us)
+        case (.text(let s), _): col.append(string: s)
+        default: col.append(string: text(of: cell))
         }
     }
 

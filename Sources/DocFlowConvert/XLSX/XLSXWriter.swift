@@ -39,7 +39,9 @@ public struct XLSXWriter: Writer {
         var sheet: UnsafeMutablePointer<lxw_worksheet>? = nil
         var row: UInt32 = 0
         var sheets = 0
-        for (r, values) in table.rows.enumerated() {
+        let n = table.rowCount
+        var cell: [CChar] = []
+        for r in 0..<n {
             if sheet == nil || Int(row) > rowsPerSheet {
                 sheets += 1
                 let name = sheets == 1 ? sheetName : "\(sheetName.prefix(24)) (\(sheets))"
@@ -54,34 +56,45 @@ public struct XLSXWriter: Writer {
                 row = 1
             }
             let ws = sheet
-            for (c, v) in values.enumerated() {
+            for (c, v) in table.data.enumerated() where !v.isNull(r) {
                 let col = lxw_col_t(c)
-                switch v {
-                case .null: continue
-                case .int(let i):
+                switch v.type {
+                case .int64:
+                    let i = v.ints[r]
                     if i.magnitude <= UInt64(Self.exactDoubleLimit) { worksheet_write_number(ws, row, col, Double(i), nil) } else {
                         worksheet_write_string(ws, row, col, String(i), nil); asText += 1
                     }
-                case .double(let d): worksheet_write_number(ws, row, col, d, nil)
-                case .bool(let b): worksheet_write_boolean(ws, row, col, b ? 1 : 0, nil)
-                case .temporal(let s):
-                    if let (serial, hasTime) = ExcelDate.serial(s) {
-                        worksheet_write_number(ws, row, col, serial, hasTime ? timeFormat : dateFormat)
-                    } else {
-                        worksheet_write_string(ws, row, col, s, nil)
+                case .double: worksheet_write_number(ws, row, col, v.doubles[r], nil)
+                case .boolean: worksheet_write_boolean(ws, row, col, v.bools[r] ? 1 : 0, nil)
+                case .date:
+                    let serial = Int64(v.days[r]) + ExcelDate.epochOffset
+                    if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, Double(serial), dateFormat) } else {
+                        worksheet_write_string(ws, row, col, CivilTime.dateText(days: Int64(v.days[r])), nil)
                     }
-                case .string(let s):
-                    if s.isEmpty { continue }
-                    if s.utf16.count > Self.maxCellText {
+                case .timestamp:
+                    let days = Double(v.ints[r]) / Double(v.perSecond) / 86_400
+                    let serial = days + Double(ExcelDate.epochOffset)
+                    if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, serial, timeFormat) } else {
+                        worksheet_write_string(ws, row, col, CivilTime.timestampText(v.ints[r], perSecond: v.perSecond, utc: v.utc), nil)
+                    }
+                case .string:
+                    let bytes = v.utf8(at: r)
+                    if bytes.isEmpty { continue }
+                    if bytes.count > Self.maxCellText, String(decoding: bytes, as: UTF8.self).utf16.count > Self.maxCellText {
                         truncated += 1
+                        let s = String(decoding: bytes, as: UTF8.self)
                         worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
                     } else {
-                        worksheet_write_string(ws, row, col, s, nil)
+                        // NUL-terminated copy of the cell's bytes, no String in between.
+                        cell.removeAll(keepingCapacity: true)
+                        cell.append(contentsOf: bytes.lazy.map { CChar(bitPattern: $0) })
+                        cell.append(0)
+                        worksheet_write_string(ws, row, col, cell, nil)
                     }
                 }
             }
             row += 1
-            if r & 0xFFFF == 0 { context.progress(60 + 35 * r / max(table.rows.count, 1), "writing Excel rows") }
+            if r & 0xFFFF == 0 { context.progress(60 + 35 * r / max(n, 1), "writing Excel rows") }
         }
         if sheet == nil, let ws = workbook_add_worksheet(wb, sheetName) {
             for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), col.name, bold) }
@@ -125,10 +138,13 @@ public struct XLSXWriter: Writer {
     static func widths(_ table: Table) -> [Double] {
         table.columns.indices.map { c in
             var w = table.columns[c].name.count + 2
-            for row in table.rows.prefix(1000) {
-                switch row[c] {
-                case .temporal(let s): w = max(w, s.count > 10 ? 19 : 10)
-                default: w = max(w, min(row[c].text.count, 60))
+            let v = table.data[c]
+            for r in 0..<min(v.count, 1000) {
+                switch v.type {
+                case .date: w = max(w, 10)
+                case .timestamp: w = max(w, 19)
+                case .string: w = max(w, min(String(decoding: v.utf8(at: r), as: UTF8.self).count, 60))
+                default: w = max(w, min(v.value(at: r).text.count, 60))
                 }
             }
             return Double(min(max(w + 1, 8), 60))
@@ -139,15 +155,4 @@ public struct XLSXWriter: Writer {
 /// Excel's date serials (the 1900 system: day 1 is 1900-01-01, with its phantom 1900-02-29).
 enum ExcelDate {
     static let epochOffset: Int64 = 25_569  // serial of 1970-01-01
-
-    /// ISO 8601 text → (serial, has a time of day); nil before 1900-03-01 or past 9999.
-    static func serial(_ s: String) -> (Double, Bool)? {
-        if let days = TemporalText.days(s) {
-            let serial = days + epochOffset
-            return serial >= 61 && serial < 2_958_466 ? (Double(serial), false) : nil
-        }
-        guard let (us, _) = TemporalText.micros(s) else { return nil }
-        let serial = Double(us) / 86_400_000_000 + Double(epochOffset)
-        return serial >= 61 && serial < 2_958_466 ? (serial, true) : nil
-    }
 }

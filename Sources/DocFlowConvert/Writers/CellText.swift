@@ -1,0 +1,68 @@
+import DocFlowModel
+
+/// Cells as UTF-8 text, appended straight to an output buffer (no String per cell): the CSV and
+/// JSON writers' hot path. Dates and timestamps are ISO 8601, as `CivilTime` writes them.
+enum CellText {
+    @inline(__always)
+    static func appendInt(_ v: Int64, to out: inout [UInt8]) {
+        if v == 0 { out.append(0x30); return }
+        var m = v.magnitude
+        if v < 0 { out.append(0x2D) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var i = 20
+            while m > 0 { i -= 1; buf[i] = UInt8(m % 10) + 0x30; m /= 10 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<20]))
+        }
+    }
+
+    @inline(__always)
+    private static func appendPadded(_ v: Int64, _ width: Int, to out: inout [UInt8]) {
+        var digits = 1, t = v / 10
+        while t > 0 { digits += 1; t /= 10 }
+        for _ in digits..<max(width, digits) { out.append(0x30) }
+        appendInt(v, to: &out)
+    }
+
+    static func appendDate(days: Int64, to out: inout [UInt8]) {
+        let (y, m, d) = CivilTime.civil(fromDays: days)
+        if y < 0 || y > 9999 { out.append(contentsOf: CivilTime.dateText(days: days).utf8); return }
+        appendPadded(y, 4, to: &out)
+        out.append(0x2D)
+        appendPadded(Int64(m), 2, to: &out)
+        out.append(0x2D)
+        appendPadded(Int64(d), 2, to: &out)
+    }
+
+    static func appendTimestamp(_ v: Int64, perSecond: Int64, utc: Bool, to out: inout [UInt8]) {
+        var secs = v / perSecond
+        var frac = v % perSecond
+        if frac < 0 { frac += perSecond; secs -= 1 }
+        var days = secs / 86_400
+        var sod = secs % 86_400
+        if sod < 0 { sod += 86_400; days -= 1 }
+        appendDate(days: days, to: &out)
+        out.append(0x54)
+        appendPadded(sod / 3600, 2, to: &out)
+        out.append(0x3A)
+        appendPadded(sod / 60 % 60, 2, to: &out)
+        out.append(0x3A)
+        appendPadded(sod % 60, 2, to: &out)
+        if frac != 0 {
+            var digits = perSecond == 1_000 ? 3 : perSecond == 1_000_000 ? 6 : 9
+            while digits > 3 && frac % 1000 == 0 { frac /= 1000; digits -= 3 }
+            out.append(0x2E)
+            appendPadded(frac, digits, to: &out)
+        }
+        if utc { out.append(0x5A) }
+    }
+
+    @inline(__always)
+    static func appendDouble(_ d: Double, to out: inout [UInt8]) {
+        if d == d.rounded(), abs(d) < 1e15 {
+            appendInt(Int64(d), to: &out)
+            out.append(contentsOf: [0x2E, 0x30])  // 3.0, as Swift and Python print it
+            return
+        }
+        out.append(contentsOf: d.description.utf8)
+    }
+}
