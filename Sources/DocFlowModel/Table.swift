@@ -62,7 +62,8 @@ public struct ColumnValues: Equatable, Sendable {
     /// Timestamp units per second (1e3, 1e6 or 1e9) and whether they are UTC instants.
     public var perSecond: Int64 = 1_000_000
     public var utc = false
-    public private(set) var count = 0
+    /// Rows held (appends keep it; do not set it otherwise).
+    public var count = 0
 
     public init(type: ColumnType, capacity: Int = 0) {
         self.type = type
@@ -75,16 +76,16 @@ public struct ColumnValues: Equatable, Sendable {
         }
     }
 
-    public func isNull(_ i: Int) -> Bool { valid.map { !$0[i] } ?? false }
+    @inlinable public func isNull(_ i: Int) -> Bool { valid.map { !$0[i] } ?? false }
 
     public var nullCount: Int { valid.map { $0.lazy.filter { !$0 }.count } ?? 0 }
 
-    @inline(__always) private mutating func present() {
+    @inlinable @inline(__always) mutating func present() {
         if valid != nil { valid!.append(true) }
         count += 1
     }
 
-    public mutating func appendNull() {
+    @inlinable public mutating func appendNull() {
         if valid == nil { valid = [Bool](repeating: true, count: count) }
         valid!.append(false)
         count += 1
@@ -97,17 +98,17 @@ public struct ColumnValues: Equatable, Sendable {
         }
     }
 
-    @inline(__always) public mutating func append(int v: Int64) { ints.append(v); present() }
-    @inline(__always) public mutating func append(double v: Double) { doubles.append(v); present() }
-    @inline(__always) public mutating func append(bool v: Bool) { bools.append(v); present() }
-    @inline(__always) public mutating func append(days v: Int32) { days.append(v); present() }
+    @inlinable @inline(__always) public mutating func append(int v: Int64) { ints.append(v); present() }
+    @inlinable @inline(__always) public mutating func append(double v: Double) { doubles.append(v); present() }
+    @inlinable @inline(__always) public mutating func append(bool v: Bool) { bools.append(v); present() }
+    @inlinable @inline(__always) public mutating func append(days v: Int32) { days.append(v); present() }
     @inline(__always) public mutating func append<C: Collection>(utf8 v: C) where C.Element == UInt8 {
         bytes.append(contentsOf: v)
         offsets.append(bytes.count)
         present()
     }
 
-    public mutating func append(string v: String) {
+    @inlinable public mutating func append(string v: String) {
         var v = v
         v.withUTF8 { bytes.append(contentsOf: $0) }
         offsets.append(bytes.count)
@@ -138,7 +139,7 @@ public struct ColumnValues: Equatable, Sendable {
     }
 
     /// Appends value `i` of a column of the same type.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append(from o: ColumnValues, at i: Int) {
         if o.isNull(i) { appendNull(); return }
         switch type {
@@ -170,7 +171,7 @@ public struct ColumnValues: Equatable, Sendable {
     }
 
     /// The string at `i` as bytes.
-    public func utf8(at i: Int) -> ArraySlice<UInt8> { bytes[offsets[i]..<offsets[i + 1]] }
+    @inlinable public func utf8(at i: Int) -> ArraySlice<UInt8> { bytes[offsets[i]..<offsets[i + 1]] }
 
     public func value(at i: Int) -> Value {
         if isNull(i) { return .null }

@@ -34,7 +34,7 @@ enum TypeInference {
                 if parseInt(cell) != nil { self = intersection([.int64, .double]); return }
                 remove(.int64)
             }
-            if contains(.double), parseDouble(cell) == nil { remove(.double) }
+            if contains(.double), !isDouble(cell) { remove(.double) }
             if contains(.boolean), parseBool(cell) == nil { remove(.boolean) }
             if contains(.date), TemporalText.days(cell) == nil { remove(.date) }
             if contains(.timestamp), TemporalText.micros(cell) == nil { remove(.timestamp) }
@@ -99,6 +99,39 @@ enum TypeInference {
             guard end == buf.baseAddress! + n, v.isFinite else { return nil }
             return v
         }
+    }
+
+    /// Whether `parseDouble` would accept the cell, mostly without converting it: a syntax check,
+    /// and strtod only for an exponent (which may overflow to infinity).
+    @inline(__always)
+    static func isDouble(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = b.count
+        guard n > 0, n < 64 else { return false }
+        var i = 0
+        if b[0] == 0x2D || b[0] == 0x2B { i = 1 }
+        let intStart = i
+        while i < n, (b[i] &- 0x30) < 10 { i += 1 }
+        let intDigits = i - intStart
+        if intDigits > 1 && b[intStart] == 0x30 { return false }
+        var fracDigits = 0
+        if i < n && b[i] == 0x2E {
+            i += 1
+            let f = i
+            while i < n, (b[i] &- 0x30) < 10 { i += 1 }
+            fracDigits = i - f
+        }
+        guard intDigits + fracDigits > 0 else { return false }
+        if i == n {
+            // An integer too long for Int64 would lose digits as a double.
+            return fracDigits > 0 || b[intStart..<n].count < 19 || parseInt(b) != nil
+        }
+        guard b[i] == 0x65 || b[i] == 0x45 else { return false }
+        i += 1
+        if i < n && (b[i] == 0x2D || b[i] == 0x2B) { i += 1 }
+        let e = i
+        while i < n, (b[i] &- 0x30) < 10 { i += 1 }
+        guard i == n, i > e else { return false }
+        return parseDouble(b) != nil
     }
 
     static func parseBool(_ b: UnsafeBufferPointer<UInt8>) -> Bool? {
