@@ -14,72 +14,138 @@ public struct JSONReader: Reader {
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
         var body = bytes
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
-        var parser = JSONParser(body)
-        if parser.atEnd { throw ConversionError(.malformedInput, "The JSON file is empty.") }
-        var top: [JSONNode] = []
-        // Several values in a row are JSON Lines, whatever the file is called; text after a value
-        // that is not another value fails with its position.
-        repeat { top.append(try parser.parseValue()) } while !parser.atEnd
-        context.progress(30, "building the table")
-        let records: [JSONNode]
-        if top.count == 1, case .array(let items) = top[0] { records = items } else { records = top }
-        var builder = RecordTableBuilder()
-        if let first = records.first, case .array(let head) = first,
-           head.allSatisfy({ if case .string = $0 { return true }; return false }),
-           records.dropFirst().allSatisfy({ if case .array = $0 { return true }; return false }) {
-            let names = head.map { if case .string(let s) = $0 { return s }; return "" }
-            for r in records.dropFirst() {
-                guard case .array(let cells) = r else { continue }
-                builder.add(cells.enumerated().map { i, v in (i < names.count ? names[i] : "column_\(i + 1)", v) })
-            }
-        } else {
-            for r in records {
-                switch r {
-                case .object(let members): builder.add(members)
-                case .array(let cells): builder.add(cells.enumerated().map { ("column_\($0 + 1)", $1) })
-                default: builder.add([("value", r)])
-                }
-            }
-        }
+        var probe = JSONParser(body)
+        if probe.atEnd { throw ConversionError(.malformedInput, "The JSON file is empty.") }
+        // Records are taken one at a time from the top-level array (or line by line), so the whole
+        // document is never held as a tree. A shape seen late (a header row followed by a non-row,
+        // an array followed by more values) restarts once with what it revealed.
+        var shape = Shape(headerRow: true, topArrayHoldsRecords: true)
+        var built: RecordTableBuilder? = nil
+        for _ in 0..<3 where built == nil { built = try records(body, shape: &shape, context: context) }
+        guard var builder = built else { throw ConversionError(.internal, "The JSON file's shape could not be settled.") }
+        context.progress(40, "building the table")
         var table = builder.table()
-        table.metadata.properties["rows"] = .number(table.rows.count)
+        builder = RecordTableBuilder()
+        table.metadata.properties["rows"] = .number(table.rowCount)
         table.metadata.properties["columns"] = .number(table.columns.count)
         if table.columns.isEmpty { throw ConversionError(.malformedInput, "The JSON file holds no fields to make columns of.") }
         return .table(table)
     }
+
+    struct Shape {
+        /// An array of strings first, then arrays: the strings are the header.
+        var headerRow: Bool
+        /// One top-level array: its elements are the records (else each top-level value is one).
+        var topArrayHoldsRecords: Bool
+    }
+
+    /// Reads the records into a builder, or returns nil after changing `shape` when the document
+    /// turns out to be another shape than assumed.
+    private func records(_ body: [UInt8], shape: inout Shape, context: ConversionContext) throws -> RecordTableBuilder? {
+        var p = JSONParser(body)
+        var builder = RecordTableBuilder()
+        var header: [String]? = nil
+        var first = true
+        func add(_ r: JSONNode) -> Bool {
+            defer { first = false }
+            if first, shape.headerRow, case .array(let head) = r,
+               head.allSatisfy({ if case .string = $0 { return true }; return false }) {
+                header = head.map { if case .string(let s) = $0 { return s }; return "" }
+                return true
+            }
+            switch r {
+            case .object(let members):
+                if header != nil { return false }
+                builder.add(members)
+            case .array(let cells):
+                builder.add(cells.enumerated().map { i, v in (header.map { i < $0.count ? $0[i] : "column_\(i + 1)" } ?? "column_\(i + 1)", v) })
+            default:
+                if header != nil { return false }
+                builder.add([("value", r)])
+            }
+            if builder.rows & 0xFFFF == 0 { context.progress(5 + min(30, 30 * p.pos / max(body.count, 1)), "reading JSON") }
+            return true
+        }
+        p.skipSpace()
+        if shape.topArrayHoldsRecords && body[p.pos] == 0x5B {
+            p.pos += 1
+            p.skipSpace()
+            if p.pos < body.count && body[p.pos] == 0x5D {
+                p.pos += 1
+            } else {
+                while true {
+                    guard add(try p.parseValue()) else { shape.headerRow = false; return nil }
+                    p.skipSpace()
+                    guard p.pos < body.count else { throw p.error("an array is not closed") }
+                    if body[p.pos] == 0x2C { p.pos += 1; continue }
+                    guard body[p.pos] == 0x5D else { throw p.error("expected , or ] in an array") }
+                    p.pos += 1
+                    break
+                }
+            }
+            if !p.atEnd { shape.topArrayHoldsRecords = false; return nil }  // several arrays: JSON Lines of rows
+            if header != nil && builder.rows == 0 && first == false && builder.names.isEmpty {
+                // Just one array of strings: it is a row of values, not a header.
+                shape.headerRow = false
+                return nil
+            }
+            return builder
+        }
+        // JSON Lines (or one value): each top-level value is a record.
+        repeat {
+            guard add(try p.parseValue()) else { shape.headerRow = false; return nil }
+        } while !p.atEnd
+        if header != nil && builder.rows == 0 { shape.headerRow = false; return nil }
+        return builder
+    }
 }
 
-/// Rows of (key, value) pairs → typed columns in first-seen key order.
+/// Rows of (key, value) pairs → typed columns in first-seen key order. Cells are kept per column
+/// until every row is in, then typed.
 struct RecordTableBuilder {
     var index: [String: Int] = [:]
     var names: [String] = []
-    var rows: [[JSONNode?]] = []
+    var cells: [[JSONNode?]] = []
+    var rows = 0
 
     mutating func add(_ members: [(String, JSONNode)]) {
-        var row = [JSONNode?](repeating: nil, count: names.count)
         func put(_ key: String, _ v: JSONNode) {
             if case .object(let inner) = v, !inner.isEmpty {
                 for (k, x) in inner { put(key + "." + k, x) }
                 return
             }
             let c: Int
-            if let i = index[key] { c = i } else { c = names.count; index[key] = c; names.append(key); row.append(nil) }
-            row[c] = v
+            if let i = index[key] {
+                c = i
+            } else {
+                c = names.count
+                index[key] = c
+                names.append(key)
+                cells.append([JSONNode?](repeating: nil, count: rows + 1))
+            }
+            if cells[c].count == rows + 1 { cells[c][rows] = v } else {
+                cells[c] += repeatElement(nil, count: rows - cells[c].count)
+                cells[c].append(v)
+            }
         }
         for (k, v) in members { put(k, v) }
-        rows.append(row)
+        rows += 1
     }
 
-    func table() -> Table {
+    mutating func table() -> Table {
         var columns: [Column] = []
-        var typed = [[Value]](repeating: [], count: rows.count)
+        var data: [ColumnValues] = []
         for c in names.indices {
-            let cells = rows.map { c < $0.count ? $0[c] : nil }
-            let type = Self.type(of: cells)
+            var column = cells[c]
+            cells[c] = []
+            if column.count < rows { column += repeatElement(nil, count: rows - column.count) }
+            let type = Self.type(of: column)
+            var values = ColumnValues(type: type, capacity: rows)
+            for cell in column where !values.append(Self.value(cell, as: type)) { values.appendNull() }
             columns.append(Column(name: names[c], type: type))
-            for (r, cell) in cells.enumerated() { typed[r].append(Self.value(cell, as: type)) }
+            data.append(values)
         }
-        return Table(columns: zip(CSVReader.uniqueNames(names), columns).map { Column(name: $0, type: $1.type) }, rows: typed)
+        return Table(columns: zip(CSVReader.uniqueNames(names), columns).map { Column(name: $0, type: $1.type) }, data: data)
     }
 
     static func type(of cells: [JSONNode?]) -> ColumnType {

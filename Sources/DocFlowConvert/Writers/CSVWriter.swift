@@ -31,22 +31,25 @@ public struct CSVWriter: Writer {
             field(Array(c.name.utf8))
         }
         out += [0x0D, 0x0A]
-        let valid = table.data.map(\.valid)
-        for r in 0..<n {
-            for (i, col) in table.data.enumerated() {
-                if i > 0 { out.append(delimiter) }
-                if let v = valid[i], !v[r] { continue }
-                switch col.type {
-                case .int64: CellText.appendInt(col.ints[r], to: &out)
-                case .double: if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) }
-                case .boolean: out.append(contentsOf: col.bools[r] ? "true".utf8 : "false".utf8)
-                case .date: CellText.appendDate(days: Int64(col.days[r]), to: &out)
-                case .timestamp: CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
-                case .string: field(col.bytes[col.offsets[r]..<col.offsets[r + 1]])
+        // Columns borrowed through a buffer pointer: iterating `table.data` would copy each
+        // column (retaining its arrays) for every cell.
+        table.data.withUnsafeBufferPointer { cols in
+            for r in 0..<n {
+                for c in 0..<cols.count {
+                    if c > 0 { out.append(delimiter) }
+                    if let v = cols[c].valid, !v[r] { continue }
+                    switch cols[c].type {
+                    case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
+                    case .double: if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) }
+                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? "true".utf8 : "false".utf8)
+                    case .date: CellText.appendDate(days: Int64(cols[c].days[r]), to: &out)
+                    case .timestamp: CellText.appendTimestamp(cols[c].ints[r], perSecond: cols[c].perSecond, utc: cols[c].utc, to: &out)
+                    case .string: field(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]])
+                    }
                 }
+                out += [0x0D, 0x0A]
+                if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing CSV") }
             }
-            out += [0x0D, 0x0A]
-            if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing CSV") }
         }
         return out
     }

@@ -19,27 +19,31 @@ public struct JSONWriter: Writer {
         let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
         if !lines { out.append(0x5B) }  // [
-        let valid = table.data.map(\.valid)
-        for r in 0..<n {
-            out.append(contentsOf: r == 0 ? open : next)
-            for (c, col) in table.data.enumerated() {
-                if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
-                out.append(contentsOf: keys[c])
-                if let v = valid[c], !v[r] { out.append(contentsOf: "null".utf8); continue }
-                switch col.type {
-                case .int64: CellText.appendInt(col.ints[r], to: &out)
-                case .double:
-                    if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) } else { out.append(contentsOf: "null".utf8) }
-                case .boolean: out.append(contentsOf: col.bools[r] ? "true".utf8 : "false".utf8)
-                case .date:
-                    out.append(0x22); CellText.appendDate(days: Int64(col.days[r]), to: &out); out.append(0x22)
-                case .timestamp:
-                    out.append(0x22); CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out); out.append(0x22)
-                case .string: JSONText.appendQuoted(col.bytes[col.offsets[r]..<col.offsets[r + 1]], to: &out)
+        // Columns borrowed through a buffer pointer, as in the CSV writer.
+        table.data.withUnsafeBufferPointer { cols in
+            for r in 0..<n {
+                out.append(contentsOf: r == 0 ? open : next)
+                for c in 0..<cols.count {
+                    if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
+                    out.append(contentsOf: keys[c])
+                    if let v = cols[c].valid, !v[r] { out.append(contentsOf: "null".utf8); continue }
+                    switch cols[c].type {
+                    case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
+                    case .double:
+                        if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) } else { out.append(contentsOf: "null".utf8) }
+                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? "true".utf8 : "false".utf8)
+                    case .date:
+                        out.append(0x22); CellText.appendDate(days: Int64(cols[c].days[r]), to: &out); out.append(0x22)
+                    case .timestamp:
+                        out.append(0x22)
+                        CellText.appendTimestamp(cols[c].ints[r], perSecond: cols[c].perSecond, utc: cols[c].utc, to: &out)
+                        out.append(0x22)
+                    case .string: JSONText.appendQuoted(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]], to: &out)
+                    }
                 }
+                out.append(0x7D)
+                if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing JSON") }
             }
-            out.append(0x7D)
-            if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing JSON") }
         }
         if lines {
             if n > 0 { out.append(0x0A) }
