@@ -12,7 +12,7 @@ const els = {
 
 // The target preselected for each source format, when the server offers it.
 const PREFERRED = {
-  md: 'html', html: 'md', txt: 'pdf', csv: 'xlsx', xlsx: 'csv', json: 'csv', parquet: 'csv',
+  md: 'html', html: 'md', txt: 'pdf', csv: 'xlsx', xlsx: 'csv', json: 'csv', jsonl: 'csv', parquet: 'csv',
   docx: 'pdf', pptx: 'pdf', pdf: 'txt',
 };
 const STATUS = {
