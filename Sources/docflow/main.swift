@@ -36,10 +36,14 @@ struct Convert: ParsableCommand {
             let result = try reg.convert(Array(data), from: src, to: dst, context: context)
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             if output == "-" {
-                FileHandle.standardOutput.write(Data(result.bytes))
+                guard writeAll(1, result.bytes) else { throw ValidationError("Cannot write to standard output.") }
             } else {
+                // Beside the destination, then renamed: no half-written output under its name.
                 let tmp = output + ".docflow-tmp"
-                guard FileManager.default.createFile(atPath: tmp, contents: Data(result.bytes)), rename(tmp, output) == 0 else {
+                let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw ValidationError("Cannot write \(output).") }
+                let ok = writeAll(fd, result.bytes)
+                guard close(fd) == 0 && ok && rename(tmp, output) == 0 else {
                     unlink(tmp)
                     throw ValidationError("Cannot write \(output).")
                 }
@@ -76,3 +80,16 @@ struct DB: ParsableCommand {
 }
 
 DocFlow.main()
+
+/// Writes every byte (the output can be hundreds of MB: no copy into Data first).
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { buf in
+        var done = 0
+        while done < buf.count {
+            let n = write(fd, buf.baseAddress! + done, buf.count - done)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            done += n
+        }
+        return true
+    }
+}

@@ -15,20 +15,9 @@ public struct CSVWriter: Writer {
         let n = table.rowCount
         var out: [UInt8] = []
         out.reserveCapacity(n * max(8, table.columns.count * 10))
-        func field<C: BidirectionalCollection>(_ u: C) where C.Element == UInt8 {
-            var needsQuotes = u.first == 0x20 || u.last == 0x20
-            if !needsQuotes { for b in u where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true; break } }
-            if needsQuotes {
-                out.append(0x22)
-                for b in u { if b == 0x22 { out.append(0x22) }; out.append(b) }
-                out.append(0x22)
-            } else {
-                out.append(contentsOf: u)
-            }
-        }
         for (i, c) in table.columns.enumerated() {
             if i > 0 { out.append(delimiter) }
-            field(Array(c.name.utf8))
+            Self.field(Array(c.name.utf8)[...], delimiter, to: &out)
         }
         out += [0x0D, 0x0A]
         // Columns borrowed through a buffer pointer: iterating `table.data` would copy each
@@ -41,10 +30,10 @@ public struct CSVWriter: Writer {
                     switch cols[c].type {
                     case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
                     case .double: if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) }
-                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? "true".utf8 : "false".utf8)
+                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? CellText.trueBytes : CellText.falseBytes)
                     case .date: CellText.appendDate(days: Int64(cols[c].days[r]), to: &out)
                     case .timestamp: CellText.appendTimestamp(cols[c].ints[r], perSecond: cols[c].perSecond, utc: cols[c].utc, to: &out)
-                    case .string: field(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]])
+                    case .string: Self.field(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]], delimiter, to: &out)
                     }
                 }
                 out += [0x0D, 0x0A]
@@ -52,5 +41,21 @@ public struct CSVWriter: Writer {
             }
         }
         return out
+    }
+
+    /// One field, quoted when it holds the delimiter, a quote, CR or LF, or starts or ends with a space.
+    @inline(__always)
+    static func field(_ u: ArraySlice<UInt8>, _ delimiter: UInt8, to out: inout [UInt8]) {
+        var needsQuotes = u.first == 0x20 || u.last == 0x20
+        if !needsQuotes {
+            for b in u where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true; break }
+        }
+        if needsQuotes {
+            out.append(0x22)
+            for b in u { if b == 0x22 { out.append(0x22) }; out.append(b) }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: u)
+        }
     }
 }

@@ -3,6 +3,10 @@ import DocFlowModel
 /// Cells as UTF-8 text, appended straight to an output buffer (no String per cell): the CSV and
 /// JSON writers' hot path. Dates and timestamps are ISO 8601, as `CivilTime` writes them.
 enum CellText {
+    static let trueBytes = Array("true".utf8)
+    static let falseBytes = Array("false".utf8)
+    static let nullBytes = Array("null".utf8)
+
     @inline(__always)
     static func appendInt(_ v: Int64, to out: inout [UInt8]) {
         if v == 0 { out.append(0x30); return }

@@ -26,12 +26,12 @@ public struct JSONWriter: Writer {
                 for c in 0..<cols.count {
                     if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
                     out.append(contentsOf: keys[c])
-                    if let v = cols[c].valid, !v[r] { out.append(contentsOf: "null".utf8); continue }
+                    if let v = cols[c].valid, !v[r] { out.append(contentsOf: CellText.nullBytes); continue }
                     switch cols[c].type {
                     case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
                     case .double:
-                        if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) } else { out.append(contentsOf: "null".utf8) }
-                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? "true".utf8 : "false".utf8)
+                        if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) } else { out.append(contentsOf: CellText.nullBytes) }
+                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? CellText.trueBytes : CellText.falseBytes)
                     case .date:
                         out.append(0x22); CellText.appendDate(days: Int64(cols[c].days[r]), to: &out); out.append(0x22)
                     case .timestamp:
