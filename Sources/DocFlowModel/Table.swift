@@ -154,8 +154,8 @@ public struct ColumnValues: Equatable, Sendable {
     /// Appends every value of a column of the same type.
     public mutating func append(contentsOf o: ColumnValues) {
         if o.valid != nil || valid != nil {
-            for i in 0..<o.count { append(from: o, at: i) }
-            return
+            if valid == nil { valid = [Bool](repeating: true, count: count) }
+            if let ov = o.valid { valid! += ov } else { valid! += repeatElement(true, count: o.count) }
         }
         switch type {
         case .int64, .timestamp: ints += o.ints

@@ -205,6 +205,28 @@ func table(_ p: Payload) throws -> Table {
     }
 }
 
+@Suite struct CSVLargeTests {
+    /// Past 65,536 records the second pass is split between cores at record boundaries found by
+    /// the first: quoted newlines, blank lines and a late type change must all land in place.
+    @Test func splitParsingKeepsEveryRowInPlace() throws {
+        var csv = "n,text,x\n"
+        let rows = 200_003
+        for i in 0..<rows {
+            csv += i % 1000 == 7 ? "\(i),\"line one\nline \"\"two\"\"\",\(i)\n\n" : "\(i),plain \(i),\(i)\n"
+        }
+        csv += "\(rows),last,1.5\n"  // the last row makes column x a double
+        let t = try table(CSVReader().read(Array(csv.utf8), context: ConversionContext()))
+        #expect(t.rowCount == rows + 1)
+        #expect(t.columns.map(\.type) == [.int64, .string, .double])
+        for i in [0, 7, 65_535, 65_536, 65_537, 131_007, 131_072, 199_007, rows - 1] {
+            #expect(t.row(i)[0] == .int(Int64(i)), "row \(i)")
+            #expect(t.row(i)[1] == .string(i % 1000 == 7 ? "line one\nline \"two\"" : "plain \(i)"), "row \(i)")
+            #expect(t.row(i)[2] == .double(Double(i)), "row \(i)")
+        }
+        #expect(t.row(rows) == [.int(Int64(rows)), .string("last"), .double(1.5)])
+    }
+}
+
 @Suite struct CSVWriterTests {
     @Test func rfc4180RoundTrip() throws {
         let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(500)))

@@ -26,11 +26,20 @@ public struct ParquetReader: Reader {
             guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows - data[0].count else {
                 throw ParquetEncoding.corrupt("row group \(g + 1) does not match the schema")
             }
-            for (c, (leaf, chunk)) in zip(leaves, chunks).enumerated() {
-                guard let cm = chunk.structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
-                var reader = ColumnChunkReader(bytes: bytes, leaf: leaf, meta: cm, rows: groupRows)
-                try reader.read(into: &data[c])
-                warnings.formUnion(reader.warnings)
+            // Column chunks are independent: decode them on every core, then append in order.
+            let decoded = ParquetWriter.parallelMap(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
+                Result {
+                    guard let cm = chunks[c].structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
+                    var reader = ColumnChunkReader(bytes: bytes, leaf: leaves[c], meta: cm, rows: groupRows)
+                    var part = ColumnChunkReader.newColumn(leaves[c], capacity: groupRows)
+                    try reader.read(into: &part)
+                    return (part, reader.warnings)
+                }
+            }
+            for (c, result) in decoded.enumerated() {
+                let (part, w) = try result.get()
+                if g == 0 && rowGroups.count == 1 { data[c] = part } else { data[c].append(contentsOf: part) }
+                warnings.formUnion(w)
             }
             context.progress(5 + 50 * (g + 1) / max(rowGroups.count, 1), "reading Parquet row group \(g + 1) of \(rowGroups.count)")
         }

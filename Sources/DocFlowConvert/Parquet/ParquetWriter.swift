@@ -1,4 +1,5 @@
 import DocFlowModel
+import Foundation
 
 /// Parquet output: one optional column per table column with its logical type (STRING, INT64,
 /// DOUBLE, BOOLEAN, DATE, TIMESTAMP µs), dictionary encoding where it pays and PLAIN otherwise,
@@ -31,10 +32,21 @@ public struct ParquetWriter: Writer {
         let total = table.rowCount
         repeat {
             let end = min(start + groupRows, total)
+            // Columns are independent: encode and compress them on every core, each into its own
+            // buffer, then lay them out in order.
+            let encoded = Self.parallelMap(kinds.count) { c -> ([UInt8], ChunkMeta) in
+                var buf: [UInt8] = []
+                let w = ColumnChunkWriter(kind: kinds[c], codec: codec, name: table.columns[c].name)
+                let meta = w.write(.init(values: table.data[c], rows: start..<end), to: &buf)
+                return (buf, meta)
+            }
             var chunks: [ChunkMeta] = []
-            for (c, kind) in kinds.enumerated() {
-                let w = ColumnChunkWriter(kind: kind, codec: codec, name: table.columns[c].name)
-                chunks.append(w.write(.init(values: table.data[c], rows: start..<end), to: &out))
+            for (buf, var meta) in encoded {
+                let base = Int64(out.count)
+                meta.dataPageOffset += base
+                meta.dictionaryPageOffset = meta.dictionaryPageOffset.map { $0 + base }
+                out += buf
+                chunks.append(meta)
             }
             groups.append(RowGroupMeta(rows: end - start, chunks: chunks))
             context.progress(60 + 38 * end / max(total, 1), "writing Parquet")
@@ -48,6 +60,19 @@ public struct ParquetWriter: Writer {
         context.report("row_groups", .number(groups.count))
         context.report("compression", .text(codec.name))
         return out
+    }
+
+    /// `body(0..<n)` on every core, results in order.
+    static func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
+        var results = [T?](repeating: nil, count: n)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: n) { i in
+            let r = body(i)
+            lock.lock()
+            results[i] = r
+            lock.unlock()
+        }
+        return results.map { $0! }
     }
 
     private func rowGroupRows(_ context: ConversionContext) throws -> Int {

@@ -1,4 +1,5 @@
 import DocFlowModel
+import Foundation
 
 /// RFC 4180 CSV: quoted fields with embedded delimiters, quotes and newlines; CRLF or LF; the
 /// delimiter detected among `,` `;` TAB `|` unless `options.delimiter` says; the first row is the
@@ -27,8 +28,11 @@ public struct CSVReader: Reader {
                 header = (0..<t.fields.count).map { i in t.withField(i) { String(decoding: $0, as: UTF8.self) } }
                 width = header.count
             }
+            // Where every 65,536th record starts, so pass 2 can split the work between cores.
+            var checkpoints: [(pos: Int, line: Int)] = [(t.pos, t.line)]
             while try t.next() {
                 records += 1
+                if records & 0xFFFF == 0 { checkpoints.append((t.pos, t.line)) }
                 let n = t.fields.count
                 if n > width { width = n }
                 if n < width { short += 1 }
@@ -52,14 +56,35 @@ public struct CSVReader: Reader {
 
             // Pass 2: the values, straight into typed columns.
             context.progress(30, "reading CSV values")
-            var data = types.map { ColumnValues(type: $0, capacity: records) }
-            t = CSVTokenizer(buf, delimiter: delimiter)
-            if hasHeader { _ = try t.next() }
-            while try t.next() {
-                let n = t.fields.count
+            // Halves of the records (by checkpoint) parsed on each core, then joined in order.
+            let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, checkpoints.count))
+            let per = (checkpoints.count + cores - 1) / cores
+            let parts = ParquetWriter.parallelMap(cores) { k -> Result<[ColumnValues], Error> in
+                Result {
+                    let first = k * per
+                    guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }
+                    let count = min(records, (first + per) * 0x10000) - first * 0x10000
+                    var data = types.map { ColumnValues(type: $0, capacity: count) }
+                    var t = CSVTokenizer(buf, delimiter: delimiter)
+                    (t.pos, t.line) = checkpoints[first]
+                    var n = 0
+                    while n < count, try t.next() {
+                        n += 1
+                        let fields = t.fields.count
+                        for i in 0..<width {
+                            if i >= fields { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
+                            t.withField(i) { f in Self.append(f, to: &data[i]) }
+                        }
+                    }
+                    return data
+                }
+            }
+            var data = try parts[0].get()
+            for part in parts.dropFirst() {
+                let more = try part.get()
                 for i in 0..<width {
-                    if i >= n { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
-                    t.withField(i) { f in Self.append(f, to: &data[i]) }
+                    if more[i].utc { data[i].utc = true }
+                    data[i].append(contentsOf: more[i])
                 }
             }
             let columns = zip(names, types).map { Column(name: $0, type: $1) }
