@@ -227,6 +227,23 @@ func table(_ p: Payload) throws -> Table {
     }
 }
 
+@Suite struct UTF8ValidationTests {
+    /// The fast validator agrees with the standard library on random and edge-case bytes.
+    @Test func agreesWithTheStandardLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        let edges: [[UInt8]] = [[0xC0, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF0, 0x9F, 0x98, 0x80],
+                                [0xE2, 0x82, 0xAC], [0xC3], [0xFF], Array("plain ascii text!".utf8)]
+        var cases = edges
+        for _ in 0..<3000 {
+            let n = Int.random(in: 0..<24, using: &rng)
+            cases.append((0..<n).map { _ in Bool.random(using: &rng) ? UInt8.random(in: 0x20..<0x7F, using: &rng) : UInt8.random(in: 0x80...0xFF, using: &rng) })
+        }
+        for c in cases {
+            #expect(TextDecoding.isValidUTF8(c) == (String(validating: c, as: UTF8.self) != nil), "\(c)")
+        }
+    }
+}
+
 @Suite struct CSVWriterTests {
     @Test func rfc4180RoundTrip() throws {
         let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(500)))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns the bytes of a text file into UTF-8: BOM-marked UTF-8 and UTF-16 are honoured, valid UTF-8
 /// passes through, anything else is read as Windows-1252 with a warning.
 enum TextDecoding {
@@ -7,7 +9,7 @@ enum TextDecoding {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try validated(Array(bytes.dropFirst(3)), what: what) }
         if bytes.starts(with: [0xFF, 0xFE]) { return try utf16(bytes.dropFirst(2), littleEndian: true, what: what) }
         if bytes.starts(with: [0xFE, 0xFF]) { return try utf16(bytes.dropFirst(2), littleEndian: false, what: what) }
-        if bytes.contains(0) {
+        if bytes.withUnsafeBytes({ $0.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }) {
             let nuls = bytes.lazy.filter { $0 == 0 }.count
             guard strayNULs, nuls <= 8 || nuls * 1000 <= bytes.count else {
                 throw ConversionError(.malformedInput, "The \(what) file contains NUL bytes: it looks like binary data, not text.")
@@ -48,15 +50,35 @@ enum TextDecoding {
         return out
     }
 
+    /// UTF-8 validity (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), eight ASCII
+    /// bytes at a time: data files are mostly ASCII and this runs over all of them.
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        var it = bytes.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&it) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
+        bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var i = 0
+            while i < n {
+                if i + 8 <= n {
+                    let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
+                }
+                let c = b[i]
+                if c < 0x80 { i += 1; continue }
+                let len: Int, lo: UInt8, hi: UInt8
+                switch c {
+                case 0xC2...0xDF: len = 2; lo = 0x80; hi = 0xBF
+                case 0xE0: len = 3; lo = 0xA0; hi = 0xBF
+                case 0xE1...0xEC, 0xEE, 0xEF: len = 3; lo = 0x80; hi = 0xBF
+                case 0xED: len = 3; lo = 0x80; hi = 0x9F
+                case 0xF0: len = 4; lo = 0x90; hi = 0xBF
+                case 0xF1...0xF3: len = 4; lo = 0x80; hi = 0xBF
+                case 0xF4: len = 4; lo = 0x80; hi = 0x8F
+                default: return false
+                }
+                guard i + len <= n, b[i + 1] >= lo, b[i + 1] <= hi else { return false }
+                for k in 2..<len where b[i + k] & 0xC0 != 0x80 { return false }
+                i += len
             }
+            return true
         }
     }
 
