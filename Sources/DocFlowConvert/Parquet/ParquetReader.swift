@@ -27,7 +27,7 @@ public struct ParquetReader: Reader {
                 throw ParquetEncoding.corrupt("row group \(g + 1) does not match the schema")
             }
             // Column chunks are independent: decode them on every core, then append in order.
-            let decoded = ParquetWriter.parallelMap(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
+            let decoded = Parallel.map(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
                 Result {
                     guard let cm = chunks[c].structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
                     var reader = ColumnChunkReader(bytes: bytes, leaf: leaves[c], meta: cm, rows: groupRows)

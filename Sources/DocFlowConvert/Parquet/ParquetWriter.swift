@@ -34,7 +34,7 @@ public struct ParquetWriter: Writer {
             let end = min(start + groupRows, total)
             // Columns are independent: encode and compress them on every core, each into its own
             // buffer, then lay them out in order.
-            let encoded = Self.parallelMap(kinds.count) { c -> ([UInt8], ChunkMeta) in
+            let encoded = Parallel.map(kinds.count) { c -> ([UInt8], ChunkMeta) in
                 var buf: [UInt8] = []
                 let w = ColumnChunkWriter(kind: kinds[c], codec: codec, name: table.columns[c].name)
                 let meta = w.write(.init(values: table.data[c], rows: start..<end), to: &buf)
@@ -60,19 +60,6 @@ public struct ParquetWriter: Writer {
         context.report("row_groups", .number(groups.count))
         context.report("compression", .text(codec.name))
         return out
-    }
-
-    /// `body(0..<n)` on every core, results in order.
-    static func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
-        var results = [T?](repeating: nil, count: n)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: n) { i in
-            let r = body(i)
-            lock.lock()
-            results[i] = r
-            lock.unlock()
-        }
-        return results.map { $0! }
     }
 
     private func rowGroupRows(_ context: ConversionContext) throws -> Int {

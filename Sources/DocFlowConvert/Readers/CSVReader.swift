@@ -59,7 +59,7 @@ public struct CSVReader: Reader {
             // Halves of the records (by checkpoint) parsed on each core, then joined in order.
             let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, checkpoints.count))
             let per = (checkpoints.count + cores - 1) / cores
-            let parts = ParquetWriter.parallelMap(cores) { k -> Result<[ColumnValues], Error> in
+            let parts = Parallel.map(cores) { k -> Result<[ColumnValues], Error> in
                 Result {
                     let first = k * per
                     guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }

@@ -14,14 +14,33 @@ public struct JSONWriter: Writer {
         let keys = table.columns.map { Array(JSONText.quoted($0.name).utf8) + [0x3A, 0x20] }
         let n = table.rowCount
         var out: [UInt8] = []
-        out.reserveCapacity(n * max(16, keys.count * 16))
         let lines = format.id == Format.jsonLines.id
         let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
         if !lines { out.append(0x5B) }  // [
+        // Row ranges formatted on every core, then joined in order.
+        let parts = CSVWriter.parts(n)
+        let formatted = Parallel.map(parts) { k -> [UInt8] in
+            Self.rows(table, CSVWriter.range(k, of: parts, n), keys: keys, open: open, next: next, k == 0 ? context : nil)
+        }
+        out.reserveCapacity(out.count + formatted.reduce(0) { $0 + $1.count } + 4)
+        for part in formatted { out += part }
+        if lines {
+            if n > 0 { out.append(0x0A) }
+        } else {
+            out.append(contentsOf: n == 0 ? Array("]\n".utf8) : Array("\n]\n".utf8))
+        }
+        return out
+    }
+
+    /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others by `next`.
+    static func rows(_ table: Table, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8],
+                     _ context: ConversionContext?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count * max(16, keys.count * 16))
         // Columns borrowed through a buffer pointer, as in the CSV writer.
         table.data.withUnsafeBufferPointer { cols in
-            for r in 0..<n {
+            for r in range {
                 out.append(contentsOf: r == 0 ? open : next)
                 for c in 0..<cols.count {
                     if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
@@ -42,13 +61,8 @@ public struct JSONWriter: Writer {
                     }
                 }
                 out.append(0x7D)
-                if r & 0xFFFF == 0 { context.progress(60 + 40 * r / max(n, 1), "writing JSON") }
+                if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing JSON") }
             }
-        }
-        if lines {
-            if n > 0 { out.append(0x0A) }
-        } else {
-            out.append(contentsOf: n == 0 ? Array("]\n".utf8) : Array("\n]\n".utf8))
         }
         return out
     }
