@@ -101,10 +101,10 @@ def main():
                         print(f"  {p:18} {pwhy}")
                         continue
                     fastest = pbest if fastest is None else min(fastest, pbest)
-                    print(f"  {p:18} {pbest:8.3f} s  {prss:7.1f} MiB   docflow is {pbest / best:5.2f}× "
-                          f"{'faster' if pbest >= best else 'as fast'}, uses {prss / max(rss, 1):4.1f}× less memory"
-                          if prss >= rss else
-                          f"  {p:18} {pbest:8.3f} s  {prss:7.1f} MiB   docflow is {pbest / best:5.2f}× as fast, uses {rss / max(prss, 1):4.1f}× MORE memory")
+                    speed = f"{pbest / best:5.2f}× {'faster' if pbest >= best else 'as fast (slower)'}"
+                    memory = (f"{prss / max(rss, 1):4.1f}× less memory" if prss >= rss
+                              else f"{rss / max(prss, 1):4.1f}× MORE memory")
+                    print(f"  {p:18} {pbest:8.3f} s  {prss:7.1f} MiB   docflow is {speed}, uses {memory}")
                 if fastest is not None:
                     summary.append((rows, name, fastest / best, rss))
     finally:
