@@ -36,14 +36,22 @@ public enum CivilTime {
         return "\(pad(y, 4))-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))"
     }
 
-    /// An instant in units of `perSecond` since the epoch: `YYYY-MM-DDTHH:MM:SS[.fff…][Z]`.
-    public static func timestampText(_ value: Int64, perSecond: Int64, utc: Bool) -> String {
+    /// An instant in units of `perSecond` since the epoch → (days since the epoch, second of the
+    /// day, fraction of the second in those units), rounding towards the past.
+    @inlinable
+    public static func split(_ value: Int64, perSecond: Int64) -> (days: Int64, second: Int64, fraction: Int64) {
         var secs = value / perSecond
         var frac = value % perSecond
         if frac < 0 { frac += perSecond; secs -= 1 }
         var days = secs / 86_400
         var sod = secs % 86_400
         if sod < 0 { sod += 86_400; days -= 1 }
+        return (days, sod, frac)
+    }
+
+    /// An instant in units of `perSecond` since the epoch: `YYYY-MM-DDTHH:MM:SS[.fff…][Z]`.
+    public static func timestampText(_ value: Int64, perSecond: Int64, utc: Bool) -> String {
+        let (days, sod, frac) = split(value, perSecond: perSecond)
         var s = dateText(days: days) + "T" + timeText(seconds: sod, fraction: frac, perSecond: perSecond)
         if utc { s += "Z" }
         return s

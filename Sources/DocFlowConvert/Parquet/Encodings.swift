@@ -26,7 +26,7 @@ struct ByteCursor {
     var remaining: Int { end - pos }
 
     mutating func byte() throws -> UInt8 {
-        guard pos < end else { throw ParquetEncoding.corrupt("a page ends early") }
+        guard pos < end else { throw ParquetEncoding.corrupt("its data ends before what its headers declare") }
         defer { pos += 1 }
         return bytes[pos]
     }

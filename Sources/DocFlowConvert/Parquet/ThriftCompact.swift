@@ -33,42 +33,26 @@ enum Thrift {
 
     /// Reads compact-protocol structs from a byte buffer.
     struct Reader {
-        let bytes: [UInt8]
-        var pos: Int
-        let end: Int
+        /// The bytes and position; its integer decoding is the one pages use too.
+        var cursor: ByteCursor
+        var bytes: [UInt8] { cursor.bytes }
+        var pos: Int {
+            get { cursor.pos }
+            set { cursor.pos = newValue }
+        }
+        var end: Int { cursor.end }
 
         init(_ bytes: [UInt8], from: Int = 0, to: Int? = nil) {
-            self.bytes = bytes
-            pos = from
-            end = to ?? bytes.count
+            cursor = ByteCursor(bytes, from: from, to: to)
         }
 
         static func corrupt(_ what: String) -> ConversionError {
             ConversionError(.malformedInput, "The Parquet file is corrupt: \(what).")
         }
 
-        mutating func byte() throws -> UInt8 {
-            guard pos < end else { throw Reader.corrupt("metadata ends early") }
-            defer { pos += 1 }
-            return bytes[pos]
-        }
-
-        mutating func varint() throws -> UInt64 {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let b = try byte()
-                result |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { return result }
-                shift += 7
-                if shift > 63 { throw Reader.corrupt("a variable-length integer is too long") }
-            }
-        }
-
-        mutating func zigzag() throws -> Int64 {
-            let v = try varint()
-            return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
-        }
+        mutating func byte() throws -> UInt8 { try cursor.byte() }
+        mutating func varint() throws -> UInt64 { try cursor.varint() }
+        mutating func zigzag() throws -> Int64 { try cursor.zigzag() }
 
         mutating func readStruct(depth: Int = 0) throws -> Struct {
             guard depth < 64 else { throw Reader.corrupt("metadata nests too deeply") }

@@ -38,12 +38,8 @@ enum CellText {
     }
 
     static func appendTimestamp(_ v: Int64, perSecond: Int64, utc: Bool, to out: inout [UInt8]) {
-        var secs = v / perSecond
-        var frac = v % perSecond
-        if frac < 0 { frac += perSecond; secs -= 1 }
-        var days = secs / 86_400
-        var sod = secs % 86_400
-        if sod < 0 { sod += 86_400; days -= 1 }
+        let (days, sod, split) = CivilTime.split(v, perSecond: perSecond)
+        var frac = split
         appendDate(days: days, to: &out)
         out.append(0x54)
         appendPadded(sod / 3600, 2, to: &out)
