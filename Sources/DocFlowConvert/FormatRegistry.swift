@@ -67,7 +67,11 @@ public struct FormatRegistry: Sendable {
             meta.properties["word_count"] = .number(d.wordCount)
             let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
             if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
-        case .table(let t): meta = t.metadata
+        case .table(let t):
+            meta = t.metadata
+            meta.properties["rows"] = .number(t.rowCount)
+            meta.properties["columns"] = .number(t.columns.count)
+            meta.properties["schema"] = .list(t.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
         }
         for (k, v) in context.reported { meta.properties[k] = v }
         return ConversionResult(bytes: out, metadata: meta, warnings: context.warnings)

@@ -227,6 +227,29 @@ func table(_ p: Payload) throws -> Table {
     }
 }
 
+@Suite struct CSVHeaderTests {
+    func read(_ csv: String, _ options: [String: Any] = [:]) throws -> Table {
+        try table(CSVReader().read(Array(csv.utf8), context: ConversionContext(options: options)))
+    }
+
+    @Test func headerIsDetectedUnlessSet() throws {
+        #expect(try read("1,2\n3,4\n").columns.map(\.name) == ["column_1", "column_2"])
+        #expect(try read("1,2\n3,4\n").rowCount == 2)
+        #expect(try read("id,price\n3,4.5\n").columns.map(\.name) == ["id", "price"])
+        #expect(try read("name,city\nx,y\n").columns.map(\.name) == ["name", "city"])  // all text: a header, as pandas assumes
+        #expect(try read("2024-01-01,x\n2024-01-02,y\n").columns.map(\.type) == [.date, .string])
+        #expect(try read("1,2\n3,4\n", ["header": true]).columns.map(\.name) == ["1", "2"])
+        #expect(try read("a,b\n3,4\n", ["header": false]).rowCount == 2)
+    }
+
+    @Test func tablesReportTheirSchema() throws {
+        let r = try convert(Array("id,name\n1,x\n".utf8), .csv, .json)
+        #expect(r.metadata.properties["schema"] == .list([.object([("name", .text("id")), ("type", .text("int64"))]),
+                                                          .object([("name", .text("name")), ("type", .text("string"))])]))
+        #expect(r.metadata.properties["rows"] == .number(1) && r.metadata.properties["columns"] == .number(2))
+    }
+}
+
 @Suite struct UTF8ValidationTests {
     /// The fast validator agrees with the standard library on random and edge-case bytes.
     @Test func agreesWithTheStandardLibrary() {

@@ -254,3 +254,59 @@ def test_corpus_tabular_sweep(tmp_path):
                     assert r.stderr.strip(), (path, to)
                     outcomes["refused"] += 1
     assert outcomes["ok"] > 300, outcomes
+
+
+def csv_files():
+    files = sorted(glob.glob(os.path.join(FIX, "csv", "*.csv")))
+    if os.path.isdir(CORPUS):
+        files += sorted(glob.glob(os.path.join(CORPUS, "csv", "*.csv")) + glob.glob(os.path.join(CORPUS, "csv", "*.tsv")))
+    return files
+
+
+def cell_agrees(ours, text):
+    """Our typed JSON value against pandas' text of the same cell (None where a row is short)."""
+    text = "" if text is None else text
+    if ours is None:
+        return text == ""
+    if isinstance(ours, bool):
+        return text.lower() == str(ours).lower()
+    if isinstance(ours, (int, float)):
+        try:
+            return float(text) == float(ours)
+        except ValueError:
+            return False
+    if isinstance(ours, str) and ours != text and text[:10] == ours[:10] and len(text) > 10:
+        # Timestamps are written back in ISO 8601 (T, Z, UTC): compare the instants.
+        import datetime as dt
+        try:
+            a = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            b = dt.datetime.fromisoformat(ours.replace("Z", "+00:00"))
+            return a == b or a.replace(tzinfo=None) == b.replace(tzinfo=None)
+        except ValueError:
+            return False
+    return ours == text
+
+
+@pytest.mark.parametrize("path", csv_files(), ids=os.path.basename)
+def test_csv_values_agree_with_pandas(path, tmp_path):
+    """pandas reads every cell as text (sniffed delimiter, first row the header); where it reads
+    the file into the same shape, each of our typed values says the same as its text."""
+    try:
+        peer = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False, header=0, encoding="utf-8")
+    except Exception:  # noqa: BLE001 - not UTF-8, ragged, or not sniffable: pandas gives up
+        pytest.skip("pandas cannot read this file as text")
+    out = tmp_path / "o.json"
+    r = subprocess.run([DOCFLOW, "convert", path, str(out), "--from", "csv", "--to", "json", "--options", '{"header": true}'],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        assert r.stderr.strip()
+        pytest.skip(f"refused: {r.stderr.strip()}")
+    ours = json.loads(out.read_text())
+    if len(ours) != len(peer) or (ours and len(ours[0]) != len(peer.columns)):
+        pytest.skip(f"shape differs: ours {len(ours)}×{len(ours[0]) if ours else 0}, pandas {peer.shape} (ragged rows or blank lines)")
+    bad = []
+    for i, row in enumerate(ours):
+        for c, (ov, tv) in enumerate(zip(row.values(), peer.iloc[i].tolist())):
+            if not cell_agrees(ov, tv):
+                bad.append(f"row {i} col {c}: ours {ov!r}, pandas {tv!r}")
+    assert bad[:10] == []

@@ -49,10 +49,7 @@ public struct ParquetReader: Reader {
         let names = CSVReader.uniqueNames(leaves.map(\.name))
         let columns = zip(names, data).map { Column(name: $0, type: $1.type) }
         var m = Metadata()
-        m.properties["rows"] = .number(rows)
-        m.properties["columns"] = .number(columns.count)
         m.properties["row_groups"] = .number(rowGroups.count)
-        m.properties["schema"] = .list(columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
         if let by = meta.string(6) { m.properties["created_by"] = .text(by) }
         return .table(Table(columns: columns, data: data, metadata: m))
     }

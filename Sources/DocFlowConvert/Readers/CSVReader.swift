@@ -15,7 +15,10 @@ public struct CSVReader: Reader {
             throw ConversionError(.malformedInput, "The CSV file is empty.")
         }
         let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(text)
-        let hasHeader = (context.options["header"] as? Bool) ?? true
+        // The first row is the header unless `header` says otherwise, or (when not said) it fits
+        // the types of the data below it: `1,2` over numbers is data, `id,price` is a header.
+        let headerOption = context.options["header"] as? Bool
+        let hasHeader = headerOption ?? true
         let infer = (context.options["infer_types"] as? Bool) ?? true
         return try text.withUnsafeBufferPointer { buf -> Payload in
             // Pass 1: the header, the width and each column's type, storing nothing.
@@ -51,7 +54,15 @@ public struct CSVReader: Reader {
             candidates += Array(repeating: [], count: max(0, width - candidates.count))
             saw += Array(repeating: false, count: max(0, width - saw.count))
             let types = (0..<width).map { candidates[$0].type(sawValue: saw[$0]) }
-            var names = hasHeader ? header + Array(repeating: "", count: width - header.count) : (1...max(width, 1)).map { "column_\($0)" }
+            var headerIsData = false
+            if headerOption == nil, hasHeader, infer {
+                headerIsData = header.indices.contains { i in
+                    var cell = header[i]
+                    return types[i] != .string && !cell.isEmpty && cell.withUTF8 { TypeInference.fits($0, types[i]) }
+                }
+            }
+            var names = hasHeader && !headerIsData ? header + Array(repeating: "", count: max(0, width - header.count))
+                                                   : (1...max(width, 1)).map { "column_\($0)" }
             names = Self.uniqueNames(Array(names.prefix(max(width, 1))))
 
             // Pass 2: the values, straight into typed columns.
@@ -79,8 +90,15 @@ public struct CSVReader: Reader {
                     return data
                 }
             }
-            var data = try parts[0].get()
-            for part in parts.dropFirst() {
+            var data = types.map { ColumnValues(type: $0, capacity: records + 1) }
+            if headerIsData {
+                for i in 0..<width {
+                    var cell = i < header.count ? header[i] : ""
+                    cell.withUTF8 { Self.append($0, to: &data[i]) }
+                }
+                records += 1
+            }
+            for part in parts {
                 let more = try part.get()
                 for i in 0..<width {
                     if more[i].utc { data[i].utc = true }
@@ -89,8 +107,6 @@ public struct CSVReader: Reader {
             }
             let columns = zip(names, types).map { Column(name: $0, type: $1) }
             var meta = Metadata()
-            meta.properties["rows"] = .number(records)
-            meta.properties["columns"] = .number(columns.count)
             meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
             return .table(Table(columns: columns, data: data, metadata: meta))
         }

@@ -26,8 +26,6 @@ public struct JSONReader: Reader {
         context.progress(40, "building the table")
         var table = builder.table()
         builder = RecordTableBuilder()
-        table.metadata.properties["rows"] = .number(table.rowCount)
-        table.metadata.properties["columns"] = .number(table.columns.count)
         if table.columns.isEmpty { throw ConversionError(.malformedInput, "The JSON file holds no fields to make columns of.") }
         return .table(table)
     }

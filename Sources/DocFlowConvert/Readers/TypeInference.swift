@@ -41,6 +41,18 @@ enum TypeInference {
         }
     }
 
+    /// Whether a cell can be a value of `type` (a header cell that would be data).
+    static func fits(_ cell: UnsafeBufferPointer<UInt8>, _ type: ColumnType) -> Bool {
+        switch type {
+        case .int64: return parseInt(cell) != nil
+        case .double: return isDouble(cell)
+        case .boolean: return parseBool(cell) != nil
+        case .date: return TemporalText.days(cell) != nil
+        case .timestamp: return TemporalText.micros(cell) != nil
+        case .string: return true
+        }
+    }
+
     static func infer<S: Sequence>(_ cells: S) -> ColumnType where S.Element == String {
         var c = Candidates.all
         var saw = false

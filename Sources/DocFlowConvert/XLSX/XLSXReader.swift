@@ -64,8 +64,6 @@ public struct XLSXReader: Reader {
         var meta = Metadata()
         meta.properties["sheet"] = .text(sheet.name)
         meta.properties["sheets"] = .list(book.sheets.map { .text($0.name) })
-        meta.properties["rows"] = .number(rows.count)
-        meta.properties["columns"] = .number(columns.count)
         if columns.isEmpty { throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.") }
         return .table(Table(columns: columns, data: data, metadata: meta))
     }
