@@ -23,9 +23,9 @@ public struct JSONReader: Reader {
         var built: RecordTableBuilder? = nil
         for _ in 0..<3 where built == nil { built = try records(body, shape: &shape, context: context) }
         guard var builder = built else { throw ConversionError(.internal, "The JSON file's shape could not be settled.") }
+        built = nil  // the builder hands its cells over column by column
         context.progress(40, "building the table")
-        var table = builder.table()
-        builder = RecordTableBuilder()
+        let table = builder.table()
         if table.columns.isEmpty { throw ConversionError(.malformedInput, "The JSON file holds no fields to make columns of.") }
         return .table(table)
     }
