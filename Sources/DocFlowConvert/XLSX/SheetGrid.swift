@@ -1,6 +1,6 @@
 import DocFlowModel
 
-/// A worksheet's cells, read as a stream of XML nodes into rows (fully blank rows dropped).
+/// A worksheet's cells as rows (fully blank rows dropped), filled by `SheetSAX`.
 struct SheetGrid {
     typealias Cell = XLSXReader.Cell
 
@@ -20,88 +20,36 @@ struct SheetGrid {
         self.maxCells = maxCells
     }
 
-    mutating func read(_ x: XMLStream, context: ConversionContext) throws {
-        var row: [Cell] = []
-        var rowUsed = 0
-        var nextColumn = 0
-        var column = 0, type: UInt8 = 0, style = -1
-        var value: String? = nil
-        var inline: String? = nil
-        var inPhonetic = false
-        while let node = try x.next() {
-            switch node {
-            case .start:
-                if x.isNamed("c") {
-                    let a = x.cellAttributes()
-                    column = a.column ?? nextColumn
-                    type = a.type
-                    style = a.style
-                    value = nil
-                    inline = nil
-                    if x.isEmptyElement { nextColumn = column + 1 }
-                } else if x.isNamed("v") {
-                    value = try x.text()
-                } else if x.isNamed("is") {
-                    inline = ""
-                } else if x.isNamed("rPh") {
-                    inPhonetic = !x.isEmptyElement
-                } else if x.isNamed("t"), inline != nil, !inPhonetic {
-                    inline! += try x.text()
-                } else if x.isNamed("row") {
-                    row.removeAll(keepingCapacity: true)
-                    rowUsed = 0
-                    nextColumn = 0
-                    if x.isEmptyElement { continue }
-                } else if x.isNamed("mergeCell") {
-                    merged += 1
-                }
-            case .end:
-                if x.isNamed("c") {
-                    let cell = try self.cell(type: type, style: style, value: value, inline: inline)
-                    nextColumn = column + 1
-                    if case .empty = cell { continue }
-                    if case .text(let t) = cell {
-                        textBytes += t.utf8.count
-                        if textBytes > Self.maxTextBytes {
-                            throw ConversionError(.tooLarge, "The Excel sheet's cells hold over \(Self.maxTextBytes >> 20) MiB of text (one shared string repeated in many cells?); Doc Flow stops there.")
-                        }
-                    }
-                    guard column < 16_384 else { throw ConversionError(.malformedInput, "A cell of the Excel sheet lies past column XFD.") }
-                    if row.count <= column { row += repeatElement(Cell.empty, count: column + 1 - row.count) }
-                    row[column] = cell
-                    rowUsed = max(rowUsed, column + 1)
-                } else if x.isNamed("row") {
-                    guard rowUsed > 0 else { continue }
-                    width = max(width, rowUsed)
-                    cells += rowUsed
-                    guard cells <= maxCells, rows.count.multipliedReportingOverflow(by: width).partialValue <= maxCells else {
-                        throw ConversionError(.tooLarge, "The Excel sheet holds more cells than Doc Flow converts at once (\(maxCells)).")
-                    }
-                    rows.append(Array(row[0..<rowUsed]))
-                    if rows.count & 0xFFFF == 0 { context.progress(10 + min(45, rows.count / 40_000), "read \(rows.count) rows") }
-                } else if x.isNamed("rPh") {
-                    inPhonetic = false
-                }
-            default: continue
+    /// Puts a finished cell into the current row.
+    mutating func place(_ cell: Cell, at column: Int, in row: inout [Cell], used: inout Int) throws {
+        if case .empty = cell { return }
+        if case .text(let t) = cell {
+            textBytes += t.utf8.count
+            if textBytes > Self.maxTextBytes {
+                throw ConversionError(.tooLarge, "The Excel sheet's cells hold over \(Self.maxTextBytes >> 20) MiB of text (one shared string repeated in many cells?); Doc Flow stops there.")
             }
         }
+        guard column < 16_384 else { throw ConversionError(.malformedInput, "A cell of the Excel sheet lies past column XFD.") }
+        if row.count <= column { row += repeatElement(Cell.empty, count: column + 1 - row.count) }
+        row[column] = cell
+        used = max(used, column + 1)
     }
 
-    /// "AB12" → 27 (zero-based column of the reference).
-    static func column(of ref: String) -> Int? {
-        var c = 0
-        var letters = 0
-        for u in ref.utf8 {
-            if u >= 0x41 && u <= 0x5A { c = c * 26 + Int(u - 0x40) } else if u >= 0x61 && u <= 0x7A { c = c * 26 + Int(u - 0x60) } else { break }
-            letters += 1
-            if letters > 3 { return nil }
+    /// Keeps a finished row unless it is blank.
+    mutating func finish(_ row: [Cell], used: Int, context: ConversionContext) throws {
+        guard used > 0 else { return }
+        width = max(width, used)
+        cells += used
+        guard cells <= maxCells, rows.count.multipliedReportingOverflow(by: width).partialValue <= maxCells else {
+            throw ConversionError(.tooLarge, "The Excel sheet holds more cells than Doc Flow converts at once (\(maxCells)).")
         }
-        return letters == 0 ? nil : c - 1
+        rows.append(Array(row[0..<used]))
+        if rows.count & 0xFFFF == 0 { context.progress(10 + min(45, rows.count / 40_000), "read \(rows.count) rows") }
     }
 
-    /// `type` is the cell's `t` attribute as `cellAttributes` gives it: s (shared), S (str),
+    /// `type` is the cell's `t` attribute as `SheetSAX` gives it: s (shared), S (str),
     /// I (inlineStr), b, e, d, n or 0 (absent).
-    private func cell(type: UInt8, style: Int, value: String?, inline: String?) throws -> Cell {
+    func cell(type: UInt8, style: Int, value: String?, inline: String?) throws -> Cell {
         switch type {
         case 0x73:
             guard let v = value, let i = Int(v) else { return .empty }

@@ -27,8 +27,9 @@ public struct XLSXReader: Reader {
             throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” has no data part (\(sheet.path)).")
         }
         context.progress(10, "reading sheet \(sheet.name)")
-        var grid = SheetGrid(book: book, maxCells: Self.maxCells)
-        try grid.read(XMLStream(stream), context: context)
+        let parser = SheetSAX(grid: SheetGrid(book: book, maxCells: Self.maxCells), context: context)
+        try parser.parse(stream)
+        let grid = parser.grid
         if grid.merged > 0 {
             context.warn("\(grid.merged) merged cell range(s): each value is kept in the range's first cell, the others are empty.")
         }

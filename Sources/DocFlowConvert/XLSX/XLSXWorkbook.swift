@@ -164,7 +164,9 @@ struct XLSXWorkbook {
     /// OOXML's `_xHHHH_` escapes (ST_Xstring): a character XML cannot hold, or `_x005F_` for a
     /// literal underscore that would otherwise start an escape.
     static func unescape(_ s: String) -> String {
-        guard s.utf8.count >= 7, s.contains("_x") else { return s }
+        // A byte scan first: nearly every cell has no escape, and String.contains goes through Foundation.
+        let u = s.utf8
+        guard u.count >= 7, u.contains(0x5F), u.indices.contains(where: { u[$0] == 0x5F && u.index(after: $0) != u.endIndex && u[u.index(after: $0)] == 0x78 }) else { return s }
         var out: [UInt8] = []
         let b = Array(s.utf8)
         var i = 0

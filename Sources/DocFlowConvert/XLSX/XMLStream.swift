@@ -80,36 +80,6 @@ final class XMLStream {
         return out
     }
 
-    /// A cell's `r`, `t` and `s` attributes without building a dictionary (the sheet's hot path):
-    /// the zero-based column of `r`, the first letter of `t` (0 when absent), the style index.
-    func cellAttributes() -> (column: Int?, type: UInt8, style: Int) {
-        var column: Int? = nil, type: UInt8 = 0, style = -1
-        guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return (nil, 0, -1) }
-        repeat {
-            guard let n = xmlTextReaderConstLocalName(reader), n[1] == 0, let v = xmlTextReaderConstValue(reader) else { continue }
-            switch n[0] {
-            case 0x72:  // r: letters then digits
-                var c = 0, letters = 0, i = 0
-                while letters <= 3 {
-                    let u = v[i] | 0x20
-                    guard u >= 0x61 && u <= 0x7A else { break }
-                    c = c * 26 + Int(u - 0x60)
-                    letters += 1; i += 1
-                }
-                if letters > 0 && letters <= 3 { column = c - 1 }
-            case 0x74: type = v[0] == 0x69 ? 0x49 : v[0]  // inlineStr → "I", str → "s"+"t" below
-                if v[0] == 0x73 && v[1] == 0x74 { type = 0x53 }  // "str" → "S", "s" stays "s"
-            case 0x73:
-                var x = 0, i = 0
-                while v[i] >= 0x30 && v[i] <= 0x39 && i < 9 { x = x * 10 + Int(v[i] - 0x30); i += 1 }
-                style = i > 0 ? x : -1
-            default: break
-            }
-        } while xmlTextReaderMoveToNextAttribute(reader) == 1
-        xmlTextReaderMoveToElement(reader)
-        return (column, type, style)
-    }
-
     /// One attribute by its unprefixed name.
     func attribute(_ name: String) -> String? {
         guard let p = xmlTextReaderGetAttribute(reader, name) else { return nil }
