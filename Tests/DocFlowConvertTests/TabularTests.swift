@@ -195,6 +195,29 @@ func table(_ p: Payload) throws -> Table {
         #expect(arrays.columns.map(\.name) == ["id", "name"] && arrays.rows.count == 2)
     }
 
+    /// The fast path for flat records gives exactly the table the general reader gives.
+    @Test func flatFastPathAgreesWithTheGeneralReader() throws {
+        var docs = [
+            #"[{"a": 1, "b": "x", "c": true, "d": "2024-01-02", "e": "2024-01-02T03:04:05Z", "f": 1.5}, {"a": 2, "b": "", "c": false, "d": "", "e": null, "f": 2}]"#,
+            #"{"k": "esc\"aped \u00e9\n", "n": 0e5, "big": 123456789012345678901234, "inf": 1e999}"# + "\n" + #"{"k": "plain", "x": -0, "big": 1, "inf": 2.5}"#,
+            #"[{"mixed": 1}, {"mixed": "one"}, {"mixed": 2.5}, {"mixed": true}, {"other": null}]"#,
+            #"[{"t": "2024-01-01T00:00:00"}, {"t": "2024-01-01 10:00:00.123+02:00"}, {"t": ""}]"#,
+            #"[{"\u0061b": 1}, {"ab": 2}]"#,
+        ]
+        docs += sampleTable.rows.prefix(300).isEmpty ? [] : [String(decoding: try JSONWriter().write(.table(Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(300)))), context: ConversionContext()), as: UTF8.self)]
+        for doc in docs {
+            let bytes = Array(doc.utf8)
+            let fast = try #require(FlatJSON.read(bytes, context: ConversionContext()), "\(doc.prefix(60))")
+            let general = try JSONReader().general(bytes, context: ConversionContext())
+            #expect(fast.columns == general.columns, "\(doc.prefix(60))")
+            #expect(fast.rows == general.rows, "\(doc.prefix(60))")
+        }
+        // Nesting, duplicate keys and other shapes are left to the general reader.
+        for doc in [#"[{"a": {"b": 1}}]"#, #"[{"a": 1, "a": 2}]"#, #"[[1, 2]]"#, #"[1, 2]"#, #"[{"a": 1},]"#] {
+            #expect(FlatJSON.read(Array(doc.utf8), context: ConversionContext()) == nil, "\(doc)")
+        }
+    }
+
     @Test func jsonAndJSONLinesRoundTrip() throws {
         let small = Table(columns: sampleTable.columns, rows: Array(sampleTable.rows.prefix(500)))
         for format in [Format.json, .jsonLines] {

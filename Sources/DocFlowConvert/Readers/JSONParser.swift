@@ -162,7 +162,7 @@ struct JSONParser {
         return .double(d)
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         pos += 1  // opening quote
         var out: [UInt8] = []
         let start = pos

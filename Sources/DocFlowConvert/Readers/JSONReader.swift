@@ -16,6 +16,12 @@ public struct JSONReader: Reader {
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
         var probe = JSONParser(body)
         if probe.atEnd { throw ConversionError(.malformedInput, "The JSON file is empty.") }
+        if let table = FlatJSON.read(body, context: context) { return .table(table) }
+        return .table(try general(body, context: context))
+    }
+
+    /// Any shape, through a small tree per record.
+    func general(_ body: [UInt8], context: ConversionContext) throws -> Table {
         // Records are taken one at a time from the top-level array (or line by line), so the whole
         // document is never held as a tree. A shape seen late (a header row followed by a non-row,
         // an array followed by more values) restarts once with what it revealed.
@@ -27,7 +33,7 @@ public struct JSONReader: Reader {
         context.progress(40, "building the table")
         let table = builder.table()
         if table.columns.isEmpty { throw ConversionError(.malformedInput, "The JSON file holds no fields to make columns of.") }
-        return .table(table)
+        return table
     }
 
     struct Shape {
@@ -165,7 +171,7 @@ struct RecordTableBuilder {
         if ints + doubles == total { return .double }
         if bools == total { return .boolean }
         if strings == total {
-            let texts = cells.lazy.compactMap { c -> String? in if case .string(let s)? = c { return s }; return nil }
+            let texts = cells.lazy.compactMap { c -> String? in if case .string(let s)? = c, !s.isEmpty { return s }; return nil }
             if texts.allSatisfy(TypeInference.isDate) { return .date }
             if texts.allSatisfy(TypeInference.isTimestamp) { return .timestamp }
         }
