@@ -69,7 +69,10 @@ struct ByteCursor {
     mutating func unpack(count: Int, width: Int, into out: inout [UInt64]) throws {
         guard width > 0 else { out.append(contentsOf: repeatElement(0, count: count)); return }
         guard width <= 64 else { throw ParquetEncoding.corrupt("a bit width is over 64") }
-        let totalBits = count * width
+        let (totalBits, overflow) = count.multipliedReportingOverflow(by: width)
+        guard count >= 0, !overflow, totalBits <= remaining * 8 else {
+            throw ParquetEncoding.corrupt("bit-packed values run past the end of their page")
+        }
         let nbytes = (totalBits + 7) / 8
         guard nbytes <= remaining else { throw ParquetEncoding.corrupt("bit-packed values run past the end of their page") }
         var bitPos = pos * 8
@@ -100,7 +103,7 @@ struct RLEDecoder {
     static func decode(_ cursor: inout ByteCursor, width: Int, count: Int) throws -> [UInt64] {
         guard width >= 0, width <= 32 else { throw ParquetEncoding.corrupt("an RLE bit width is \(width)") }
         var out: [UInt64] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(min(count, 1 << 20))  // counts come from headers: grow rather than trust them
         let valueBytes = (width + 7) / 8
         while out.count < count && cursor.remaining > 0 {
             let header = try cursor.varint()
@@ -176,12 +179,12 @@ enum DeltaBinaryPacked {
         let miniblocks = Int(try c.varint())
         let total = Int(try c.varint())
         var last = try c.zigzag()
-        guard blockSize > 0, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0,
+        guard blockSize > 0, blockSize <= 1 << 20, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0,
               (blockSize / miniblocks) % 32 == 0, total >= 0, total <= limit else {
             throw ParquetEncoding.corrupt("a DELTA_BINARY_PACKED header is invalid")
         }
         var out: [Int64] = []
-        out.reserveCapacity(total)
+        out.reserveCapacity(min(total, 1 << 20))
         if total > 0 { out.append(last) }
         let perMini = blockSize / miniblocks
         var scratch: [UInt64] = []

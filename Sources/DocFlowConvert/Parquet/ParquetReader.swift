@@ -18,7 +18,8 @@ public struct ParquetReader: Reader {
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
-        var data = leaves.map { ColumnChunkReader.newColumn($0, capacity: totalRows) }
+        // Capacity from the footer only up to a point: a forged row count must not reserve gigabytes.
+        var data = leaves.map { ColumnChunkReader.newColumn($0, capacity: min(totalRows, 1 << 20)) }
         var warnings = Set<String>()
         for (g, group) in rowGroups.enumerated() {
             let groupRows = Int(group.int(3) ?? 0)
@@ -31,7 +32,7 @@ public struct ParquetReader: Reader {
                 Result {
                     guard let cm = chunks[c].structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
                     var reader = ColumnChunkReader(bytes: bytes, leaf: leaves[c], meta: cm, rows: groupRows)
-                    var part = ColumnChunkReader.newColumn(leaves[c], capacity: groupRows)
+                    var part = ColumnChunkReader.newColumn(leaves[c], capacity: min(groupRows, 1 << 20))
                     try reader.read(into: &part)
                     return (part, reader.warnings)
                 }
@@ -93,7 +94,8 @@ struct ColumnChunkReader {
     }
 
     static func newColumn(_ leaf: ParquetLeaf, capacity: Int) -> ColumnValues {
-        var v = ColumnValues(type: leaf.meaning.columnType(leaf.physical), capacity: capacity)
+        // Counts come from headers a forged file controls: reserve a bounded amount, grow past it.
+        var v = ColumnValues(type: leaf.meaning.columnType(leaf.physical), capacity: min(max(capacity, 0), 1 << 20))
         switch leaf.meaning {
         case .timestamp(let per, let utc): v.perSecond = per; v.utc = utc
         default: break
@@ -140,6 +142,7 @@ struct ColumnChunkReader {
                 let page = try codec.decompress(body, uncompressedSize: uncompressed)
                 var c = ByteCursor(page)
                 let n = Int(h.int(1) ?? 0)
+                try checkValueCount(n, out: out, target: target)
                 var defs: [UInt64]? = nil
                 if leaf.maxDefinition > 0 {
                     let len = Int(try c.le32())
@@ -152,6 +155,7 @@ struct ColumnChunkReader {
             case 3?:
                 guard let h = header.structure(8) else { throw ParquetEncoding.corrupt("a data page has no header") }
                 let n = Int(h.int(1) ?? 0)
+                try checkValueCount(n, out: out, target: target)
                 let defLen = Int(h.int(5) ?? 0), repLen = Int(h.int(6) ?? 0)
                 guard defLen >= 0, repLen >= 0, defLen + repLen <= body.count else { throw ParquetEncoding.corrupt("page levels run past their page") }
                 var defs: [UInt64]? = nil
@@ -174,6 +178,14 @@ struct ColumnChunkReader {
             }
         }
         guard out.count == target else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has more values than rows") }
+    }
+
+    /// A page may not claim more values than its row group has rows left: its levels are decoded
+    /// before anything else, and a forged count would have them fill memory.
+    func checkValueCount(_ n: Int, out: ColumnValues, target: Int) throws {
+        guard n >= 0, n <= target - out.count else {
+            throw ParquetEncoding.corrupt("a page of “\(leaf.name)” claims more values than its row group has rows")
+        }
     }
 
     /// Decodes a data page's non-null values and spreads them over the rows its levels say.

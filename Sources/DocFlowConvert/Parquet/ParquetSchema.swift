@@ -14,6 +14,23 @@ enum ParquetMeaning: Equatable {
     case decimal(scale: Int)
     case int96
 
+    /// Whether values of `physical` type can carry this meaning (the format's rules; a file that
+    /// breaks them is refused rather than decoded into the wrong column).
+    func fits(_ physical: ParquetType) -> Bool {
+        switch self {
+        case .boolean: return physical == .boolean
+        case .integer, .unsigned: return physical == .int32 || physical == .int64
+        case .floating: return physical == .float || physical == .double
+        case .date: return physical == .int32
+        case .timeOfDay: return physical == .int32 || physical == .int64
+        case .timestamp: return physical == .int64
+        case .int96: return physical == .int96
+        case .decimal: return [.int32, .int64, .byteArray, .fixedLenByteArray].contains(physical)
+        case .string, .binary, .json: return physical == .byteArray || physical == .fixedLenByteArray
+        case .uuid, .float16: return physical == .fixedLenByteArray
+        }
+    }
+
     /// The hub type of a column of this meaning (unsigned 64-bit integers may not fit Int64:
     /// they are text).
     func columnType(_ physical: ParquetType) -> ColumnType {
@@ -59,8 +76,12 @@ extension ParquetLeaf {
             guard let t = e.int(1).flatMap({ ParquetType(rawValue: Int($0)) }) else {
                 throw ParquetEncoding.corrupt("column “\(name)” has no physical type")
             }
+            let m = meaning(of: e, physical: t)
+            guard m.fits(t) else {
+                throw ParquetEncoding.corrupt("column “\(name)” is annotated with a logical type its physical type \(t) cannot hold")
+            }
             leaves.append(ParquetLeaf(name: name, physical: t, typeLength: Int(e.int(2) ?? 0),
-                                      maxDefinition: repetition == 1 ? 1 : 0, meaning: meaning(of: e, physical: t)))
+                                      maxDefinition: repetition == 1 ? 1 : 0, meaning: m))
             i += 1
         }
         return leaves
