@@ -53,18 +53,6 @@ enum TypeInference {
         }
     }
 
-    static func infer<S: Sequence>(_ cells: S) -> ColumnType where S.Element == String {
-        var c = Candidates.all
-        var saw = false
-        for cell in cells where !cell.isEmpty {
-            saw = true
-            var s = cell
-            s.withUTF8 { c.narrow($0) }
-            if c.isEmpty { return .string }
-        }
-        return c.type(sawValue: saw)
-    }
-
     /// A plain decimal integer that fits Int64, without a leading zero (an identifier keeps its text).
     @inline(__always)
     static func parseInt(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
