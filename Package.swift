@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "DocFlowModel", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip",
+            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText",
         ], swiftSettings: swift5),
+        // poppler's C++ text extraction behind a small C interface (Debian libpoppler-cpp-dev).
+        .target(name: "CPopplerText", linkerSettings: [.linkedLibrary("poppler-cpp")]),
         // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],

@@ -54,8 +54,10 @@ public struct PlainTextWriter: Writer {
             for l in code.split(separator: "\n", omittingEmptySubsequences: false).dropLast(code.hasSuffix("\n") ? 1 : 0) {
                 lines.append(indent + "    " + l)
             }
-        case .thematicBreak, .pageBreak:
+        case .thematicBreak:
             lines.append(indent + String(repeating: "-", count: 40))
+        case .pageBreak:
+            lines.append("\u{0C}")  // a form feed, as pdftotext separates pages
         case .table(let header, let aligns, let rows):
             let all = (header.isEmpty ? [] : [header]) + rows
             let width = all.map(\.count).max() ?? 0

@@ -1,0 +1,118 @@
+import CPopplerText
+import DocFlowModel
+import Foundation
+
+/// PDF input with poppler's text extraction — the engine and reading order of `pdftotext`: blocks
+/// (separated by blank lines) become paragraphs whose lines join with soft breaks, and a page
+/// break follows every page but the last. Files encrypted with an empty user password open;
+/// password-protected ones fail with a clear message. Title, author, subject, producer and the
+/// page count go to the metadata. Pages are read on every core, each worker with its own poppler
+/// document over the same bytes (a poppler document is not safe to share between threads).
+public struct PDFReader: Reader {
+    public let format = Format.pdf
+    public init() {}
+
+    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
+        guard Self.findHeader(bytes) else {
+            throw ConversionError(.malformedInput, "The file is not a PDF (no %PDF- header).")
+        }
+        return try bytes.withUnsafeBufferPointer { buffer in
+            let first = try Self.open(buffer)
+            defer { docflow_pdf_close(first) }
+            let pages = Int(docflow_pdf_page_count(first))
+            var meta = Metadata()
+            meta.title = Self.info(first, "Title")
+            meta.author = Self.info(first, "Author")
+            for (key, name) in [("Subject", "subject"), ("Producer", "producer"), ("Creator", "creator")] {
+                if let s = Self.info(first, key) { meta.properties[name] = .text(s) }
+            }
+            meta.properties["page_count"] = .number(pages)
+            context.progress(10, "reading \(pages) PDF page(s)")
+
+            let workers = pages < 8 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8, pages / 4)
+            let parts = Parallel.map(workers) { w -> Result<[[Block]], Error> in
+                let range = (pages * w / workers)..<(pages * (w + 1) / workers)
+                return Result {
+                    let doc = w == 0 ? first : try Self.open(buffer)
+                    defer { if w != 0 { docflow_pdf_close(doc) } }
+                    var out: [[Block]] = []
+                    out.reserveCapacity(range.count)
+                    for p in range {
+                        var length = 0
+                        if let raw = docflow_pdf_page_text(doc, Int32(p), &length) {
+                            out.append(Self.paragraphs(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)))
+                            free(raw)
+                        } else {
+                            out.append([])
+                        }
+                        if w == 0 { context.progress(10 + 50 * (p + 1) / max(range.count, 1), "reading PDF pages") }
+                    }
+                    return out
+                }
+            }
+            var blocks: [Block] = []
+            var p = 0
+            for part in parts {
+                for page in try part.get() {
+                    if p > 0 { blocks.append(.pageBreak) }
+                    blocks.append(contentsOf: page)
+                    p += 1
+                }
+            }
+            if !blocks.contains(where: { $0 != .pageBreak }) {
+                context.warn("The PDF has no text layer (scanned pages?); Doc Flow does not run OCR.")
+            }
+            return .document(Document(metadata: meta, blocks: blocks))
+        }
+    }
+
+    /// A `%PDF-` header within the first KiB (some files start with junk, as readers allow).
+    static func findHeader(_ bytes: [UInt8]) -> Bool {
+        let head = bytes.prefix(1024)
+        let magic = Array("%PDF-".utf8)
+        return head.indices.contains { i in head[i...].starts(with: magic) }
+    }
+
+    static func open(_ buffer: UnsafeBufferPointer<UInt8>) throws -> OpaquePointer {
+        var status: Int32 = 0
+        let raw = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        if let doc = docflow_pdf_open(raw, buffer.count, &status) { return doc }
+        if status == Int32(DOCFLOW_PDF_PASSWORD) {
+            throw ConversionError(.malformedInput, "The PDF is password-protected; Doc Flow reads only PDFs that open without a password.")
+        }
+        throw ConversionError(.malformedInput, "The PDF cannot be opened: it is damaged or not really a PDF.")
+    }
+
+    static func info(_ doc: OpaquePointer, _ key: String) -> String? {
+        guard let p = docflow_pdf_info(doc, key) else { return nil }
+        defer { free(p) }
+        let s = String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
+        return s.isEmpty ? nil : s
+    }
+
+    /// Paragraphs of one page's text: blank lines (and form feeds) separate them, the lines
+    /// within one join with soft breaks.
+    static func paragraphs(_ text: UnsafeBufferPointer<UInt8>) -> [Block] {
+        var blocks: [Block] = []
+        var para: [Inline] = []
+        var start = 0
+        func line(_ range: Range<Int>) {
+            var lo = range.lowerBound, hi = range.upperBound
+            while lo < hi, text[lo] == 0x20 || text[lo] == 0x09 || text[lo] == 0x0C || text[lo] == 0x0D { lo += 1 }
+            while hi > lo, text[hi - 1] == 0x20 || text[hi - 1] == 0x09 || text[hi - 1] == 0x0C || text[hi - 1] == 0x0D { hi -= 1 }
+            if lo == hi {
+                if !para.isEmpty { blocks.append(.paragraph(para)); para = [] }
+                return
+            }
+            if !para.isEmpty { para.append(.softBreak) }
+            para.append(.text(String(decoding: UnsafeBufferPointer(rebasing: text[lo..<hi]), as: UTF8.self)))
+        }
+        for i in 0..<text.count where text[i] == 0x0A {
+            line(start..<i)
+            start = i + 1
+        }
+        line(start..<text.count)
+        if !para.isEmpty { blocks.append(.paragraph(para)) }
+        return blocks
+    }
+}
