@@ -63,3 +63,16 @@ extension Format {
     public static let pdf = Format(id: "pdf", name: "PDF", extensions: ["pdf"],
                                    mimeType: "application/pdf", sniffedAs: ["application/pdf"], hub: .document)
 }
+
+extension Format {
+    static let office = ["application/zip", "application/octet-stream", "application/x-zip*"]
+
+    public static let docx = Format(id: "docx", name: "Word document", extensions: ["docx"],
+                                    mimeType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                    sniffedAs: ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"] + office,
+                                    hub: .document)
+    public static let pptx = Format(id: "pptx", name: "PowerPoint presentation", extensions: ["pptx"],
+                                    mimeType: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                                    sniffedAs: ["application/vnd.openxmlformats-officedocument.presentationml.presentation"] + office,
+                                    hub: .document)
+}

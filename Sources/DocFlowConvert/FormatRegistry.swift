@@ -18,7 +18,7 @@ public struct FormatRegistry: Sendable {
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
         readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader(),
-                  JSONReader(), JSONReader(format: .jsonLines), XLSXReader(), PDFReader()],
+                  JSONReader(), JSONReader(format: .jsonLines), XLSXReader(), PDFReader(), DOCXReader()],
         writers: [HTMLWriter(), JSONWriter(), JSONWriter(format: .jsonLines), MarkdownWriter(), PlainTextWriter(), PDFWriter(),
                   ParquetWriter(), CSVWriter(), XLSXWriter()]
     )

@@ -69,6 +69,8 @@ public indirect enum Inline: Equatable, Sendable {
     case strong([Inline])
     /// Struck-out text.
     case strikethrough([Inline])
+    /// Underlined text (Word); Markdown has no syntax for it and writes `<u>`.
+    case underline([Inline])
     /// Inline code.
     case code(String)
     /// A hyperlink.
@@ -90,7 +92,7 @@ extension Inline {
         for inline in inlines {
             switch inline {
             case .text(let s), .code(let s): out += s
-            case .emphasis(let c), .strong(let c), .strikethrough(let c), .link(_, _, let c): out += plainText(c)
+            case .emphasis(let c), .strong(let c), .strikethrough(let c), .underline(let c), .link(_, _, let c): out += plainText(c)
             case .image(_, _, let alt): out += plainText(alt)
             case .softBreak: out += " "
             case .lineBreak: out += "\n"

@@ -157,6 +157,7 @@ private struct HTMLBody {
         case .emphasis(let c): out += "<em>"; inlines(c); out += "</em>"
         case .strong(let c): out += "<strong>"; inlines(c); out += "</strong>"
         case .strikethrough(let c): out += "<del>"; inlines(c); out += "</del>"
+        case .underline(let c): out += "<u>"; inlines(c); out += "</u>"
         case .code(let s): out += "<code>" + HTMLWriter.escape(s) + "</code>"
         case .link(let url, let title, let c):
             let href = HTMLWriter.isSafe(url: url) ? HTMLWriter.escapeHref(url) : ""

@@ -133,6 +133,7 @@ private struct MarkdownText {
         case .emphasis(let c): return "*" + inlines(c) + "*"
         case .strong(let c): return "**" + inlines(c) + "**"
         case .strikethrough(let c): return "~~" + inlines(c) + "~~"
+        case .underline(let c): return "<u>" + inlines(c) + "</u>"
         case .code(let c):
             var ticks = "`"
             while c.contains(ticks) { ticks += "`" }

@@ -83,7 +83,7 @@ public struct PlainTextWriter: Writer {
         for i in inl {
             switch i {
             case .text(let t), .code(let t): s += t
-            case .emphasis(let c), .strong(let c), .strikethrough(let c): s += text(c)
+            case .emphasis(let c), .strong(let c), .strikethrough(let c), .underline(let c): s += text(c)
             case .link(let url, _, let c):
                 let label = text(c)
                 s += label == url || url.isEmpty ? label : label + " <" + url + ">"

@@ -20,19 +20,10 @@ struct XLSXWorkbook {
     static let maxSharedStringBytes = 512 << 20
 
     init(_ zip: ZipArchive) throws {
-        let workbookPath = try Self.officeDocument(zip) ?? "xl/workbook.xml"
-        let base = workbookPath.split(separator: "/").dropLast().joined(separator: "/")
-        let relsPath = (base.isEmpty ? "" : base + "/") + "_rels/" + (workbookPath.split(separator: "/").last.map(String.init) ?? "workbook.xml") + ".rels"
-        var targets: [String: (String, String)] = [:]  // id → (target, type)
-        if let rels = try zip.open(relsPath) {
-            let x = try XMLStream(rels)
-            while let node = try x.next() {
-                if node == .start, x.isNamed("Relationship") {
-                    let a = x.attributes()
-                    if let id = a["Id"], let target = a["Target"] { targets[id] = (Self.resolve(target, base: base), a["Type"] ?? "") }
-                }
-            }
-        }
+        let package = OfficePackage(zip: zip, what: "Excel")
+        let workbookPath = try package.mainPart(default: "xl/workbook.xml")
+        let base = OfficePackage.directory(of: workbookPath)
+        let targets = try package.relationships(of: workbookPath).mapValues { ($0.target, $0.type) }  // id → (target, type)
         guard let wb = try zip.open(workbookPath) else {
             throw ConversionError(.malformedInput, "The Excel file has no workbook part (xl/workbook.xml); it is not an XLSX workbook.")
         }
@@ -57,28 +48,6 @@ struct XLSXWorkbook {
         try readStyles(zip, stylesTarget)
         let stringsTarget = targets.values.first { $0.1.hasSuffix("/sharedStrings") }?.0 ?? (base.isEmpty ? "" : base + "/") + "sharedStrings.xml"
         try readSharedStrings(zip, stringsTarget)
-    }
-
-    /// The workbook part named by the package relationships.
-    private static func officeDocument(_ zip: ZipArchive) throws -> String? {
-        guard let rels = try zip.open("_rels/.rels") else { return nil }
-        let x = try XMLStream(rels)
-        while let node = try x.next() {
-            if node == .start, x.isNamed("Relationship") {
-                let a = x.attributes()
-                if a["Type"]?.hasSuffix("/officeDocument") == true, let t = a["Target"] { return resolve(t, base: "") }
-            }
-        }
-        return nil
-    }
-
-    static func resolve(_ target: String, base: String) -> String {
-        if target.hasPrefix("/") { return String(target.dropFirst()) }
-        var parts = base.isEmpty ? [] : base.split(separator: "/").map(String.init)
-        for p in target.split(separator: "/") {
-            if p == ".." { _ = parts.popLast() } else if p != "." { parts.append(String(p)) }
-        }
-        return parts.joined(separator: "/")
     }
 
     private mutating func readStyles(_ zip: ZipArchive, _ path: String) throws {

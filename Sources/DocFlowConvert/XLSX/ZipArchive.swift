@@ -10,6 +10,10 @@ final class ZipArchive {
     static let maxEntryBytes = 1 << 30
     static let maxRatio = 800
     static let ratioFloor = 64 << 20
+    /// Entries in one package: real documents have dozens to a few thousand.
+    static let maxEntries = 50_000
+    /// Bytes decompressed from all entries of one package together.
+    static let maxTotalBytes = 2 << 30
 
     private let archive: OpaquePointer
     /// The archive's bytes, pinned for libzip's buffer source for the life of the archive.
@@ -33,7 +37,14 @@ final class ZipArchive {
             throw ConversionError(.malformedInput, "The \(what) file is not a valid zip package (it may be truncated or not really a \(what) file).")
         }
         archive = za
+        let entries = zip_get_num_entries(za, 0)
+        if entries > Int64(Self.maxEntries) {
+            throw ConversionError(.tooLarge, "The \(what) file has \(entries) zip entries (the limit is \(Self.maxEntries)).")
+        }
     }
+
+    /// Bytes all streams of this archive have produced so far (bounded by `maxTotalBytes`).
+    fileprivate(set) var totalProduced = 0
 
     deinit {
         zip_discard(archive)
@@ -54,11 +65,11 @@ final class ZipArchive {
         guard zip_stat_index(archive, index, 0, &st) == 0, let file = zip_fopen_index(archive, index, 0) else {
             throw ConversionError(.malformedInput, "The \(what) part \(name) cannot be read (damaged or encrypted).")
         }
-        return ZipEntryStream(file: file, name: name, compressedSize: Int(st.comp_size), what: what)
+        return ZipEntryStream(file: file, name: name, compressedSize: Int(st.comp_size), what: what, archive: self)
     }
 
-    /// A whole (small) entry, bounded like every stream.
-    func read(_ name: String) throws -> [UInt8]? {
+    /// A whole entry, bounded like every stream and by `limit`.
+    func read(_ name: String, limit: Int = ZipArchive.maxEntryBytes) throws -> [UInt8]? {
         guard let stream = try open(name) else { return nil }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
@@ -67,6 +78,9 @@ final class ZipArchive {
             if n < 0 { throw stream.failure ?? ConversionError(.malformedInput, "The \(what) part \(name) is damaged.") }
             if n == 0 { return out }
             out += buf[0..<n]
+            if out.count > limit {
+                throw ConversionError(.tooLarge, "The \(what) part \(name) is larger than \(limit >> 20) MiB.")
+            }
         }
     }
 }
@@ -81,8 +95,11 @@ final class ZipEntryStream {
     /// Why the stream stopped early, for the caller to throw.
     private(set) var failure: ConversionError?
 
-    init(file: OpaquePointer, name: String, compressedSize: Int, what: String) {
+    private weak var archive: ZipArchive?
+
+    init(file: OpaquePointer, name: String, compressedSize: Int, what: String, archive: ZipArchive? = nil) {
         self.file = file
+        self.archive = archive
         self.name = name
         self.compressedSize = compressedSize
         self.what = what
@@ -104,6 +121,13 @@ final class ZipEntryStream {
             return -1
         }
         produced += Int(n)
+        if let a = archive {
+            a.totalProduced += Int(n)
+            if a.totalProduced > ZipArchive.maxTotalBytes {
+                failure = ConversionError(.tooLarge, "The \(what) file expands to more than \(ZipArchive.maxTotalBytes >> 30) GiB in all; it looks like a zip bomb.")
+                return -1
+            }
+        }
         if produced > ZipArchive.maxEntryBytes
             || (produced > ZipArchive.ratioFloor && produced / max(compressedSize, 1) > ZipArchive.maxRatio) {
             failure = ConversionError(.tooLarge, "The \(what) part \(name) expands too far (over \(produced >> 20) MiB from \(compressedSize >> 10) KiB compressed); it looks like a zip bomb.")

@@ -250,6 +250,7 @@ final class PDFRenderer {
         case .bold: return [pango_attr_weight_new(PANGO_WEIGHT_BOLD)]
         case .italic: return [pango_attr_style_new(PANGO_STYLE_ITALIC)]
         case .strike: return [pango_attr_strikethrough_new(1)]
+        case .underline: return [pango_attr_underline_new(PANGO_UNDERLINE_SINGLE)]
         case .mono: return [pango_attr_family_new(options.monoFamily), pango_attr_background_new(0xEEEE, 0xEEEE, 0xEEEE)]
         case .link: return [pango_attr_foreground_new(0x0C0C, 0x4D4D, 0xB3B3), pango_attr_underline_new(PANGO_UNDERLINE_SINGLE)]
         }

@@ -2,7 +2,7 @@ import DocFlowModel
 
 /// Text with the byte ranges of its styles and links, ready to become a pango layout.
 struct RichText {
-    enum Style { case bold, italic, strike, mono, link }
+    enum Style { case bold, italic, strike, underline, mono, link }
     var text = ""
     var spans: [(start: Int, end: Int, style: Style)] = []
     var links: [(start: Int, end: Int, uri: String)] = []
@@ -24,6 +24,7 @@ struct RichText {
             case .emphasis(let c): styled(.italic) { $0.add(c) }
             case .strong(let c): styled(.bold) { $0.add(c) }
             case .strikethrough(let c): styled(.strike) { $0.add(c) }
+            case .underline(let c): styled(.underline) { $0.add(c) }
             case .link(let url, _, let c):
                 let start = text.utf8.count
                 styled(.link) { $0.add(c) }
