@@ -18,7 +18,7 @@ public struct FormatRegistry: Sendable {
     /// Every reader and writer Doc Flow ships.
     public static let standard = FormatRegistry(
         readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader(),
-                  JSONReader(), JSONReader(format: .jsonLines), XLSXReader(), PDFReader(), DOCXReader()],
+                  JSONReader(), JSONReader(format: .jsonLines), XLSXReader(), PDFReader(), DOCXReader(), PPTXReader()],
         writers: [HTMLWriter(), JSONWriter(), JSONWriter(format: .jsonLines), MarkdownWriter(), PlainTextWriter(), PDFWriter(),
                   ParquetWriter(), CSVWriter(), XLSXWriter()]
     )
@@ -56,7 +56,12 @@ public struct FormatRegistry: Sendable {
             throw ConversionError(.unsupportedConversion, "Doc Flow cannot convert \(from.name) to \(to.name).")
         }
         context.progress(5, "reading \(from.name)")
-        let payload = try reader.read(bytes, context: context)
+        let payload: Payload
+        if let multi = reader as? any MultiTableReader, to.hub == .document, context.string("sheet") == nil {
+            payload = .document(try multi.readDocument(bytes, context: context))  // every sheet, titled
+        } else {
+            payload = try reader.read(bytes, context: context)
+        }
         context.progress(60, "writing \(to.name)")
         let out = try writer.write(payload, context: context)
         context.progress(100, "done")

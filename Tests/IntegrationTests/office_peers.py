@@ -7,9 +7,13 @@ import subprocess
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
+URL = re.compile(r"<?(?:https?|mailto|ftp):[^\s>)]+>?")
+
+
 def words(text):
-    """Word tokens, case-folded; punctuation and markup do not count."""
-    return [w.casefold() for w in WORD.findall(text)]
+    """Word tokens, case-folded; punctuation, markup and web addresses (TXT output prints a link's
+    address after its text) do not count."""
+    return [w.casefold() for w in WORD.findall(URL.sub(" ", text))]
 
 
 def agreement(ours, reference):

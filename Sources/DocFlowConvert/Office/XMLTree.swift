@@ -84,6 +84,21 @@ struct XMLTreeNode {
         return nil
     }
 
+    /// A relationship id (`r:id`, `r:embed`…): an attribute of that local name in a namespace, so
+    /// `<p:sldId id="256" r:id="rId2">` gives "rId2".
+    func relationshipAttr(_ s: StaticString) -> String? {
+        var a = ptr.pointee.properties
+        while let p = a {
+            if p.pointee.ns != nil, let n = p.pointee.name,
+               strcmp(UnsafeRawPointer(n).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)) == 0,
+               let t = p.pointee.children, let c = t.pointee.content {
+                return String(cString: c)
+            }
+            a = p.pointee.next
+        }
+        return nil
+    }
+
     /// The concatenated text of the element's own text children (for `<w:t>`, `<a:t>`).
     var text: String {
         var out = ""
