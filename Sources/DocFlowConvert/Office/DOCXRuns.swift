@@ -130,7 +130,7 @@ struct DOCXRuns {
         }
         if case .code = x { return x }
         let f = span.format
-        if f.underline == true { x = .underline([x]) }
+        if f.underline == true, span.link == nil { x = .underline([x]) }  // links are underlined anyway
         if f.strike == true { x = .strikethrough([x]) }
         if f.italic == true { x = .emphasis([x]) }
         if f.bold == true { x = .strong([x]) }
