@@ -107,14 +107,16 @@ def run(cmd, out_path, timeout, stdout_to_file=False):
 
 
 MODULES = {"python-markdown": "markdown", "markitdown": "markitdown", "html2text": "html2text",
-           "reportlab": "reportlab", "fpdf2": "fpdf", "weasyprint": "weasyprint"}
+           "reportlab": "reportlab", "fpdf2": "fpdf", "weasyprint": "weasyprint", "pypdf": "pypdf",
+           "pdfplumber": "pdfplumber"}
+PROGRAMS = {"pandoc": "pandoc", "LibreOffice": "soffice", "pdftotext": "pdftotext"}
 _available = {}
 
 
 def available(tool, python):
     if tool not in _available:
-        if tool == "pandoc":
-            _available[tool] = shutil.which("pandoc") is not None
+        if tool in PROGRAMS:
+            _available[tool] = shutil.which(PROGRAMS[tool]) is not None
         elif tool in MODULES:
             _available[tool] = subprocess.run([python, "-c", f"import {MODULES[tool]}"], capture_output=True).returncode == 0
         else:
@@ -187,6 +189,15 @@ def main():
             ("weasyprint", [py, "-m", "weasyprint", html, o("wh.pdf")], o("wh.pdf"), False),
         ],
     }
+    worst = compare(workloads, a, py)
+    shutil.rmtree(work, ignore_errors=True)
+    if worst is not None:
+        print(f"\nslowest margin over any peer: {worst:.1f}×")
+
+
+def compare(workloads, a, py):
+    """Runs every workload's tools (docflow first), prints time, peak RSS and ratios; returns the
+    smallest ratio of a peer's time to docflow's. Options from `a`: runs, peer_timeout, only."""
     only = set(filter(None, a.only.split(",")))
     worst = None
     for name, tools in workloads.items():
@@ -221,9 +232,7 @@ def main():
                 ratio = best / base
                 worst = ratio if worst is None else min(worst, ratio)
                 print(f"  {tool:16} {best:8.3f} s  {rss:7.1f} MiB  {pages}  docflow is {ratio:6.1f}× faster")
-    shutil.rmtree(work, ignore_errors=True)
-    if worst is not None:
-        print(f"\nslowest margin over any peer: {worst:.1f}×")
+    return worst
 
 
 if __name__ == "__main__":

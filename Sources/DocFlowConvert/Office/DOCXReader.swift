@@ -114,6 +114,10 @@ struct DOCXStyles {
 
     private var styles: [String: Style] = [:]
     private(set) var defaultParagraph: String?
+    /// Resolved once per style: run formatting along the `basedOn` chain.
+    private var formats: [String: RunFormat] = [:]
+    private var headings: [String: Int] = [:]
+    private var numberings: [String: (numId: String, ilvl: Int)] = [:]
 
     init(_ root: XMLTreeNode?) {
         guard let root else { return }
@@ -133,6 +137,12 @@ struct DOCXStyles {
             styles[id] = style
             if s.attr("type") == "paragraph", s.attr("default") == "1" || s.attr("default") == "true" { defaultParagraph = id }
         }
+        for id in styles.keys {
+            let c = chain(id)
+            formats[id] = c.reversed().reduce(RunFormat()) { $0.merged($1.format) }
+            headings[id] = Self.headingLevel(c)
+            numberings[id] = c.lazy.compactMap { s in s.numId.map { ($0, s.ilvl ?? 0) } }.first
+        }
     }
 
     /// The chain from the style itself to its furthest ancestor (cycles cut).
@@ -147,8 +157,10 @@ struct DOCXStyles {
     }
 
     /// The heading level (1…6) a paragraph style gives, from its name or outline level.
-    func headingLevel(_ id: String?) -> Int? {
-        for s in chain(id) {
+    func headingLevel(_ id: String?) -> Int? { id.flatMap { headings[$0] } }
+
+    private static func headingLevel(_ chain: [Style]) -> Int? {
+        for s in chain {
             if s.name == "title" { return 1 }
             if s.name.hasPrefix("heading "), let n = Int(s.name.dropFirst(8)) { return min(max(n, 1), 6) }
             if let o = s.outline, o < 9 { return min(o + 1, 6) }
@@ -157,13 +169,10 @@ struct DOCXStyles {
     }
 
     func format(_ id: String?) -> RunFormat {
-        chain(id).reversed().reduce(RunFormat()) { $0.merged($1.format) }
+        id.flatMap { formats[$0] } ?? RunFormat()
     }
 
-    func numbering(_ id: String?) -> (numId: String, ilvl: Int)? {
-        for s in chain(id) { if let n = s.numId { return (n, s.ilvl ?? 0) } }
-        return nil
-    }
+    func numbering(_ id: String?) -> (numId: String, ilvl: Int)? { id.flatMap { numberings[$0] } }
 }
 
 /// numbering.xml: whether a list level is bulleted or numbered, and where it starts.

@@ -137,10 +137,19 @@ struct DOCXRuns {
         return x
     }
 
-    /// Blank text at the ends removed; an all-blank paragraph becomes empty.
+    /// An all-blank paragraph (no text but spaces, no image) becomes empty.
     private static func trim(_ xs: [Inline]) -> [Inline] {
-        Inline.plainText(xs).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-            && !xs.contains { if case .image = $0 { return true } else { return false } } ? [] : xs
+        func visible(_ xs: [Inline]) -> Bool {
+            xs.contains { x in
+                switch x {
+                case .text(let s), .code(let s): return s.utf8.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+                case .emphasis(let c), .strong(let c), .strikethrough(let c), .underline(let c), .link(_, _, let c): return visible(c)
+                case .image: return true
+                case .softBreak, .lineBreak, .raw: return false
+                }
+            }
+        }
+        return visible(xs) ? xs : []
     }
 
     /// The target of a `HYPERLINK "url"` field instruction.

@@ -151,19 +151,30 @@ private struct MarkdownText {
 
     /// Backslash-escapes the ASCII punctuation that could start or end Markdown syntax.
     static func escape(_ t: String) -> String {
-        var s = ""
-        s.reserveCapacity(t.utf8.count)
-        for c in t {
-            if "\\`*_[]<>#!~".contains(c) { s.append("\\") }
-            s.append(c)
+        // Byte-level: every character escaped is ASCII, and UTF-8 never uses ASCII bytes inside a
+        // multi-byte sequence, so copying bytes keeps the text valid.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(t.utf8.count + 8)
+        for b in t.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"),
+                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "#"), UInt8(ascii: "!"), UInt8(ascii: "~"):
+                bytes.append(UInt8(ascii: "\\"))
+            default: break
+            }
+            bytes.append(b)
         }
         // A line that would read as a list item, heading or quote keeps its text.
-        if let f = s.first, "-+".contains(f), s.dropFirst().first == " " { s.insert("\\", at: s.startIndex) }
-        if let dot = s.firstIndex(where: { !$0.isNumber }), dot != s.startIndex, s[dot] == "." || s[dot] == ")",
-           s.index(after: dot) == s.endIndex || s[s.index(after: dot)] == " " {
-            s.insert("\\", at: dot)
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "-") || bytes[0] == UInt8(ascii: "+"), bytes[1] == 0x20 {
+            bytes.insert(UInt8(ascii: "\\"), at: 0)
         }
-        return s
+        var digits = 0
+        while digits < bytes.count, bytes[digits] >= 0x30, bytes[digits] <= 0x39 { digits += 1 }
+        if digits > 0, digits < bytes.count, bytes[digits] == UInt8(ascii: ".") || bytes[digits] == UInt8(ascii: ")"),
+           digits + 1 == bytes.count || bytes[digits + 1] == 0x20 {
+            bytes.insert(UInt8(ascii: "\\"), at: digits)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func destination(_ url: String) -> String {
@@ -179,6 +190,7 @@ extension String {
     }
 
     func replacingNewlines() -> String {
-        replacingOccurrences(of: "\\\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+        guard utf8.contains(0x0A) else { return self }
+        return replacingOccurrences(of: "\\\n", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 }
