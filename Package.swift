@@ -15,6 +15,7 @@ let cLibraries: [Target] = [
                    providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev", "liblz4-dev", "libbrotli-dev"])]),
     .systemLibrary(name: "CXLSXWriter", path: "Sources/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
     .systemLibrary(name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+    .systemLibrary(name: "CGdkPixbuf", path: "Sources/CGdkPixbuf", pkgConfig: "gdk-pixbuf-2.0", providers: [.apt(["libgdk-pixbuf-2.0-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 ]
 
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "DocFlowModel", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText",
+            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf",
         ], swiftSettings: swift5),
         // poppler's C++ text extraction behind a small C interface (Debian libpoppler-cpp-dev).
         .target(name: "CPopplerText", linkerSettings: [.linkedLibrary("poppler-cpp")]),

@@ -97,6 +97,11 @@ def test_docx_to_pdf_and_html_carry_text_and_images(tmp_path):
     assert agreement(words(pdf_text(str(pdf))), words(ours_txt(src, tmp_path))) > 0.97
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "AutoGen" in info  # the title reaches the PDF metadata
+    # Pictures are drawn into the PDF (pdfimages lists them), not replaced by their alt text.
+    pics = tmp_path / "pics.pdf"
+    subprocess.run([DOCFLOW, "convert", os.path.join(FIX, "docx", "python-docx__having-images.docx"), str(pics)], check=True, capture_output=True)
+    listed = subprocess.run(["pdfimages", "-list", str(pics)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert len(listed) >= 5, listed
     html = tmp_path / "out.html"
     subprocess.run([DOCFLOW, "convert", os.path.join(FIX, "docx", "mammoth__tiny-picture.docx"), str(html)], check=True, capture_output=True)
     assert '<img src="data:image/png;base64,' in html.read_text()

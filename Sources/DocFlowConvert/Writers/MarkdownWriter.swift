@@ -141,6 +141,10 @@ private struct MarkdownText {
             return ticks + pad + c + pad + ticks
         case .link(let url, let title, let c):
             return "[" + inlines(c) + "](" + Self.destination(url) + (title.map { " \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "") + ")"
+        case .image(let url, _, let alt) where url.hasPrefix("data:"):
+            // Embedded pictures (from DOCX and PPTX) would put megabytes of base64 into the text.
+            context.warn("Embedded images are left out of Markdown output (their alt text is kept); HTML and PDF output embed them.")
+            return inlines(alt)
         case .image(let url, let title, let alt):
             return "![" + inlines(alt) + "](" + Self.destination(url) + (title.map { " \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "") + ")"
         case .softBreak: return "\n"

@@ -18,7 +18,7 @@ let pangoUnit = Double(PANGO_SCALE)
 /// Lays a `Document` out on pages. One renderer per conversion; not thread-safe.
 final class PDFRenderer {
     let options: PDFOptions
-    private let context: ConversionContext
+    let context: ConversionContext
     private let sink = PDFSink()
     private let surface: OpaquePointer
     let cr: OpaquePointer
@@ -36,6 +36,7 @@ final class PDFRenderer {
     private var listDepth = 0
     var images = 0
     var cutRows = 0
+    var embedded = 0
 
     init(options: PDFOptions, context: ConversionContext) throws {
         self.options = options
@@ -80,9 +81,10 @@ final class PDFRenderer {
         guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
             throw ConversionError(.internal, "The PDF writer failed: \(String(cString: cairo_status_to_string(cairo_surface_status(surface))))")
         }
-        if images > 0 { context.warn("Images are not embedded in PDF output yet; their alt text is shown instead.") }
+        if images > 0 { context.warn("\(images) linked image(s) are not fetched for PDF output (Doc Flow makes no network requests); their alt text is shown.") }
         if cutRows > 0 { context.warn("\(cutRows) table row(s) taller than a page were cut at the page end.") }
         context.report("page_count", .number(page))
+        if embedded > 0 { context.report("images_embedded", .number(embedded)) }
         return sink.bytes
     }
 
@@ -137,11 +139,15 @@ final class PDFRenderer {
             y += size * 0.35
         case .paragraph(let inlines):
             var rich = RichText()
+            rich.embedImages = true
             rich.add(inlines)
             images += rich.images
-            let l = layout(rich, font: font(options.bodyFamily, options.bodySize), width: width)
-            defer { g_object_unref(UnsafeMutableRawPointer(l)) }
-            flow(l, x: x, rich: rich)
+            if rich.pictures.isEmpty || rich.text.contains(where: { !$0.isWhitespace }) {
+                let l = layout(rich, font: font(options.bodyFamily, options.bodySize), width: width)
+                defer { g_object_unref(UnsafeMutableRawPointer(l)) }
+                flow(l, x: x, rich: rich)
+            }
+            for picture in rich.pictures { image(picture.url, alt: picture.alt, x: x, width: width) }
             y += after
         case .blockQuote(let inner):
             quoteBars.append(x + 2)

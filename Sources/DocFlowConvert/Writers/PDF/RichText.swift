@@ -7,6 +7,10 @@ struct RichText {
     var spans: [(start: Int, end: Int, style: Style)] = []
     var links: [(start: Int, end: Int, uri: String)] = []
     var images = 0
+    /// When set, images with data URLs are collected in `pictures` (drawn below the text) rather
+    /// than shown as their alt text.
+    var embedImages = false
+    var pictures: [(url: String, alt: String)] = []
 
     mutating func append(_ s: String) { text += RichText.printable(s) }
 
@@ -29,6 +33,8 @@ struct RichText {
                 let start = text.utf8.count
                 styled(.link) { $0.add(c) }
                 if RichText.isSafeLink(url) { links.append((start, text.utf8.count, url)) }
+            case .image(let url, _, let alt) where embedImages && url.hasPrefix("data:image/"):
+                pictures.append((url, Inline.plainText(alt)))
             case .image(_, _, let alt):
                 images += 1
                 styled(.italic) { r in
