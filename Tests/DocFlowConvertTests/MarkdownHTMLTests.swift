@@ -88,6 +88,10 @@ import Testing
         #expect(reg.targets(from: .html).map(\.id) == ["md", "pdf", "txt"])
         #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)
         #expect(reg.format(forFilename: "noext") == nil)
-        #expect(reg.format(named: "docx") == nil)
+        for office in ["docx", "pptx"] {
+            #expect(reg.targets(from: reg.format(named: office)!).map(\.id) == ["html", "md", "pdf", "txt"])
+        }
+        #expect(reg.targets(from: .pdf).map(\.id) == ["html", "md", "txt"])
+        #expect(reg.format(named: "doc") == nil)
     }
 }

@@ -193,7 +193,8 @@ def test_metrics_refused_from_other_addresses():
 def test_bad_requests_are_json(client):
     cases = [
         (client.upload("x.md", b"# x\n", "json"), 400, "unsupported_conversion"),
-        (client.upload("x.docx", b"# x\n", "html"), 415, "unsupported_format"),
+        (client.upload("x.doc", b"# x\n", "html"), 415, "unsupported_format"),
+        (client.upload("x.docx", b"# x\n", "html"), 415, "content_mismatch"),
         (client.upload("x.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "html"), 415, "content_mismatch"),
         (client.upload("x.md", b"", "html"), 400, "empty_file"),
         (client.upload("x.md", b"# x\n", "html", priority=42), 400, "bad_priority"),
