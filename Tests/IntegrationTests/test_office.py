@@ -90,6 +90,28 @@ def test_docx_headings_and_tables_counted_like_python_docx(name, tmp_path):
     assert ours_tables == len(d.tables), (ours_tables, len(d.tables))
 
 
+LIST_FIXTURES = ["docling__docx_lists.docx", "docling__unit_test_formatting.docx", "poi__Numbering.docx",
+                 "poi__ComplexNumberedLists.docx", "mammoth__simple-list.docx", "docling__word_sample.docx",
+                 "docling__word_tables.docx", "markitdown__test.docx"]
+
+
+@pytest.mark.parametrize("name", LIST_FIXTURES)
+def test_docx_list_items_counted_like_python_docx(name, tmp_path):
+    """List paragraphs: numbering on the paragraph (numId 0 switches it off) or from a List style."""
+    path = os.path.join(FIX, "docx", name)
+    expected = 0
+    for p in docx.Document(path).paragraphs:
+        if not p.text.strip():
+            continue
+        num = p._p.pPr.numPr if p._p.pPr is not None else None
+        if num is not None:
+            expected += num.numId is not None and num.numId.val != 0
+        elif p.style is not None and p.style.name.lower().startswith("list"):
+            expected += 1
+    ours = len(re.findall(r"^\s*(?:[-*]|\d+[.)]) ", markdown(path, tmp_path), re.M))
+    assert ours == expected, (ours, expected)
+
+
 def test_docx_to_pdf_and_html_carry_text_and_images(tmp_path):
     src = os.path.join(FIX, "docx", "markitdown__test.docx")
     pdf = tmp_path / "out.pdf"
