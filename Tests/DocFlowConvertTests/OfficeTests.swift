@@ -90,6 +90,15 @@ import Testing
         #expect(withNotes.contains("> **Notes**") && !without.contains("> **Notes**"))
     }
 
+    @Test func chartsBecomeTitledTables() throws {
+        let md = try markdown(.pptx, "pptx/docling__pptx_chart.pptx")
+        #expect(md.contains("**Wild Duck Observations by Year**\n\n|  | Freshwater Ducks | Saltwater Ducks |"), "\(md)")
+        #expect(md.contains("| 2022 | 175 | 130 |"))
+        let docx = try markdown(.docx, "docx/docling__drawingml.docx")
+        // The cached 4.4000000000000004 reads as Excel shows it; image-only paragraphs leave no blank lines.
+        #expect(docx.contains("| Category 2 | 2.5 | 4.4 | 2 |") && !docx.contains("\n\n\n"), "\(docx)")
+    }
+
     @Test func pdfTextPagesAndPasswords() throws {
         let (d, _) = try document(PDFReader(), "pdf/docling__multi_page.pdf")
         let pages = d.metadata.properties["page_count"]

@@ -156,6 +156,25 @@ def test_office_jobs_through_the_api(runner, client):
 
 
 @pytest.mark.skipif(not os.path.isdir(CORPUS), reason="../shared/corpus is not beside this checkout")
+def test_corpus_expected_outputs_agree(tmp_path):
+    """The corpus carries docling's ground truth (`*.docling.md`) and markitdown's expected output
+    (`*.expected.md`) for some files: our words against theirs, per file, mean above a floor."""
+    scores = []
+    for kind in ("docx", "pptx", "pdf"):
+        refs = sorted(glob.glob(os.path.join(CORPUS, kind, f"*.{kind}.docling.md"))) + sorted(glob.glob(os.path.join(CORPUS, kind, "*.expected.md")))
+        for ref in refs:
+            src = ref[: -len(".docling.md")] if ref.endswith(".docling.md") else ref[: -len(".expected.md")] + f".{kind}"
+            if not os.path.exists(src):
+                continue
+            s = agreement(words(ours_txt(src, tmp_path)), words(open(ref, encoding="utf-8").read()))
+            scores.append(s)
+            print(f"agreement {s:.3f} {os.path.basename(ref)}")
+    mean = sum(scores) / len(scores)
+    print(f"{len(scores)} expected outputs, mean agreement {mean:.3f}")
+    assert len(scores) >= 20 and mean >= 0.92
+
+
+@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="../shared/corpus is not beside this checkout")
 @pytest.mark.parametrize("kind", ["docx", "pptx", "pdf"])
 def test_corpus_office_sweep(kind, tmp_path):
     """Every corpus DOCX, PPTX and PDF converts or fails with a message; none crashes. The mean

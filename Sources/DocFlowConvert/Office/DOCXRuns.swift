@@ -79,6 +79,7 @@ struct DOCXRuns {
                 var boxes: [XMLTreeNode] = []
                 node.descendants("txbxContent", into: &boxes)
                 for box in boxes { extra += body.blocks(box) }
+                extra += OfficeChart.blocks(in: node, rels: body.rels, package: body.package)
             default: continue  // rPr, delText, footnoteRef marks, sym, lastRenderedPageBreak
             }
         }

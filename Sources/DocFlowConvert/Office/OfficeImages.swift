@@ -6,7 +6,7 @@ import Foundation
 /// document; other formats (EMF, WMF, TIFF) and images past the budget keep only their alt text,
 /// with a warning. Linked (external) images keep their web address.
 final class OfficeImages {
-    private let package: OfficePackage
+    let package: OfficePackage
     private let context: ConversionContext
     private(set) var count = 0
     private var bytes = 0

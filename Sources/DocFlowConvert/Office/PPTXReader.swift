@@ -55,6 +55,7 @@ public struct PPTXReader: Reader {
 struct SlideReader {
     let rels: [String: OfficePackage.Relationship]
     let images: OfficeImages
+    var package: OfficePackage { images.package }
     var notesOnly = false
     private(set) var blocks: [Block] = []
 
@@ -69,7 +70,9 @@ struct SlideReader {
             switch shape.name {
             case "sp": textShape(shape)
             case "grpSp": shapes(shape)
-            case "graphicFrame": if !notesOnly, let t = shape.descendant("tbl") { table(t) }
+            case "graphicFrame":
+                guard !notesOnly else { continue }
+                if let t = shape.descendant("tbl") { table(t) } else { blocks += OfficeChart.blocks(in: shape, rels: rels, package: package) }
             case "pic":
                 if !notesOnly {
                     let pics = images.images(in: shape, rels: rels)

@@ -25,8 +25,23 @@ private struct MarkdownText {
     init(context: ConversionContext) { self.context = context }
 
     /// Writes blocks separated by blank lines; every line starts with `prefix` (quotes, list indent).
-    mutating func blocks(_ blocks: [Block], prefix: String, tight: Bool = false) {
+    mutating func blocks(_ all: [Block], prefix: String, tight: Bool = false) {
         var previousListMarker: String?
+        // A paragraph of nothing but embedded pictures without alt text leaves nothing behind.
+        let blocks = all.filter { b in
+            guard case .paragraph(let xs) = b, !xs.isEmpty else { return true }
+            return !xs.allSatisfy { x in
+                switch x {
+                case .image(let url, _, let alt): return url.hasPrefix("data:") && Inline.plainText(alt).isEmpty
+                case .softBreak, .lineBreak: return true
+                case .text(let t): return t.allSatisfy(\.isWhitespace)
+                default: return false
+                }
+            }
+        }
+        if blocks.count < all.count {
+            context.warn("Embedded images are left out of Markdown output (their alt text is kept); HTML and PDF output embed them.")
+        }
         for (i, b) in blocks.enumerated() {
             if i > 0 { out += tight ? "" : prefix.trimmingTrailingSpaces() + "\n" }
             // Two lists in a row stay two lists only with different markers (CommonMark).
