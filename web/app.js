@@ -63,6 +63,9 @@ function stage(file) {
   const showOptions = () => {
     li.querySelector('.opt-delimiter').hidden = source?.id !== 'csv';
     li.querySelector('.opt-sheet').hidden = source?.id !== 'xlsx';
+    // A workbook becomes one table; as a document, every sheet is a titled table.
+    li.querySelector('.sheet').placeholder = ['md', 'html', 'txt', 'pdf'].includes(select.value) ? 'all' : 'first';
+    li.querySelector('.opt-notes').hidden = source?.id !== 'pptx';
     li.querySelector('.opt-page').hidden = select.value !== 'pdf';
   };
   select.addEventListener('change', showOptions);
@@ -86,6 +89,7 @@ function optionsFor(entry) {
   if (source?.id === 'csv' && delimiter) options.delimiter = delimiter;
   const sheet = li.querySelector('.sheet').value.trim();
   if (source?.id === 'xlsx' && sheet) options.sheet = /^\d+$/.test(sheet) ? Number(sheet) : sheet;
+  if (source?.id === 'pptx' && li.querySelector('.notes').checked) options.notes = true;
   if (li.querySelector('.target').value === 'pdf') options.page_size = li.querySelector('.page-size').value;
   return options;
 }

@@ -179,3 +179,22 @@ def test_dropped_files_and_refused_uploads_are_explained(page, runner):
     drv.find_element(By.ID, "convert").click()
     WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 2)
     assert drv.find_elements(By.CSS_SELECTOR, "#staged .staged-item") == []
+
+
+def test_a_presentation_converts_with_its_speaker_notes(page, runner, tmp_path):
+    """A PPTX offers the speaker-notes option; ticked, the HTML download carries the notes."""
+    drv = page()
+    src = os.path.join(ROOT, "Tests", "Fixtures", "pptx", "poi__SampleShow.pptx")
+    item = stage(drv, src)
+    target = Select(item.find_element(By.CSS_SELECTOR, ".target"))
+    assert {"html", "md", "pdf", "txt"} <= {o.get_attribute("value") for o in target.options}
+    target.select_by_value("html")
+    notes = item.find_element(By.CSS_SELECTOR, ".opt-notes")
+    assert notes.is_displayed() and not item.find_element(By.CSS_SELECTOR, ".opt-sheet").is_displayed()
+    item.find_element(By.CSS_SELECTOR, ".notes").click()
+    drv.find_element(By.ID, "convert").click()
+    job = WebDriverWait(drv, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")))
+    href = job.find_element(By.CSS_SELECTOR, "a.download").get_attribute("href")
+    html = drv.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", href)
+    assert "<strong>Notes</strong>" in html and "<h1>" in html
