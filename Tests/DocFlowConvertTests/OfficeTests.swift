@@ -88,6 +88,7 @@ import Testing
         let withNotes = try markdown(.pptx, "pptx/poi__SampleShow.pptx", options: ["notes": true])
         let without = try markdown(.pptx, "pptx/poi__SampleShow.pptx")
         #expect(withNotes.contains("> **Notes**") && !without.contains("> **Notes**"))
+        #expect(throws: ConversionError.self) { try markdown(.pptx, "pptx/poi__SampleShow.pptx", options: ["notes": "yes"]) }
     }
 
     @Test func chartsBecomeTitledTables() throws {

@@ -17,7 +17,12 @@ public struct PPTXReader: Reader {
         guard let presentation = try package.tree(main)?.root else {
             throw ConversionError(.malformedInput, "The PowerPoint file has no presentation part (\(main)); it is not a PPTX presentation.")
         }
-        let notes = (context.options["notes"] as? Bool) ?? false
+        let notes: Bool
+        switch context.options["notes"] {
+        case nil: notes = false
+        case let b as Bool: notes = b
+        default: throw ConversionError(.badOptions, "Option notes must be true or false.")
+        }
         let images = OfficeImages(package: package, context: context)
         var ids: [String] = []
         for s in presentation.child("sldIdLst")?.children ?? XMLChildren(first: nil, tree: presentation.tree) where s.is("sldId") {
