@@ -124,16 +124,21 @@ def available(tool, python):
     return _available[tool]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--md-mb", type=float, default=5)
-    ap.add_argument("--txt-mb", type=float, default=2)
+def common_arguments(ap, peer_timeout):
+    """The options every whole-process benchmark of converters takes."""
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--peer-timeout", type=float, default=600)
+    ap.add_argument("--peer-timeout", type=float, default=peer_timeout)
     ap.add_argument("--python", default=sys.executable, help="Python with the peers installed")
     ap.add_argument("--docflow", default=os.path.join(ROOT, ".build", "release", "docflow"))
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--smoke", action="store_true", help="small inputs, one run (CI)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--md-mb", type=float, default=5)
+    ap.add_argument("--txt-mb", type=float, default=2)
+    common_arguments(ap, 600)
     a = ap.parse_args()
     if a.smoke:
         a.md_mb, a.txt_mb, a.runs = 0.2, 0.1, 1

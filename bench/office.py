@@ -11,10 +11,9 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-from documents import PEERS, ROOT, compare
+from documents import PEERS, common_arguments, compare
 
 
 def main():
@@ -22,12 +21,7 @@ def main():
     ap.add_argument("--docx-pages", type=int, default=200)
     ap.add_argument("--slides", type=int, default=100)
     ap.add_argument("--pdf-pages", type=int, default=300)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--peer-timeout", type=float, default=900)
-    ap.add_argument("--python", default=sys.executable, help="Python with the peers installed")
-    ap.add_argument("--docflow", default=os.path.join(ROOT, ".build", "release", "docflow"))
-    ap.add_argument("--only", default="", help="comma-separated workload names")
-    ap.add_argument("--smoke", action="store_true", help="small inputs, one run (CI)")
+    common_arguments(ap, 900)
     a = ap.parse_args()
     if a.smoke:
         a.docx_pages, a.slides, a.pdf_pages, a.runs = 10, 10, 20, 1
