@@ -33,7 +33,9 @@ public struct PlainTextWriter: Writer {
                 lines.append(indent + String(repeating: "#", count: level) + " " + t)
             }
         case .paragraph(let inl):
-            for l in text(inl).split(separator: "\n", omittingEmptySubsequences: false) { lines.append(indent + l) }
+            let t = text(inl)
+            guard t.utf8.contains(0x0A) else { lines.append(indent + t); break }
+            for l in t.split(separator: "\n", omittingEmptySubsequences: false) { lines.append(indent + l) }
         case .blockQuote(let bs):
             var sub: [String] = []
             blocks(bs, indent: "", into: &sub)
