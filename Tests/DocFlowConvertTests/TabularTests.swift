@@ -349,4 +349,23 @@ func table(_ p: Payload) throws -> Table {
         let csv = try Fixtures.bytes("csv/csvkit__iris.csv")
         for m in Self.mutants(csv, count: 200, rng: &rng) { _ = try? CSVReader().read(m, context: ConversionContext()) }
     }
+
+    /// Office packages and PDFs: flips, extremes and truncations read or fail, never crash.
+    @Test func mutatedDocumentsReadOrFailCleanly() throws {
+        var rng = SplitMix(state: 20_261_123)
+        let cases: [(String, any Reader)] = [
+            ("docx/docling__docx_lists.docx", DOCXReader()), ("docx/mammoth__footnotes.docx", DOCXReader()),
+            ("docx/docling__word_tables.docx", DOCXReader()), ("pptx/python-pptx__tbl-cell.pptx", PPTXReader()),
+            ("pptx/docling__pptx_chart.pptx", PPTXReader()), ("pdf/pypdf__crazyones.pdf", PDFReader()),
+            ("pdf/docling__multi_page.pdf", PDFReader()),
+        ]
+        for (path, reader) in cases {
+            let bytes = try Fixtures.bytes(path)
+            for m in Self.mutants(bytes, count: 150, rng: &rng) {
+                guard let payload = try? reader.read(m, context: ConversionContext()) else { continue }
+                // What reads must also write.
+                _ = try? MarkdownWriter().write(payload, context: ConversionContext())
+            }
+        }
+    }
 }
