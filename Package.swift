@@ -15,6 +15,7 @@ let cLibraries: [Target] = [
                    providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev", "liblz4-dev", "libbrotli-dev"])]),
     .systemLibrary(name: "CXLSXWriter", path: "Sources/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
     .systemLibrary(name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+    .systemLibrary(name: "CPopplerCore", path: "Sources/CPopplerCore", pkgConfig: "poppler", providers: [.apt(["libpoppler-private-dev"])]),
     .systemLibrary(name: "CGdkPixbuf", path: "Sources/CGdkPixbuf", pkgConfig: "gdk-pixbuf-2.0", providers: [.apt(["libgdk-pixbuf-2.0-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 ]
@@ -43,8 +44,8 @@ let package = Package(
         .target(name: "DocFlowConvert", dependencies: [
             "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf",
         ], swiftSettings: swift5),
-        // poppler's C++ text extraction behind a small C interface (Debian libpoppler-cpp-dev).
-        .target(name: "CPopplerText", linkerSettings: [.linkedLibrary("poppler-cpp")]),
+        // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
+        .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),
         // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],

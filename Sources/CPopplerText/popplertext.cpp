@@ -1,43 +1,88 @@
 #include "popplertext.h"
 
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-page.h>
+#include <Error.h>
+#include <ErrorCodes.h>
+#include <GlobalParams.h>
+#include <PDFDoc.h>
+#include <Stream.h>
+#include <TextOutputDev.h>
+#include <UTF.h>
+#include <goo/GooString.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
 
 struct docflow_pdf {
-    std::unique_ptr<poppler::document> doc;
+    std::unique_ptr<PDFDoc> doc;
 };
 
 namespace {
-void quiet(const std::string &, void *) {}
+// poppler reports damaged objects on stderr; the reader reports failures itself.
+void quiet(ErrorCategory, Goffset, const char *) {}
 
-char *copy_out(const poppler::byte_array &bytes, size_t *length) {
-    char *out = static_cast<char *>(std::malloc(bytes.size() + 1));
+void setup() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        globalParams = std::make_unique<GlobalParams>();
+        globalParams->setTextEncoding("UTF-8");
+        setErrorCallback(quiet);
+    });
+}
+
+char *copy_out(const std::string &s, size_t *length) {
+    char *out = static_cast<char *>(std::malloc(s.size() + 1));
     if (!out) return nullptr;
-    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
-    out[bytes.size()] = 0;
-    if (length) *length = bytes.size();
+    std::memcpy(out, s.data(), s.size());
+    out[s.size()] = 0;
+    if (length) *length = s.size();
     return out;
+}
+
+void append(void *stream, const char *text, int len) { static_cast<std::string *>(stream)->append(text, len); }
+
+struct Deadline {
+    std::chrono::steady_clock::time_point at;
+    bool hit = false;
+};
+
+bool past(void *data) {
+    auto *d = static_cast<Deadline *>(data);
+    if (std::chrono::steady_clock::now() > d->at) d->hit = true;
+    return d->hit;
+}
+
+void put_utf8(std::string &out, Unicode u) {
+    if (u < 0x80) {
+        out += static_cast<char>(u);
+    } else if (u < 0x800) {
+        out += static_cast<char>(0xC0 | (u >> 6));
+        out += static_cast<char>(0x80 | (u & 0x3F));
+    } else if (u < 0x10000) {
+        if (u >= 0xD800 && u <= 0xDFFF) u = 0xFFFD;
+        out += static_cast<char>(0xE0 | (u >> 12));
+        out += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (u & 0x3F));
+    } else if (u < 0x110000) {
+        out += static_cast<char>(0xF0 | (u >> 18));
+        out += static_cast<char>(0x80 | ((u >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (u & 0x3F));
+    }
 }
 }  // namespace
 
 extern "C" docflow_pdf *docflow_pdf_open(const char *data, size_t length, int *status) {
-    static std::once_flag once;
-    // poppler reports damaged objects on stderr; the reader reports failures itself.
-    std::call_once(once, [] { poppler::set_debug_error_function(quiet, nullptr); });
+    setup();
     *status = DOCFLOW_PDF_DAMAGED;
-    if (length > 0x7fffffff) return nullptr;
     try {
-        std::unique_ptr<poppler::document> doc(
-            poppler::document::load_from_raw_data(data, static_cast<int>(length), std::string(), std::string()));
-        if (!doc) return nullptr;
-        if (doc->is_locked()) {
-            *status = DOCFLOW_PDF_PASSWORD;
+        // PDFDoc owns the stream object; the bytes stay the caller's.
+        auto doc = std::make_unique<PDFDoc>(new MemStream(data, 0, static_cast<Goffset>(length), Object(objNull)));
+        if (!doc->isOk()) {
+            if (doc->getErrorCode() == errEncrypted) *status = DOCFLOW_PDF_PASSWORD;
             return nullptr;
         }
         *status = DOCFLOW_PDF_OK;
@@ -49,14 +94,23 @@ extern "C" docflow_pdf *docflow_pdf_open(const char *data, size_t length, int *s
 
 extern "C" void docflow_pdf_close(docflow_pdf *pdf) { delete pdf; }
 
-extern "C" int docflow_pdf_page_count(const docflow_pdf *pdf) { return pdf->doc->pages(); }
+extern "C" int docflow_pdf_page_count(const docflow_pdf *pdf) { return pdf->doc->getNumPages(); }
 
-extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, size_t *length) {
+extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status) {
+    *status = DOCFLOW_PDF_DAMAGED;
     try {
-        std::unique_ptr<poppler::page> page(pdf->doc->create_page(index));
-        if (!page) return nullptr;
-        poppler::ustring text = page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout);
-        return copy_out(text.to_utf8(), length);
+        std::string text;
+        // pdftotext's defaults: reading order (not physical layout, not raw), diagonal text kept.
+        TextOutputDev dev(append, &text, false, 0, false, false);
+        if (!dev.isOk()) return nullptr;
+        Deadline deadline{std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds))};
+        pdf->doc->displayPage(&dev, index + 1, 72, 72, 0, true, false, false, past, &deadline);
+        if (deadline.hit) {
+            *status = DOCFLOW_PDF_TIMEOUT;
+            return nullptr;
+        }
+        *status = DOCFLOW_PDF_OK;
+        return copy_out(text, length);
     } catch (...) {
         return nullptr;
     }
@@ -64,9 +118,16 @@ extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, size_t
 
 extern "C" char *docflow_pdf_info(const docflow_pdf *pdf, const char *key) {
     try {
-        poppler::ustring value = pdf->doc->info_key(key);
-        if (value.empty()) return nullptr;
-        return copy_out(value.to_utf8(), nullptr);
+        std::unique_ptr<GooString> value = pdf->doc->getDocInfoStringEntry(key);
+        if (!value) return nullptr;
+        // PDFDocEncoding or UTF-16BE with a byte order mark, as PDF text strings are.
+        Unicode *ucs4 = nullptr;
+        int n = TextStringToUCS4(value->toStr(), &ucs4);
+        std::string out;
+        for (int i = 0; i < n; i++) put_utf8(out, ucs4[i]);
+        gfree(ucs4);
+        if (out.empty()) return nullptr;
+        return copy_out(out, nullptr);
     } catch (...) {
         return nullptr;
     }

@@ -153,6 +153,20 @@ import Testing
         }
     }
 
+    @Test func aPDFThatTakesTooLongStops() throws {
+        // 256 MiB of page content behind a 260 KB flate stream: stopped by the time budget
+        // (10 s in service; 0.3 s here).
+        let bomb = try Fixtures.bytes("hostile/generated__pdf-flate-bomb-256MiB-content.pdf")
+        let started = Date()
+        do {
+            _ = try PDFReader(secondsBase: 0.3, secondsPerPage: 0).read(bomb, context: ConversionContext())
+            Issue.record("the bomb was read")
+        } catch let e as ConversionError {
+            #expect(e.code == .tooLarge && e.message.contains("decompression bomb"))
+        }
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
     @Test func entitiesAreNeverExpanded() throws {
         for path in ["hostile/generated__docx-xxe-local-file.docx", "hostile/poi__ExternalEntityInText.docx"] {
             let md = try markdown(.docx, path)

@@ -2,15 +2,25 @@ import CPopplerText
 import DocFlowModel
 import Foundation
 
-/// PDF input with poppler's text extraction — the engine and reading order of `pdftotext`: blocks
+/// PDF input with poppler's text extraction — `pdftotext`'s TextOutputDev with its settings: blocks
 /// (separated by blank lines) become paragraphs whose lines join with soft breaks, and a page
 /// break follows every page but the last. Files encrypted with an empty user password open;
 /// password-protected ones fail with a clear message. Title, author, subject, producer and the
-/// page count go to the metadata. Pages are read on every core, each worker with its own poppler
+/// page count go to the metadata. Reading stops past a time budget (10 s + 0.1 s a page).
+/// Pages are read on every core, each worker with its own poppler
 /// document over the same bytes (a poppler document is not safe to share between threads).
 public struct PDFReader: Reader {
     public let format = Format.pdf
-    public init() {}
+    /// The time budget: `secondsBase` plus `secondsPerPage` for every page.
+    let secondsBase: Double
+    let secondsPerPage: Double
+
+    public init() { self.init(secondsBase: 10, secondsPerPage: 0.1) }
+
+    init(secondsBase: Double, secondsPerPage: Double) {
+        self.secondsBase = secondsBase
+        self.secondsPerPage = secondsPerPage
+    }
 
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
         guard Self.findHeader(bytes) else {
@@ -29,6 +39,10 @@ public struct PDFReader: Reader {
             meta.properties["page_count"] = .number(pages)
             context.progress(10, "reading \(pages) PDF page(s)")
 
+            // A time budget for the whole document: generous for real files (300 pages take 0.2 s),
+            // short enough that a decompression bomb fails its job instead of holding a runner.
+            let budget = secondsBase + secondsPerPage * Double(pages)
+            let deadline = Date(timeIntervalSinceNow: budget)
             let workers = pages < 8 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8, pages / 4)
             let parts = Parallel.map(workers) { w -> Result<[[Block]], Error> in
                 let range = (pages * w / workers)..<(pages * (w + 1) / workers)
@@ -36,14 +50,22 @@ public struct PDFReader: Reader {
                     let doc = w == 0 ? first : try Self.open(buffer)
                     defer { if w != 0 { docflow_pdf_close(doc) } }
                     var out: [[Block]] = []
+                    var damaged = false
+                    defer { if damaged { context.warn("Some pages of the PDF could not be read; they are left empty.") } }
                     out.reserveCapacity(range.count)
                     for p in range {
-                        var length = 0
-                        if let raw = docflow_pdf_page_text(doc, Int32(p), &length) {
+                        let left = deadline.timeIntervalSinceNow
+                        var length = 0, status: Int32 = 0
+                        let raw = left > 0 ? docflow_pdf_page_text(doc, Int32(p), left, &length, &status) : nil
+                        if left <= 0 || status == Int32(DOCFLOW_PDF_TIMEOUT) {
+                            throw ConversionError(.tooLarge, "Reading the PDF's text took longer than \(Int(budget)) s for \(pages) page(s); a page this slow is a decompression bomb or an extreme drawing, so Doc Flow stopped.")
+                        }
+                        if let raw {
                             out.append(Self.paragraphs(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)))
                             free(raw)
                         } else {
                             out.append([])
+                            damaged = true
                         }
                         if w == 0 { context.progress(10 + 50 * (p + 1) / max(range.count, 1), "reading PDF pages") }
                     }
