@@ -69,6 +69,19 @@ def pptx_text(path, notes=False):
             for row in shape.table.rows:
                 for cell in row.cells:
                     out.append(cell.text)
+        if getattr(shape, "has_chart", False) and shape.has_chart:
+            # A chart's cached data, which Doc Flow writes as a table: title, series, categories, values.
+            chart = shape.chart
+            if chart.has_title and chart.chart_title.has_text_frame:
+                out.append(chart.chart_title.text_frame.text)
+            try:
+                for plot in chart.plots:
+                    out.extend(str(c) for c in plot.categories)
+                    for series in plot.series:
+                        out.append(series.name or "")
+                        out.extend(f"{v:g}" for v in series.values if v is not None)
+            except (KeyError, ValueError):  # a plot type python-pptx cannot read (3-D charts)
+                pass
 
     for slide in pptx.Presentation(path).slides:
         for shape in slide.shapes:
