@@ -9,12 +9,14 @@
 #include <UTF.h>
 #include <goo/GooString.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 struct docflow_pdf {
     std::unique_ptr<PDFDoc> doc;
@@ -96,8 +98,12 @@ extern "C" void docflow_pdf_close(docflow_pdf *pdf) { delete pdf; }
 
 extern "C" int docflow_pdf_page_count(const docflow_pdf *pdf) { return pdf->doc->getNumPages(); }
 
-extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status) {
+extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status,
+                                       float **sizes, int **lines, int *blocks) {
     *status = DOCFLOW_PDF_DAMAGED;
+    *sizes = nullptr;
+    *lines = nullptr;
+    *blocks = 0;
     try {
         std::string text;
         // pdftotext's defaults: reading order (not physical layout, not raw), diagonal text kept.
@@ -108,6 +114,42 @@ extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double
         if (deadline.hit) {
             *status = DOCFLOW_PDF_TIMEOUT;
             return nullptr;
+        }
+        // Each written line's largest font size, and whether it starts a text block, in the order
+        // the text was written (pdftotext joins a line ending in a hyphen with the next one of its
+        // block: one written line).
+        std::vector<float> found;
+        std::vector<int> starts;
+        for (const TextFlow *flow = dev.getFlows(); flow; flow = flow->getNext()) {
+            for (const TextBlock *block = flow->getBlocks(); block; block = block->getNext()) {
+                bool first = true, joined = false;
+                for (const TextLine *line = block->getLines(); line; line = line->getNext()) {
+                    double size = 0;
+                    bool words = false;
+                    for (const TextWord *word = line->getWords(); word; word = word->getNext()) {
+                        words = true;
+                        if (word->getFontSize() > size) size = word->getFontSize();
+                    }
+                    if (!words) continue;
+                    if (joined) {
+                        found.back() = std::max(found.back(), static_cast<float>(size));
+                    } else {
+                        found.push_back(static_cast<float>(size));
+                        starts.push_back(first);
+                    }
+                    first = false;
+                    joined = line->isHyphenated() && line->getNext();
+                }
+            }
+        }
+        if (!found.empty()) {
+            *sizes = static_cast<float *>(std::malloc(found.size() * sizeof(float)));
+            *lines = static_cast<int *>(std::malloc(starts.size() * sizeof(int)));
+            if (*sizes && *lines) {
+                std::memcpy(*sizes, found.data(), found.size() * sizeof(float));
+                std::memcpy(*lines, starts.data(), starts.size() * sizeof(int));
+                *blocks = static_cast<int>(found.size());
+            }
         }
         *status = DOCFLOW_PDF_OK;
         return copy_out(text, length);

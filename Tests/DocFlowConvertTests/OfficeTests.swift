@@ -153,6 +153,18 @@ import Testing
         }
     }
 
+    @Test func pdfHeadingsComeBackFromTypeSizes() throws {
+        // Markdown → PDF (our writer sets headings at 20 and 16 pt over 10.5 pt text) → Markdown.
+        var md = "# Quarterly report\n\n"
+        for s in ["Revenue", "Costs", "Outlook"] {
+            md += "## \(s)\n\n" + String(repeating: "The figures for this part of the year are set out in the tables that follow. ", count: 12) + "\n\n"
+        }
+        let pdf = try FormatRegistry.standard.convert(Array(md.utf8), from: .markdown, to: .pdf, context: ConversionContext())
+        guard case .document(let d) = try PDFReader().read(pdf.bytes, context: ConversionContext()) else { return }
+        #expect(d.outline.map { "\($0.level) \($0.text)" } == ["1 Quarterly report", "2 Revenue", "2 Costs", "2 Outlook"])
+        #expect(d.blocks.filter { if case .paragraph = $0 { return true } else { return false } }.count >= 3)
+    }
+
     @Test func aPDFThatTakesTooLongStops() throws {
         // 256 MiB of page content behind a 260 KB flate stream: stopped by the time budget
         // (10 s in service; 0.3 s here).

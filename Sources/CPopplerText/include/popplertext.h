@@ -21,8 +21,10 @@ int docflow_pdf_page_count(const docflow_pdf *pdf);
 /// The page's text in reading order (lines end with \n, blocks with a blank line, the page with
 /// a form feed), malloc'd UTF-8 for free(). Interpreting the page stops once `seconds` have
 /// passed: NULL with `*status` DOCFLOW_PDF_TIMEOUT. NULL with DOCFLOW_PDF_DAMAGED when the page
-/// cannot be read.
-char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status);
+/// cannot be read. `*sizes` and `*starts` (malloc'd, `*count` long) get each written line's
+/// largest font size and whether it begins a text block.
+char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status,
+                            float **sizes, int **starts, int *count);
 /// An Info dictionary entry ("Title", "Author", …) as malloc'd UTF-8, or NULL when absent.
 char *docflow_pdf_info(const docflow_pdf *pdf, const char *key);
 

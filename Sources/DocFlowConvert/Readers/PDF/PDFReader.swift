@@ -44,27 +44,35 @@ public struct PDFReader: Reader {
             let budget = secondsBase + secondsPerPage * Double(pages)
             let deadline = Date(timeIntervalSinceNow: budget)
             let workers = pages < 8 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 8, pages / 4)
-            let parts = Parallel.map(workers) { w -> Result<[[Block]], Error> in
+            let parts = Parallel.map(workers) { w -> Result<[PDFPage], Error> in
                 let range = (pages * w / workers)..<(pages * (w + 1) / workers)
                 return Result {
                     let doc = w == 0 ? first : try Self.open(buffer)
                     defer { if w != 0 { docflow_pdf_close(doc) } }
-                    var out: [[Block]] = []
+                    var out: [PDFPage] = []
                     var damaged = false
                     defer { if damaged { context.warn("Some pages of the PDF could not be read; they are left empty.") } }
                     out.reserveCapacity(range.count)
                     for p in range {
                         let left = deadline.timeIntervalSinceNow
-                        var length = 0, status: Int32 = 0
-                        let raw = left > 0 ? docflow_pdf_page_text(doc, Int32(p), left, &length, &status) : nil
+                        var length = 0, status: Int32 = 0, count: Int32 = 0
+                        var sizes: UnsafeMutablePointer<Float>?, lines: UnsafeMutablePointer<Int32>?  // lines: block starts
+                        let raw = left > 0 ? docflow_pdf_page_text(doc, Int32(p), left, &length, &status, &sizes, &lines, &count) : nil
+                        defer { free(sizes); free(lines) }
                         if left <= 0 || status == Int32(DOCFLOW_PDF_TIMEOUT) {
                             throw ConversionError(.tooLarge, "Reading the PDF's text took longer than \(Int(budget)) s for \(pages) page(s); a page this slow is a decompression bomb or an extreme drawing, so Doc Flow stopped.")
                         }
                         if let raw {
-                            out.append(Self.paragraphs(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)))
-                            free(raw)
+                            let text = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)
+                            defer { free(raw) }
+                            let found = Self.lines(text)
+                            if let sizes, let lines, found.count == Int(count) {
+                                out.append(PDFPage(lines: (0..<found.count).map { (found[$0], sizes[$0], lines[$0] != 0) }, fallback: []))
+                            } else {
+                                out.append(PDFPage(lines: nil, fallback: Self.paragraphs(text)))
+                            }
                         } else {
-                            out.append([])
+                            out.append(PDFPage(lines: nil, fallback: []))
                             damaged = true
                         }
                         if w == 0 { context.progress(10 + 50 * (p + 1) / max(range.count, 1), "reading PDF pages") }
@@ -72,15 +80,8 @@ public struct PDFReader: Reader {
                     return out
                 }
             }
-            var blocks: [Block] = []
-            var p = 0
-            for part in parts {
-                for page in try part.get() {
-                    if p > 0 { blocks.append(.pageBreak) }
-                    blocks.append(contentsOf: page)
-                    p += 1
-                }
-            }
+            let all = try parts.flatMap { try $0.get() }
+            let blocks = PDFPage.blocks(all)
             if !blocks.contains(where: { $0 != .pageBreak }) {
                 context.warn("The PDF has no text layer (scanned pages?); Doc Flow does not run OCR.")
             }
@@ -110,6 +111,20 @@ public struct PDFReader: Reader {
         defer { free(p) }
         let s = String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
         return s.isEmpty ? nil : s
+    }
+
+    /// The page's non-blank lines, trimmed, in order.
+    static func lines(_ text: UnsafeBufferPointer<UInt8>) -> [String] {
+        var out: [String] = []
+        var start = 0
+        for i in 0...text.count where i == text.count || text[i] == 0x0A {
+            var lo = start, hi = i
+            while lo < hi, [0x20, 0x09, 0x0C, 0x0D].contains(text[lo]) { lo += 1 }
+            while hi > lo, [0x20, 0x09, 0x0C, 0x0D].contains(text[hi - 1]) { hi -= 1 }
+            if lo < hi { out.append(String(decoding: UnsafeBufferPointer(rebasing: text[lo..<hi]), as: UTF8.self)) }
+            start = i + 1
+        }
+        return out
     }
 
     /// Paragraphs of one page's text: blank lines (and form feeds) separate them, the lines
