@@ -4,6 +4,7 @@
 #include <ErrorCodes.h>
 #include <GlobalParams.h>
 #include <PDFDoc.h>
+#include <Page.h>
 #include <Stream.h>
 #include <TextOutputDev.h>
 #include <UTF.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,7 +77,40 @@ void put_utf8(std::string &out, Unicode u) {
         out += static_cast<char>(0x80 | (u & 0x3F));
     }
 }
+// Image XObjects under a resource dictionary, form XObjects followed (shared objects once).
+void count_images(const Object &resources, std::set<int> &seen, int &count, int depth) {
+    if (!resources.isDict() || depth > 8) return;
+    Object xobjects = resources.dictLookup("XObject");
+    if (!xobjects.isDict()) return;
+    for (int i = 0; i < xobjects.dictGetLength(); i++) {
+        const Object &ref = xobjects.dictGetValNF(i);
+        if (ref.isRef() && !seen.insert(ref.getRefNum()).second) continue;
+        Object x = xobjects.dictGetVal(i);
+        if (!x.isStream()) continue;
+        Object subtype = x.streamGetDict()->lookup("Subtype");
+        if (subtype.isName("Image")) {
+            count++;
+        } else if (subtype.isName("Form")) {
+            Object inner = x.streamGetDict()->lookup("Resources");
+            count_images(inner, seen, count, depth + 1);
+        }
+    }
+}
 }  // namespace
+
+extern "C" int docflow_pdf_image_count(const docflow_pdf *pdf) {
+    try {
+        int count = 0;
+        std::set<int> seen;
+        for (int p = 1; p <= pdf->doc->getNumPages(); p++) {
+            Page *page = pdf->doc->getPage(p);
+            if (page) count_images(*page->getResourceDictObject(), seen, count, 0);
+        }
+        return count;
+    } catch (...) {
+        return -1;
+    }
+}
 
 extern "C" docflow_pdf *docflow_pdf_open(const char *data, size_t length, int *status) {
     setup();

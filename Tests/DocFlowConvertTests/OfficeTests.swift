@@ -117,7 +117,11 @@ import Testing
             #expect(e.message.contains("password-protected"))
         }
         let (meta, _) = try document(PDFReader(), "pdf/pypdf__metadata.pdf")
-        #expect(meta.metadata.title != nil)
+        #expect(meta.metadata.title == "The Title")
+        // One image drawn on all 14 pages counts once (pdfimages lists 14 uses).
+        let (fonts, _) = try document(PDFReader(), "pdf/pdfjs__standard_fonts.pdf")
+        #expect(fonts.metadata.properties["image_count"] == .number(1))
+        #expect(d.metadata.properties["image_count"] == .number(0))
     }
 
     @Test func xlsxAsDocumentTitlesEverySheet() throws {

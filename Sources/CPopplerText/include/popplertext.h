@@ -25,6 +25,8 @@ int docflow_pdf_page_count(const docflow_pdf *pdf);
 /// largest font size and whether it begins a text block.
 char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status,
                             float **sizes, int **starts, int *count);
+/// Image XObjects used by the pages (each shared image once; inline images not counted), or -1.
+int docflow_pdf_image_count(const docflow_pdf *pdf);
 /// An Info dictionary entry ("Title", "Author", …) as malloc'd UTF-8, or NULL when absent.
 char *docflow_pdf_info(const docflow_pdf *pdf, const char *key);
 

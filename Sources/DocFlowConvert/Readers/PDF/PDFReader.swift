@@ -37,6 +37,8 @@ public struct PDFReader: Reader {
                 if let s = Self.info(first, key) { meta.properties[name] = .text(s) }
             }
             meta.properties["page_count"] = .number(pages)
+            let images = Int(docflow_pdf_image_count(first))
+            if images >= 0 { meta.properties["image_count"] = .number(images) }
             context.progress(10, "reading \(pages) PDF page(s)")
 
             // A time budget for the whole document: generous for real files (300 pages take 0.2 s),
