@@ -134,11 +134,11 @@ extern "C" void docflow_pdf_close(docflow_pdf *pdf) { delete pdf; }
 extern "C" int docflow_pdf_page_count(const docflow_pdf *pdf) { return pdf->doc->getNumPages(); }
 
 extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double seconds, size_t *length, int *status,
-                                       float **sizes, int **lines, int *blocks) {
+                                       float **sizes, int **starts, int *count) {
     *status = DOCFLOW_PDF_DAMAGED;
     *sizes = nullptr;
-    *lines = nullptr;
-    *blocks = 0;
+    *starts = nullptr;
+    *count = 0;
     try {
         std::string text;
         // pdftotext's defaults: reading order (not physical layout, not raw), diagonal text kept.
@@ -154,7 +154,7 @@ extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double
         // the text was written (pdftotext joins a line ending in a hyphen with the next one of its
         // block: one written line).
         std::vector<float> found;
-        std::vector<int> starts;
+        std::vector<int> begins;
         for (const TextFlow *flow = dev.getFlows(); flow; flow = flow->getNext()) {
             for (const TextBlock *block = flow->getBlocks(); block; block = block->getNext()) {
                 bool first = true, joined = false;
@@ -170,7 +170,7 @@ extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double
                         found.back() = std::max(found.back(), static_cast<float>(size));
                     } else {
                         found.push_back(static_cast<float>(size));
-                        starts.push_back(first);
+                        begins.push_back(first);
                     }
                     first = false;
                     joined = line->isHyphenated() && line->getNext();
@@ -179,11 +179,11 @@ extern "C" char *docflow_pdf_page_text(const docflow_pdf *pdf, int index, double
         }
         if (!found.empty()) {
             *sizes = static_cast<float *>(std::malloc(found.size() * sizeof(float)));
-            *lines = static_cast<int *>(std::malloc(starts.size() * sizeof(int)));
-            if (*sizes && *lines) {
+            *starts = static_cast<int *>(std::malloc(begins.size() * sizeof(int)));
+            if (*sizes && *starts) {
                 std::memcpy(*sizes, found.data(), found.size() * sizeof(float));
-                std::memcpy(*lines, starts.data(), starts.size() * sizeof(int));
-                *blocks = static_cast<int>(found.size());
+                std::memcpy(*starts, begins.data(), begins.size() * sizeof(int));
+                *count = static_cast<int>(found.size());
             }
         }
         *status = DOCFLOW_PDF_OK;

@@ -14,7 +14,6 @@ final class DOCXBody {
 
     private var notes: [String: [Inline]] = [:]
     private var noteOrder: [String] = []
-    private var depth = 0
 
     init(package: OfficePackage, rels: [String: OfficePackage.Relationship], styles: DOCXStyles, numbering: DOCXNumbering, context: ConversionContext) {
         self.package = package
@@ -35,8 +34,6 @@ final class DOCXBody {
 
     /// Blocks of a container of paragraphs and tables.
     func blocks(_ container: XMLTreeNode) -> [Block] {
-        depth += 1
-        defer { depth -= 1 }
         var out: [Block] = []
         var list: [PendingItem] = []
         var code: [String] = []

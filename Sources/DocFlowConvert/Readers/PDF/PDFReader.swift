@@ -2,12 +2,13 @@ import CPopplerText
 import DocFlowModel
 import Foundation
 
-/// PDF input with poppler's text extraction — `pdftotext`'s TextOutputDev with its settings: blocks
-/// (separated by blank lines) become paragraphs whose lines join with soft breaks, and a page
+/// PDF input with poppler's text extraction — `pdftotext`'s TextOutputDev with its settings, so the
+/// words and their order are pdftotext's: poppler's text blocks become paragraphs whose lines join
+/// with soft breaks, short runs of clearly larger type become headings (`PDFPage`), and a page
 /// break follows every page but the last. Files encrypted with an empty user password open;
 /// password-protected ones fail with a clear message. Title, author, subject, producer and the
 /// page count go to the metadata. Reading stops past a time budget (10 s + 0.1 s a page).
-/// Pages are read on every core, each worker with its own poppler
+/// The image count is the pages' image objects. Pages are read on every core, each worker with its own poppler
 /// document over the same bytes (a poppler document is not safe to share between threads).
 public struct PDFReader: Reader {
     public let format = Format.pdf
@@ -58,9 +59,9 @@ public struct PDFReader: Reader {
                     for p in range {
                         let left = deadline.timeIntervalSinceNow
                         var length = 0, status: Int32 = 0, count: Int32 = 0
-                        var sizes: UnsafeMutablePointer<Float>?, lines: UnsafeMutablePointer<Int32>?  // lines: block starts
-                        let raw = left > 0 ? docflow_pdf_page_text(doc, Int32(p), left, &length, &status, &sizes, &lines, &count) : nil
-                        defer { free(sizes); free(lines) }
+                        var sizes: UnsafeMutablePointer<Float>?, starts: UnsafeMutablePointer<Int32>?
+                        let raw = left > 0 ? docflow_pdf_page_text(doc, Int32(p), left, &length, &status, &sizes, &starts, &count) : nil
+                        defer { free(sizes); free(starts) }
                         if left <= 0 || status == Int32(DOCFLOW_PDF_TIMEOUT) {
                             throw ConversionError(.tooLarge, "Reading the PDF's text took longer than \(Int(budget)) s for \(pages) page(s); a page this slow is a decompression bomb or an extreme drawing, so Doc Flow stopped.")
                         }
@@ -68,8 +69,8 @@ public struct PDFReader: Reader {
                             let text = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: length)
                             defer { free(raw) }
                             let found = Self.lines(text)
-                            if let sizes, let lines, found.count == Int(count) {
-                                out.append(PDFPage(lines: (0..<found.count).map { (found[$0], sizes[$0], lines[$0] != 0) }, fallback: []))
+                            if let sizes, let starts, found.count == Int(count) {
+                                out.append(PDFPage(lines: (0..<found.count).map { (found[$0], sizes[$0], starts[$0] != 0) }, fallback: []))
                             } else {
                                 out.append(PDFPage(lines: nil, fallback: Self.paragraphs(text)))
                             }
