@@ -71,4 +71,13 @@ public protocol Writer: Sendable {
     /// The hubs this writer can consume (a document writer also takes tables, embedded as a block).
     var accepts: Set<Hub> { get }
     func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8]
+    /// The output as consecutive parts (their concatenation is `write`'s bytes): large outputs
+    /// formatted in parallel are written part by part, never joined into one buffer.
+    func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]]
+}
+
+extension Writer {
+    public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
+        [try write(payload, context: context)]
+    }
 }

@@ -63,7 +63,7 @@ public struct FormatRegistry: Sendable {
             payload = try reader.read(bytes, context: context)
         }
         context.progress(60, "writing \(to.name)")
-        let out = try writer.write(payload, context: context)
+        let out = try writer.writeParts(payload, context: context)
         context.progress(100, "done")
         var meta: Metadata
         switch payload {
@@ -79,15 +79,22 @@ public struct FormatRegistry: Sendable {
             meta.properties["schema"] = .list(t.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
         }
         for (k, v) in context.reported { meta.properties[k] = v }
-        return ConversionResult(bytes: out, metadata: meta, warnings: context.warnings)
+        return ConversionResult(parts: out, metadata: meta, warnings: context.warnings)
     }
 }
 
 /// The output of a conversion and what it reports.
 public struct ConversionResult: Sendable {
-    public var bytes: [UInt8]
+    /// The output in consecutive parts (see `Writer.writeParts`); write them in order.
+    public var parts: [[UInt8]]
     public var metadata: Metadata
     public var warnings: [String]
+
+    /// The whole output in one buffer (a copy when there are several parts).
+    public var bytes: [UInt8] { parts.count == 1 ? parts[0] : Array(parts.joined()) }
+
+    /// The output's size.
+    public var byteCount: Int { parts.reduce(0) { $0 + $1.count } }
 
     /// Metadata as a JSON object (title, author, then the properties).
     public var metadataJSON: String { metadata.json }

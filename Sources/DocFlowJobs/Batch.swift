@@ -109,10 +109,10 @@ struct BatchConversion: Sendable {
         // The temporary file sits in the destination folder rather than in tmp/: a rename across
         // folders takes the filesystem-wide rename lock, which serialised two runners (bench/README.md).
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        guard (try? storage.writeAtomically(result.bytes, to: dest)) == true else {
+        guard (try? storage.writeAtomically(parts: result.parts, to: dest)) == true else {
             return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
         }
-        return .done(FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.bytes.count),
+        return .done(FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.byteCount),
                                  warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON))
     }
 }

@@ -81,6 +81,11 @@ public struct Storage: Sendable {
     /// when needed. Not fsynced: outputs can be made again; a crash never leaves a partial file
     /// under the final name. Returns false on an I/O error, leaving nothing behind.
     public func writeAtomically(_ bytes: [UInt8], to relative: String) throws -> Bool {
+        try writeAtomically(parts: [bytes], to: relative)
+    }
+
+    /// Writes `parts` one after the other to `relative.part`, then renames it into place.
+    public func writeAtomically(parts: [[UInt8]], to relative: String) throws -> Bool {
         let dest = absolute(relative)
         let part = dest + ".part"
         var fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -90,7 +95,7 @@ public struct Storage: Sendable {
             fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else { return false }
-        var ok = bytes.withUnsafeBytes { Self.writeAll(fd, $0) }
+        var ok = parts.allSatisfy { part in part.withUnsafeBytes { Self.writeAll(fd, $0) } }
         if close(fd) != 0 { ok = false }
         if ok && rename(part, dest) != 0 { ok = false }
         if !ok { unlink(part) }

@@ -36,13 +36,13 @@ struct Convert: ParsableCommand {
             let result = try reg.convert(Array(data), from: src, to: dst, context: context)
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             if output == "-" {
-                guard writeAll(1, result.bytes) else { throw ValidationError("Cannot write to standard output.") }
+                guard result.parts.allSatisfy({ writeAll(1, $0) }) else { throw ValidationError("Cannot write to standard output.") }
             } else {
                 // Beside the destination, then renamed: no half-written output under its name.
                 let tmp = output + ".docflow-tmp"
                 let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw ValidationError("Cannot write \(output).") }
-                let ok = writeAll(fd, result.bytes)
+                let ok = result.parts.allSatisfy { writeAll(fd, $0) }
                 guard close(fd) == 0 && ok && rename(tmp, output) == 0 else {
                     unlink(tmp)
                     throw ValidationError("Cannot write \(output).")

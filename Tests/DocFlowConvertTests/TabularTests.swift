@@ -231,6 +231,19 @@ func table(_ p: Payload) throws -> Table {
 @Suite struct CSVLargeTests {
     /// Past 65,536 records the second pass is split between cores at record boundaries found by
     /// the first: quoted newlines, blank lines and a late type change must all land in place.
+    @Test func bigOutputsComeInPartsThatJoinToTheWhole() throws {
+        var csv = "id,name,score\n"
+        for i in 0..<60_000 { csv += "\(i),name \(i),\(Double(i) / 8)\n" }
+        for to in [Format.json, .jsonLines, .csv] {
+            let r = try FormatRegistry.standard.convert(Array(csv.utf8), from: .csv, to: to, context: ConversionContext())
+            if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(r.parts.count > 2, "\(to.id)") }
+            #expect(r.byteCount == r.bytes.count)
+            let table = try CSVReader().read(Array(csv.utf8), context: ConversionContext())
+            let whole = try FormatRegistry.standard.writers[to.id]!.write(table, context: ConversionContext())
+            #expect(r.bytes == whole, "\(to.id)")
+        }
+    }
+
     @Test func splitParsingKeepsEveryRowInPlace() throws {
         var csv = "n,text,x\n"
         let rows = 200_003

@@ -9,6 +9,10 @@ public struct CSVWriter: Writer {
     public init() {}
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
+        Array(try writeParts(payload, context: context).joined())
+    }
+
+    public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
         guard case .table(let table) = payload else {
             throw ConversionError(.unsupportedConversion, "CSV output needs a table.")
         }
@@ -20,13 +24,11 @@ public struct CSVWriter: Writer {
             Self.field(Array(c.name.utf8)[...], delimiter, to: &out)
         }
         out += [0x0D, 0x0A]
-        // Row ranges formatted on every core, then joined in order.
+        // Row ranges formatted on every core, written in order.
         let parts = Parallel.map(Self.parts(n)) { k -> [UInt8] in
             Self.rows(table, Self.range(k, of: Self.parts(n), n), delimiter, k == 0 ? context : nil)
         }
-        out.reserveCapacity(out.count + parts.reduce(0) { $0 + $1.count })
-        for part in parts { out += part }
-        return out
+        return [out] + parts.filter { !$0.isEmpty }
     }
 
     /// How many parts to format in parallel: one per core for big tables.

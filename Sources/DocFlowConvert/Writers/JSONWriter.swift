@@ -8,29 +8,27 @@ public struct JSONWriter: Writer {
     public init(format: Format = .json) { self.format = format }
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
+        Array(try writeParts(payload, context: context).joined())
+    }
+
+    public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
         guard case .table(let table) = payload else {
             throw ConversionError(.unsupportedConversion, "JSON output needs a table.")
         }
         let keys = table.columns.map { Array(JSONText.quoted($0.name).utf8) + [0x3A, 0x20] }
         let n = table.rowCount
-        var out: [UInt8] = []
+        var head: [UInt8] = []
         let lines = format.id == Format.jsonLines.id
         let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
-        if !lines { out.append(0x5B) }  // [
-        // Row ranges formatted on every core, then joined in order.
+        if !lines { head.append(0x5B) }  // [
+        // Row ranges formatted on every core, written in order.
         let parts = CSVWriter.parts(n)
         let formatted = Parallel.map(parts) { k -> [UInt8] in
             Self.rows(table, CSVWriter.range(k, of: parts, n), keys: keys, open: open, next: next, k == 0 ? context : nil)
         }
-        out.reserveCapacity(out.count + formatted.reduce(0) { $0 + $1.count } + 4)
-        for part in formatted { out += part }
-        if lines {
-            if n > 0 { out.append(0x0A) }
-        } else {
-            out.append(contentsOf: n == 0 ? Array("]\n".utf8) : Array("\n]\n".utf8))
-        }
-        return out
+        let tail: [UInt8] = lines ? (n > 0 ? [0x0A] : []) : Array((n == 0 ? "]\n" : "\n]\n").utf8)
+        return ([head] + formatted + [tail]).filter { !$0.isEmpty }
     }
 
     /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others by `next`.
