@@ -131,6 +131,10 @@ import Testing
         #expect(sheets.count > 1)
         for case .text(let name) in sheets { #expect(md.contains("## " + name), "\(name)") }
         #expect(md.contains("| --- |") || md.contains("| ---: |"))
+        // A sheet without cells is named and marked, not a failure of the whole workbook.
+        let empty = try FormatRegistry.standard.convert(try Fixtures.bytes("xlsx/docling__xlsx_03_chartsheet.xlsx"), from: .xlsx, to: .html,
+                                                         context: ConversionContext())
+        #expect(!empty.bytes.isEmpty)
     }
 
     /// Hostile packages and PDFs fail with a clear error (or convert harmlessly), never crash or

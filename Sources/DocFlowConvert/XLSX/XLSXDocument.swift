@@ -11,26 +11,23 @@ extension XLSXReader: MultiTableReader {
     /// the registry) narrows the output to one sheet as usual.
     func readDocument(_ bytes: [UInt8], context: ConversionContext) throws -> Document {
         let zip = try ZipArchive(bytes, what: "Excel")
-        let names = try XLSXWorkbook(zip).sheets.map(\.name)
+        let book = try XLSXWorkbook(zip)  // shared strings and styles parsed once for every sheet
         var blocks: [Block] = []
         var meta = Metadata()
-        for (i, name) in names.enumerated() {
-            var options = context.options
-            options["sheet"] = String(i + 1)
-            let sheetContext = ConversionContext(options: options)
-            context.progress(5 + 50 * i / max(names.count, 1), "reading sheet \(name)")
-            guard case .table(let table) = try read(bytes, context: sheetContext) else { continue }
-            for w in sheetContext.warnings { context.warn("Sheet “\(name)”: " + w) }
-            if i == 0 { meta = table.metadata }
-            blocks.append(.heading(level: 2, [.text(name)]))
-            if table.columns.isEmpty {
-                blocks.append(.paragraph([.emphasis([.text("(empty sheet)")])]))
-            } else {
+        meta.properties["sheets"] = .list(book.sheets.map { .text($0.name) })
+        for (i, sheet) in book.sheets.enumerated() {
+            context.progress(5 + 50 * i / max(book.sheets.count, 1), "reading sheet \(sheet.name)")
+            let sheetContext = ConversionContext(options: context.options)
+            let table = try table(of: sheet, in: book, zip: zip, context: sheetContext)
+            for w in sheetContext.warnings { context.warn("Sheet “\(sheet.name)”: " + w) }
+            blocks.append(.heading(level: 2, [.text(sheet.name)]))
+            if let table {
                 blocks += Payload.table(table).asDocument.blocks
+            } else {
+                blocks.append(.paragraph([.emphasis([.text("(empty sheet)")])]))
             }
         }
-        meta.properties["sheet"] = nil
-        meta.properties["sheet_count"] = .number(names.count)
+        meta.properties["sheet_count"] = .number(book.sheets.count)
         return Document(metadata: meta, blocks: blocks)
     }
 }

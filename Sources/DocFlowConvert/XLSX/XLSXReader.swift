@@ -23,6 +23,14 @@ public struct XLSXReader: Reader {
         let zip = try ZipArchive(bytes, what: "Excel")
         let book = try XLSXWorkbook(zip)
         let sheet = try chooseSheet(book, context)
+        guard let table = try table(of: sheet, in: book, zip: zip, context: context) else {
+            throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.")
+        }
+        return .table(table)
+    }
+
+    /// One sheet of an open workbook as a table; nil when the sheet holds no cells.
+    func table(of sheet: XLSXWorkbook.Sheet, in book: XLSXWorkbook, zip: ZipArchive, context: ConversionContext) throws -> Table? {
         guard let stream = try zip.open(sheet.path) else {
             throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” has no data part (\(sheet.path)).")
         }
@@ -65,8 +73,7 @@ public struct XLSXReader: Reader {
         var meta = Metadata()
         meta.properties["sheet"] = .text(sheet.name)
         meta.properties["sheets"] = .list(book.sheets.map { .text($0.name) })
-        if columns.isEmpty { throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.") }
-        return .table(Table(columns: columns, data: data, metadata: meta))
+        return columns.isEmpty ? nil : Table(columns: columns, data: data, metadata: meta)
     }
 
     private func chooseSheet(_ book: XLSXWorkbook, _ context: ConversionContext) throws -> XLSXWorkbook.Sheet {
