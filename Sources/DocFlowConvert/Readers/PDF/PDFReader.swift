@@ -116,42 +116,37 @@ public struct PDFReader: Reader {
         return s.isEmpty ? nil : s
     }
 
-    /// The page's non-blank lines, trimmed, in order.
-    static func lines(_ text: UnsafeBufferPointer<UInt8>) -> [String] {
-        var out: [String] = []
+    /// The page's lines, trimmed of spaces, tabs, CRs and form feeds; nil for a blank line.
+    static func trimmedLines(_ text: UnsafeBufferPointer<UInt8>) -> [String?] {
+        func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0C || b == 0x0D }
+        var out: [String?] = []
         var start = 0
         for i in 0...text.count where i == text.count || text[i] == 0x0A {
             var lo = start, hi = i
-            while lo < hi, [0x20, 0x09, 0x0C, 0x0D].contains(text[lo]) { lo += 1 }
-            while hi > lo, [0x20, 0x09, 0x0C, 0x0D].contains(text[hi - 1]) { hi -= 1 }
-            if lo < hi { out.append(String(decoding: UnsafeBufferPointer(rebasing: text[lo..<hi]), as: UTF8.self)) }
+            while lo < hi, space(text[lo]) { lo += 1 }
+            while hi > lo, space(text[hi - 1]) { hi -= 1 }
+            out.append(lo < hi ? String(decoding: UnsafeBufferPointer(rebasing: text[lo..<hi]), as: UTF8.self) : nil)
             start = i + 1
         }
         return out
     }
+
+    /// The page's non-blank lines, trimmed, in order.
+    static func lines(_ text: UnsafeBufferPointer<UInt8>) -> [String] { trimmedLines(text).compactMap { $0 } }
 
     /// Paragraphs of one page's text: blank lines (and form feeds) separate them, the lines
     /// within one join with soft breaks.
     static func paragraphs(_ text: UnsafeBufferPointer<UInt8>) -> [Block] {
         var blocks: [Block] = []
         var para: [Inline] = []
-        var start = 0
-        func line(_ range: Range<Int>) {
-            var lo = range.lowerBound, hi = range.upperBound
-            while lo < hi, text[lo] == 0x20 || text[lo] == 0x09 || text[lo] == 0x0C || text[lo] == 0x0D { lo += 1 }
-            while hi > lo, text[hi - 1] == 0x20 || text[hi - 1] == 0x09 || text[hi - 1] == 0x0C || text[hi - 1] == 0x0D { hi -= 1 }
-            if lo == hi {
+        for line in trimmedLines(text) {
+            guard let line else {
                 if !para.isEmpty { blocks.append(.paragraph(para)); para = [] }
-                return
+                continue
             }
             if !para.isEmpty { para.append(.softBreak) }
-            para.append(.text(String(decoding: UnsafeBufferPointer(rebasing: text[lo..<hi]), as: UTF8.self)))
+            para.append(.text(line))
         }
-        for i in 0..<text.count where text[i] == 0x0A {
-            line(start..<i)
-            start = i + 1
-        }
-        line(start..<text.count)
         if !para.isEmpty { blocks.append(.paragraph(para)) }
         return blocks
     }
