@@ -24,6 +24,8 @@ private struct MarkdownText {
 
     init(context: ConversionContext) { self.context = context }
 
+    static let embeddedImagesDropped = "Embedded images are left out of Markdown output (their alt text is kept); HTML and PDF output embed them."
+
     /// Writes blocks separated by blank lines; every line starts with `prefix` (quotes, list indent).
     mutating func blocks(_ all: [Block], prefix: String, tight: Bool = false) {
         var previousListMarker: String?
@@ -40,7 +42,7 @@ private struct MarkdownText {
             }
         }
         if blocks.count < all.count {
-            context.warn("Embedded images are left out of Markdown output (their alt text is kept); HTML and PDF output embed them.")
+            context.warn(Self.embeddedImagesDropped)
         }
         for (i, b) in blocks.enumerated() {
             if i > 0 { out += tight ? "" : prefix.trimmingTrailingSpaces() + "\n" }
@@ -158,7 +160,7 @@ private struct MarkdownText {
             return "[" + inlines(c) + "](" + Self.destination(url) + (title.map { " \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "") + ")"
         case .image(let url, _, let alt) where url.hasPrefix("data:"):
             // Embedded pictures (from DOCX and PPTX) would put megabytes of base64 into the text.
-            context.warn("Embedded images are left out of Markdown output (their alt text is kept); HTML and PDF output embed them.")
+            context.warn(Self.embeddedImagesDropped)
             return inlines(alt)
         case .image(let url, let title, let alt):
             return "![" + inlines(alt) + "](" + Self.destination(url) + (title.map { " \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "") + ")"
