@@ -11,6 +11,8 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
     .systemLibrary(name: "CPangoCairo", path: "Sources/CPangoCairo", pkgConfig: "pangocairo",
                    providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
+    .systemLibrary(name: "CHarfBuzz", path: "Sources/CHarfBuzz", pkgConfig: "harfbuzz-subset",
+                   providers: [.apt(["libharfbuzz-dev", "libfontconfig-dev", "libdeflate-dev"])]),
     .systemLibrary(name: "CCompression", path: "Sources/CCompression",
                    providers: [.apt(["libsnappy-dev", "libzstd-dev", "zlib1g-dev", "liblz4-dev", "libbrotli-dev"])]),
     .systemLibrary(name: "CXLSXWriter", path: "Sources/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "DocFlowModel", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf",
+            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
         ], swiftSettings: swift5),
         // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),

@@ -28,7 +28,7 @@ extension PDFRenderer {
                 g_object_unref(UnsafeMutableRawPointer(l))
             }
         }
-        let widths = fitColumns(natural, width)
+        let widths = Self.fitColumns(natural, width)
 
         func cells(_ row: [[Inline]], bold: Bool) -> (layouts: [OpaquePointer], texts: [RichText], height: Double) {
             var layouts: [OpaquePointer] = [], riches: [RichText] = []
@@ -109,7 +109,7 @@ extension PDFRenderer {
 
     /// Column widths that fit `total`: columns narrower than an even share keep their natural
     /// width; the others share the rest in proportion to theirs.
-    private func fitColumns(_ natural: [Double], _ total: Double) -> [Double] {
+    static func fitColumns(_ natural: [Double], _ total: Double) -> [Double] {
         if natural.reduce(0, +) <= total { return natural }
         var fixed = [Bool](repeating: false, count: natural.count)
         var widths = natural

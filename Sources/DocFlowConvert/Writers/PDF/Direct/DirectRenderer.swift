@@ -1,0 +1,383 @@
+import DocFlowModel
+import Foundation
+
+/// Lays a `Document` out on pages and writes the PDF itself: words shaped by HarfBuzz (each
+/// distinct word once), lines broken here, page content written as PDF operators, pages
+/// compressed on every core, fonts subset by HarfBuzz and embedded with widths and a ToUnicode
+/// map. The same page design as the pango renderer, which takes over (`NeedsPango`) for text this
+/// one does not place: glyphs the fonts lack, right-to-left scripts, marks positioned on letters.
+final class DirectRenderer {
+    let options: PDFOptions
+    let context: ConversionContext
+    let file = PDFFile()
+    let fonts = FontSet()
+    private let pagesID: Int
+    private let resourcesID: Int
+
+    var page = 0
+    var content = PDFContent()
+    private var pageIDs: [Int] = []
+    private var annotations: [(rect: (Double, Double, Double, Double), uri: String)] = []
+    typealias FinishedPage = (id: Int, content: [UInt8], annotations: [(rect: (Double, Double, Double, Double), uri: String)])
+    private var finished: [FinishedPage] = []
+    private var inFlight: Batch?
+    var y = 0.0
+    var top: Double { options.margin }
+    var bottom: Double { options.pageHeight - options.margin }
+    private var quoteBars: [Double] = []
+    private var pendingMarker: (line: TextLine, x: Double)?
+    private var outline: [(level: Int, title: String, page: Int, y: Double)] = []
+    private var listDepth = 0
+    var pictures: [String: (name: String, width: Int, height: Int)] = [:]
+    var images = 0
+    var cutRows = 0
+    var embedded = 0
+
+    init(options: PDFOptions, context: ConversionContext) {
+        self.options = options
+        self.context = context
+        pagesID = file.reserve()
+        resourcesID = file.reserve()
+    }
+
+    var body: TextLayout.Base { TextLayout.Base(family: options.bodyFamily, monoFamily: options.monoFamily, size: options.bodySize) }
+
+    func render(_ doc: Document) throws -> [UInt8] {
+        beginPage()
+        let total = max(1, doc.blocks.count)
+        for (i, block) in doc.blocks.enumerated() {
+            try self.block(block, x: options.margin, width: options.pageWidth - 2 * options.margin, tight: false)
+            if i % 64 == 0 { context.progress(60 + 39 * i / total, "writing PDF page \(page)") }
+        }
+        try endPage()
+        flushPages(last: true)
+        return finish(doc.metadata)
+    }
+
+    // MARK: pages
+
+    private func beginPage() {
+        page += 1
+        pageIDs.append(file.reserve())
+        content = PDFContent()
+        y = top
+    }
+
+    private func endPage() throws {
+        var base = body
+        base.size = 8.5
+        let number = try TextLayout.lines(RichText(text: String(page)), base: base, fonts: fonts, width: nil)[0]
+        var line = number
+        for i in line.runs.indices { line.runs[i].style = RunStyle() }
+        draw(line, x: (options.pageWidth - line.width) / 2, baseline: options.pageHeight - options.margin / 2 - 6 + line.ascent,
+             top: 0, links: [], color: .pageNumber)
+        finished.append((pageIDs[page - 1], content.bytes, annotations))
+        annotations = []
+        if finished.count >= 32 { flushPages() }
+    }
+
+    func newPage() throws {
+        try endPage()
+        beginPage()
+    }
+
+    /// Starts a new page unless `height` fits below the cursor (or the page is still empty).
+    func need(_ height: Double) throws {
+        if y + height > bottom && y > top { try newPage() }
+    }
+
+    /// Pages whose content is being compressed while the next pages are laid out.
+    private final class Batch {
+        let pages: [FinishedPage]
+        var compressed: [[UInt8]] = []
+        let done = DispatchGroup()
+        init(_ pages: [FinishedPage]) { self.pages = pages }
+    }
+
+    /// Hands the finished pages to a worker that compresses them (on every core) while layout
+    /// goes on, and writes the batch handed over before this one; `last` waits for all.
+    private func flushPages(last: Bool = false) {
+        let batch = Batch(finished)
+        finished = []
+        DispatchQueue.global().async(group: batch.done) {
+            let pages = batch.pages
+            let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, pages.count))
+            let split = Parallel.map(parts) { part in stride(from: part, to: pages.count, by: parts).map { PDFFile.deflate(pages[$0].content) } }
+            batch.compressed = pages.indices.map { split[$0 % parts][$0 / parts] }
+        }
+        if let previous = inFlight { write(previous) }
+        inFlight = batch
+        if last {
+            write(batch)
+            inFlight = nil
+        }
+    }
+
+    private func write(_ batch: Batch) {
+        batch.done.wait()
+        for (i, p) in batch.pages.enumerated() {
+            let contentID = file.reserve()
+            file.stream(contentID, "", batch.compressed[i], deflated: true)
+            var annots: [Int] = []
+            for a in p.annotations {
+                let id = file.reserve()
+                let (x0, y0, x1, y1) = a.rect
+                file.object(id, "<< /Type /Annot /Subtype /Link /Rect [\(r(x0)) \(r(y0)) \(r(x1)) \(r(y1))] /Border [0 0 0] "
+                    + "/A << /S /URI /URI \(PDFFile.text(Self.asciiURI(a.uri))) >> >>")
+                annots.append(id)
+            }
+            file.object(p.id, "<< /Type /Page /Parent \(pagesID) 0 R /MediaBox [0 0 \(options.pageWidth) \(options.pageHeight)] "
+                + "/Resources \(resourcesID) 0 R /Contents \(contentID) 0 R"
+                + (annots.isEmpty ? "" : " /Annots [\(annots.map { "\($0) 0 R" }.joined(separator: " "))]") + " >>")
+        }
+    }
+
+
+    private func finish(_ metadata: Metadata) -> [UInt8] {
+        for (i, font) in fonts.ordered.enumerated() where font.objectID > 0 {
+            file.embed(font, tag: String((0..<6).map { k in Character(Unicode.Scalar(UInt8(65 + (i / Int(pow(26.0, Double(5 - k)))) % 26))) }))
+        }
+        let fontRefs = fonts.ordered.filter { $0.objectID > 0 }.map { "/\($0.resource) \($0.objectID) 0 R" }.joined(separator: " ")
+        let imageRefs = pictures.values.sorted { $0.name < $1.name }.map { "/\($0.name) \($0.name.dropFirst(2)) 0 R" }.joined(separator: " ")
+        file.object(resourcesID, "<< /Font << \(fontRefs) >>\(imageRefs.isEmpty ? "" : " /XObject << \(imageRefs) >>") >>")
+        file.object(pagesID, "<< /Type /Pages /Kids [\(pageIDs.map { "\($0) 0 R" }.joined(separator: " "))] /Count \(pageIDs.count) >>")
+        let outlinesID = writeOutline()
+        let catalog = file.reserve(), info = file.reserve()
+        file.object(catalog, "<< /Type /Catalog /Pages \(pagesID) 0 R"
+            + (outlinesID.map { " /Outlines \($0) 0 R /PageMode /UseOutlines" } ?? "") + " >>")
+        var fields = ["/Creator (Doc Flow)", "/Producer (Doc Flow)"]
+        if let t = metadata.title { fields.insert("/Title \(PDFFile.text(RichText.printable(t)))", at: 0) }
+        if let a = metadata.author { fields.insert("/Author \(PDFFile.text(RichText.printable(a)))", at: 0) }
+        file.object(info, "<< \(fields.joined(separator: " ")) >>")
+        if images > 0 { context.warn("\(images) linked image(s) are not fetched for PDF output (Doc Flow makes no network requests); their alt text is shown.") }
+        if cutRows > 0 { context.warn("\(cutRows) table row(s) taller than a page were cut at the page end.") }
+        context.report("page_count", .number(page))
+        if embedded > 0 { context.report("images_embedded", .number(embedded)) }
+        return file.finish(root: catalog, info: info)
+    }
+
+    /// The headings as the document outline (bookmarks), nested by level, closed below the top.
+    private func writeOutline() -> Int? {
+        guard !outline.isEmpty else { return nil }
+        let rootID = file.reserve()
+        let ids = outline.map { _ in file.reserve() }
+        var parent = [Int](repeating: -1, count: outline.count)
+        var stack: [Int] = []
+        for (i, entry) in outline.enumerated() {
+            while let last = stack.last, outline[last].level >= entry.level { stack.removeLast() }
+            parent[i] = stack.last ?? -1
+            stack.append(i)
+        }
+        var children = [[Int]](repeating: [], count: outline.count)
+        var top: [Int] = []
+        for i in outline.indices { if parent[i] < 0 { top.append(i) } else { children[parent[i]].append(i) } }
+        // Sibling links from one pass over each sibling list (no recursion: outlines can be deep).
+        var prev = [Int](repeating: -1, count: outline.count), next = [Int](repeating: -1, count: outline.count)
+        for list in [top] + children where list.count > 1 {
+            for k in 1..<list.count { prev[list[k]] = list[k - 1]; next[list[k - 1]] = list[k] }
+        }
+        for (i, e) in outline.enumerated() {
+            var d = "<< /Title \(PDFFile.text(e.title)) /Parent \(parent[i] < 0 ? rootID : ids[parent[i]]) 0 R"
+            if prev[i] >= 0 { d += " /Prev \(ids[prev[i]]) 0 R" }
+            if next[i] >= 0 { d += " /Next \(ids[next[i]]) 0 R" }
+            if let f = children[i].first, let l = children[i].last {
+                d += " /First \(ids[f]) 0 R /Last \(ids[l]) 0 R /Count -\(children[i].count)"
+            }
+            d += " /Dest [\(pageIDs[e.page - 1]) 0 R /XYZ \(r(options.margin)) \(r(options.pageHeight - e.y)) null] >>"
+            file.object(ids[i], d)
+        }
+        file.object(rootID, "<< /Type /Outlines /First \(ids[top[0]]) 0 R /Last \(ids[top.last!]) 0 R /Count \(top.count) >>")
+        return rootID
+    }
+
+    // MARK: blocks
+
+    private func block(_ b: Block, x: Double, width: Double, tight: Bool) throws {
+        let after = tight ? 2.0 : 6.0
+        switch b {
+        case .heading(let level, let inlines):
+            let sizes = [20.0, 16, 13.5, 12, 11, 10.5]
+            let size = sizes[min(max(level, 1), 6) - 1]
+            var rich = RichText()
+            rich.add(inlines)
+            var base = body
+            base.family = options.bodyFamily == options.monoFamily ? "DejaVu Sans" : options.bodyFamily
+            base.size = size
+            base.bold = true
+            let lines = try TextLayout.lines(rich, base: base, fonts: fonts, width: width)
+            if y > top { y += size * 0.6 }  // space above, except at the top of a page
+            // Keep a heading with the first lines that follow it.
+            try need(lines.reduce(0) { $0 + $1.height } + 3 * options.bodySize * 1.3)
+            addOutline(level: level, title: Inline.plainText(inlines))
+            try flow(lines, x: x, links: rich.links)
+            y += size * 0.35
+        case .paragraph(let inlines):
+            var rich = RichText()
+            rich.embedImages = true
+            rich.add(inlines)
+            images += rich.images
+            if rich.pictures.isEmpty || rich.text.contains(where: { !$0.isWhitespace }) {
+                try flow(try TextLayout.lines(rich, base: body, fonts: fonts, width: width), x: x, links: rich.links)
+            }
+            for picture in rich.pictures { try image(picture.url, alt: picture.alt, x: x, width: width) }
+            y += after
+        case .blockQuote(let inner):
+            quoteBars.append(x + 2)
+            for child in inner { try block(child, x: x + 14, width: width - 14, tight: tight) }
+            quoteBars.removeLast()
+        case .list(let ordered, let start, let isTight, let items):
+            let indent = 20.0
+            let bullets = ["•", "◦", "▪"]
+            let depth = listDepth
+            listDepth += 1
+            defer { listDepth -= 1 }
+            for (i, item) in items.enumerated() {
+                var label = ordered ? "\(start + i)." : bullets[depth % bullets.count]
+                if let checked = item.checked { label = checked ? "☑" : "☐" }
+                let marker = try TextLayout.lines(RichText(text: label), base: body, fonts: fonts, width: nil)[0]
+                pendingMarker = (marker, x + indent - 5 - marker.width)
+                if item.blocks.isEmpty { try block(.paragraph([]), x: x + indent, width: width - indent, tight: true) }
+                for child in item.blocks { try block(child, x: x + indent, width: width - indent, tight: isTight) }
+                pendingMarker = nil
+            }
+            y += tight ? 0 : 4
+        case .codeBlock(_, let code):
+            var rich = RichText()
+            rich.append(code.hasSuffix("\n") ? String(code.dropLast()) : code)
+            var base = body
+            base.family = options.monoFamily
+            base.size = options.bodySize - 1.5
+            let lines = try TextLayout.lines(rich, base: base, fonts: fonts, width: width - 8)
+            y += 2
+            try flow(lines, x: x + 4, links: [], background: (x, width))
+            y += after + 2
+        case .thematicBreak:
+            try need(14)
+            content.color(RGB(r: 0.7, g: 0.7, b: 0.7), stroke: true)
+            content.num(0.75); content.op("w")
+            content.num(x); content.num(options.pageHeight - y - 7); content.op("m")
+            content.num(x + width); content.num(options.pageHeight - y - 7); content.op("l")
+            content.op("S")
+            y += 14
+        case .table(let header, let alignments, let rows):
+            try table(header: header, alignments: alignments, rows: rows, x: x, width: width)
+            y += after + 2
+        case .pageBreak:
+            if y > top { try newPage() }
+        case .raw:
+            break  // raw markup of another format has no meaning on a page (as in the HTML writer)
+        }
+    }
+
+    private func addOutline(level: Int, title: String) {
+        let text = RichText.printable(title.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        guard !text.isEmpty else { return }
+        outline.append((level, text, page, y))
+    }
+
+    // MARK: drawing
+
+    /// Draws lines from the cursor, moving to a new page where a line does not fit; draws the
+    /// pending list marker beside the first line, quote bars and code backgrounds beside every line.
+    private func flow(_ lines: [TextLine], x: Double, links: [(start: Int, end: Int, uri: String)],
+                      background: (x: Double, width: Double)? = nil) throws {
+        for line in lines {
+            let h = line.height
+            try need(h)
+            if let bg = background { fill(RGB(r: 0.95, g: 0.95, b: 0.95), bg.x, y - 0.5, bg.width, h + 1) }
+            for bar in quoteBars { fill(RGB(r: 0.8, g: 0.8, b: 0.8), bar, y, 2.5, h) }
+            if let marker = pendingMarker {
+                draw(marker.line, x: marker.x, baseline: y + line.ascent, top: y, links: [])
+                pendingMarker = nil
+            }
+            draw(line, x: x, baseline: y + line.ascent, top: y, links: links)
+            y += h
+        }
+    }
+
+    /// A rectangle filled, in layout coordinates (from the top of the page).
+    func fill(_ color: RGB, _ x: Double, _ top: Double, _ w: Double, _ h: Double) {
+        content.fill(color, x, options.pageHeight - top - h, w, h)
+    }
+
+    /// One line of text at `baseline`: code shading under, the glyphs (one text object, a font
+    /// change or a jump only where the line needs one, kerning as TJ adjustments), underline and
+    /// strike lines over, and link areas for the runs that carry a link.
+    func draw(_ line: TextLine, x: Double, baseline: Double, top: Double, links: [(start: Int, end: Int, uri: String)], color: RGB? = nil) {
+        let pdfBaseline = options.pageHeight - baseline
+        var content = PDFContent()  // the page's buffer, held locally while the line is written
+        swap(&content, &self.content)
+        defer { swap(&content, &self.content) }
+        for run in line.runs where run.style.shaded {
+            content.fill(RGB(r: 0.933, g: 0.933, b: 0.933), x + run.x, pdfBaseline - run.font.descent * run.size, run.width, (run.font.ascent + run.font.descent) * run.size)
+        }
+        content.op("BT")
+        var open = false, hex = false, expected = -1e9
+        var previous: PlacedRun?
+        for run in line.runs where !run.shaped.glyphs.isEmpty || run.spaces > 0 {
+            let c = color ?? run.style.color
+            // A run continues the text array when it has the same font, size and colour and
+            // starts where the last one ended; otherwise the array closes and the state is set.
+            if previous == nil || previous!.font !== run.font || previous!.size != run.size || (color ?? previous!.style.color) != c
+                || abs(expected - (x + run.x)) > 0.005 {
+                if hex { content.bytes.append(0x3E); hex = false }
+                if open { content.op("] TJ"); open = false }
+                if run.font.objectID == 0 { run.font.objectID = file.reserve() }
+                content.font(run.font, run.size)
+                content.color(c)
+                content.raw("1 0 0 1 "); content.num(x + run.x); content.num(pdfBaseline); content.op("Tm")
+                content.bytes.append(0x5B)  // [
+                open = true
+            }
+            if !hex { content.bytes.append(0x3C); hex = true }  // <
+            let scale = 1000 / run.font.upem
+            let kerning = run.shaped.kerning
+            for (k, g) in run.shaped.glyphs.enumerated() {
+                content.glyph(g)
+                if !kerning.isEmpty, kerning[k] != 0 {
+                    content.bytes.append(0x3E)  // >
+                    content.num(Double(kerning[k]) * scale)
+                    content.bytes.append(0x3C)
+                }
+            }
+            for _ in 0..<run.spaces { content.glyph(run.font.spaceGlyph) }
+            expected = x + run.x + run.width
+            previous = run
+        }
+        if hex { content.bytes.append(0x3E) }
+        if open { content.op("] TJ") }
+        content.op("ET")
+        for run in line.runs where run.style.underline || run.style.strike {
+            let thickness = max(0.5, run.size * 0.06)
+            if run.style.underline { content.fill(run.style.color, x + run.x, pdfBaseline - run.size * 0.1 - thickness, run.width, thickness) }
+            if run.style.strike { content.fill(run.style.color, x + run.x, pdfBaseline + run.size * 0.3 - thickness, run.width, thickness) }
+        }
+        // Link areas: neighbouring runs of one link make one area.
+        var i = 0
+        while i < line.runs.count {
+            let link = line.runs[i].style.link
+            guard link >= 0, link < links.count else { i += 1; continue }
+            var j = i
+            while j + 1 < line.runs.count && line.runs[j + 1].style.link == link { j += 1 }
+            let x0 = x + line.runs[i].x, x1 = x + line.runs[j].x + line.runs[j].width
+            if x1 > x0 {
+                annotations.append(((x0, options.pageHeight - top - line.height, x1, options.pageHeight - top), links[link].uri))
+            }
+            i = j + 1
+        }
+    }
+
+    /// URIs in PDF are 7-bit ASCII (ISO 32000-1 §12.6.4.7): other bytes percent-encoded.
+    static func asciiURI(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            if b >= 0x21 && b < 0x7F { out.unicodeScalars.append(Unicode.Scalar(b)) } else { out += String(format: "%%%02X", b) }
+        }
+        return out
+    }
+
+    func r(_ v: Double) -> String {
+        let x = (v * 100).rounded() / 100
+        return x == x.rounded() ? String(Int(x)) : String(x)
+    }
+}
