@@ -1,14 +1,13 @@
-// docflow: the conversion library for one-off local use, and operator commands. Needs no server.
+// docflow: the conversion library for one-off local use (no database, no server: it links no libpq).
 import ArgumentParser
 import DocFlowConvert
-import DocFlowStore
 import Foundation
 
 struct DocFlow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docflow",
-        abstract: "Doc Flow: convert documents, list formats, manage the database.",
-        subcommands: [Convert.self, Formats.self, DB.self])
+        abstract: "Doc Flow: convert documents and list the formats (the database schema: janitor migrate).",
+        subcommands: [Convert.self, Formats.self])
 }
 
 struct Convert: ParsableCommand {
@@ -62,19 +61,6 @@ struct Formats: ParsableCommand {
         for f in reg.formats {
             let targets = reg.targets(from: f).map(\.id)
             print("\(f.id.padding(toLength: 6, withPad: " ", startingAt: 0)) \(f.name.padding(toLength: 10, withPad: " ", startingAt: 0)) → \(targets.isEmpty ? "(output only)" : targets.joined(separator: ", "))")
-        }
-    }
-}
-
-struct DB: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "db", abstract: "Database commands.", subcommands: [Migrate.self])
-
-    struct Migrate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply the embedded migrations (DOCFLOW_DATABASE).")
-        func run() throws {
-            let db = try PGConnection(Config().database)
-            let applied = try Migrator.migrate(db)
-            print(applied.isEmpty ? "database is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
         }
     }
 }

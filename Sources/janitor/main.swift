@@ -1,10 +1,21 @@
 // janitor: started by cron every few minutes; one idempotent cleanup pass, report on stdout.
+// `janitor migrate` applies the embedded database migrations instead (at install and upgrade).
 import DocFlowJobs
 import DocFlowStore
 import Foundation
 import Logging
 
 let config = Config()
+if CommandLine.arguments.dropFirst().first == "migrate" {
+    do {
+        let applied = try Migrator.migrate(try PGConnection(config.database))
+        print(applied.isEmpty ? "database is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("janitor migrate: \(error)\n".utf8))
+        exit(1)
+    }
+}
 JSONLogHandler.bootstrap(config)
 let logger = Logger(label: "docflow.janitor")
 do {

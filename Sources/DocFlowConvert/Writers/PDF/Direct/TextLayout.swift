@@ -101,24 +101,29 @@ struct TextLayout {
             let total = pending.reduce(0) { $0 + $1.width }
             if let limit, x + total > limit, hasGlyphs { finish() }
             if let limit, x + total > limit {
-                // Longer than a line: break between glyphs.
-                for var run in pending {
-                    while let limitLeft = Optional(limit - x), run.width > limitLeft, !run.shaped.glyphs.isEmpty {
-                        var w = 0.0, k = 0
-                        let scale = run.size / run.font.upem
-                        while k < run.shaped.glyphs.count, w + Double(run.shaped.advances[k]) * scale <= limitLeft { w += Double(run.shaped.advances[k]) * scale; k += 1 }
-                        if k == 0 && !hasGlyphs { k = 1; w = Double(run.shaped.advances[0]) * scale }  // at least one glyph a line
-                        if k > 0 {
-                            var head = run
-                            head.shaped = run.shaped.slice(0..<k)
-                            head.width = w
-                            place(head)
-                            run.shaped = run.shaped.slice(k..<run.shaped.glyphs.count)
-                            run.width -= w
+                // Longer than a line: break between glyphs, each line taking what fits (one
+                // slice per line, so a megabyte without a space costs no more than its glyphs).
+                for run in pending {
+                    let n = run.shaped.glyphs.count, scale = run.size / run.font.upem
+                    var s = 0
+                    while s < n {
+                        var k = s, w = 0.0
+                        while k < n, x + w + Double(run.shaped.advances[k]) * scale <= limit { w += Double(run.shaped.advances[k]) * scale; k += 1 }
+                        if k == s {
+                            if hasGlyphs { finish(); continue }
+                            k = s + 1  // at least one glyph a line
+                            w = Double(run.shaped.advances[s]) * scale
                         }
-                        finish()
+                        var part = run
+                        if s > 0 || k < n {
+                            part.shaped = run.shaped.slice(s..<k)
+                            part.width = w
+                        }
+                        place(part)
+                        hasGlyphs = true
+                        s = k
+                        if s < n { finish() }
                     }
-                    if !run.shaped.glyphs.isEmpty { place(run); hasGlyphs = true }
                 }
             } else {
                 for run in pending { place(run) }
