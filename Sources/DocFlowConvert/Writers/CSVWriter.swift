@@ -21,7 +21,7 @@ public struct CSVWriter: Writer {
         var out: [UInt8] = []
         for (i, c) in table.columns.enumerated() {
             if i > 0 { out.append(delimiter) }
-            Self.field(Array(c.name.utf8)[...], delimiter, to: &out)
+            Array(c.name.utf8).withUnsafeBufferPointer { Self.field($0, delimiter, to: &out) }
         }
         out += [0x0D, 0x0A]
         // Row ranges formatted on every core, written in order.
@@ -36,26 +36,27 @@ public struct CSVWriter: Writer {
 
     static func range(_ k: Int, of parts: Int, _ n: Int) -> Range<Int> { (n * k / parts)..<(n * (k + 1) / parts) }
 
-    /// Rows `range` as CSV lines. Columns are borrowed through a buffer pointer: iterating
-    /// `table.data` would copy each column (retaining its arrays) for every cell.
+    /// Rows `range` as CSV lines, the columns read through buffer pointers (`ColumnView`).
     static func rows(_ table: Table, _ range: Range<Int>, _ delimiter: UInt8, _ context: ConversionContext?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count * max(8, table.columns.count * 10))
-        table.data.withUnsafeBufferPointer { cols in
+        table.withColumnViews { cols in
             for r in range {
                 for c in 0..<cols.count {
                     if c > 0 { out.append(delimiter) }
-                    if let v = cols[c].valid, !v[r] { continue }
-                    switch cols[c].type {
-                    case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
-                    case .double: if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) }
-                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? CellText.trueBytes : CellText.falseBytes)
-                    case .date: CellText.appendDate(days: Int64(cols[c].days[r]), to: &out)
-                    case .timestamp: CellText.appendTimestamp(cols[c].ints[r], perSecond: cols[c].perSecond, utc: cols[c].utc, to: &out)
-                    case .string: field(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]], delimiter, to: &out)
+                    let col = cols[c]
+                    if col.isNull(r) { continue }
+                    switch col.type {
+                    case .int64: CellText.appendInt(col.ints[r], to: &out)
+                    case .double: if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) }
+                    case .boolean: CellText.append(col.bools[r] ? "true" : "false", to: &out)
+                    case .date: CellText.appendDate(days: Int64(col.days[r]), to: &out)
+                    case .timestamp: CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
+                    case .string: field(col.utf8(at: r), delimiter, to: &out)
                     }
                 }
-                out += [0x0D, 0x0A]
+                out.append(0x0D)
+                out.append(0x0A)
                 if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing CSV") }
             }
         }
@@ -64,7 +65,7 @@ public struct CSVWriter: Writer {
 
     /// One field, quoted when it holds the delimiter, a quote, CR or LF, or starts or ends with a space.
     @inline(__always)
-    static func field(_ u: ArraySlice<UInt8>, _ delimiter: UInt8, to out: inout [UInt8]) {
+    static func field(_ u: UnsafeBufferPointer<UInt8>, _ delimiter: UInt8, to out: inout [UInt8]) {
         var needsQuotes = u.first == 0x20 || u.last == 0x20
         if !needsQuotes {
             for b in u where b == delimiter || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true; break }

@@ -3,9 +3,10 @@ import DocFlowModel
 /// Cells as UTF-8 text, appended straight to an output buffer (no String per cell): the CSV and
 /// JSON writers' hot path. Dates and timestamps are ISO 8601, as `CivilTime` writes them.
 enum CellText {
-    static let trueBytes = Array("true".utf8)
-    static let falseBytes = Array("false".utf8)
-    static let nullBytes = Array("null".utf8)
+    /// Literal words, appended from static text (a shared array would be retained per cell).
+    @inline(__always) static func append(_ s: StaticString, to out: inout [UInt8]) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
 
     @inline(__always)
     static func appendInt(_ v: Int64, to out: inout [UInt8]) {

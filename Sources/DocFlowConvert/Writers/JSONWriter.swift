@@ -36,26 +36,27 @@ public struct JSONWriter: Writer {
                      _ context: ConversionContext?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count * max(16, keys.count * 16))
-        // Columns borrowed through a buffer pointer, as in the CSV writer.
-        table.data.withUnsafeBufferPointer { cols in
+        // Columns read through buffer pointers, as in the CSV writer.
+        table.withColumnViews { cols in
             for r in range {
                 out.append(contentsOf: r == 0 ? open : next)
                 for c in 0..<cols.count {
-                    if c > 0 { out.append(contentsOf: [0x2C, 0x20]) }
-                    out.append(contentsOf: keys[c])
-                    if let v = cols[c].valid, !v[r] { out.append(contentsOf: CellText.nullBytes); continue }
-                    switch cols[c].type {
-                    case .int64: CellText.appendInt(cols[c].ints[r], to: &out)
+                    if c > 0 { out.append(0x2C); out.append(0x20) }
+                    keys[c].withUnsafeBufferPointer { out.append(contentsOf: $0) }
+                    let col = cols[c]
+                    if col.isNull(r) { CellText.append("null", to: &out); continue }
+                    switch col.type {
+                    case .int64: CellText.appendInt(col.ints[r], to: &out)
                     case .double:
-                        if cols[c].doubles[r].isFinite { CellText.appendDouble(cols[c].doubles[r], to: &out) } else { out.append(contentsOf: CellText.nullBytes) }
-                    case .boolean: out.append(contentsOf: cols[c].bools[r] ? CellText.trueBytes : CellText.falseBytes)
+                        if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) } else { CellText.append("null", to: &out) }
+                    case .boolean: CellText.append(col.bools[r] ? "true" : "false", to: &out)
                     case .date:
-                        out.append(0x22); CellText.appendDate(days: Int64(cols[c].days[r]), to: &out); out.append(0x22)
+                        out.append(0x22); CellText.appendDate(days: Int64(col.days[r]), to: &out); out.append(0x22)
                     case .timestamp:
                         out.append(0x22)
-                        CellText.appendTimestamp(cols[c].ints[r], perSecond: cols[c].perSecond, utc: cols[c].utc, to: &out)
+                        CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
                         out.append(0x22)
-                    case .string: JSONText.appendQuoted(cols[c].bytes[cols[c].offsets[r]..<cols[c].offsets[r + 1]], to: &out)
+                    case .string: JSONText.appendQuoted(col.utf8(at: r), to: &out)
                     }
                 }
                 out.append(0x7D)
@@ -72,13 +73,19 @@ extension JSONText {
     /// A JSON string literal of UTF-8 bytes, escaped as `quoted` escapes a String.
     static func appendQuoted<C: Collection>(_ u: C, to out: inout [UInt8]) where C.Element == UInt8 {
         out.append(0x22)
+        // Most strings need no escape: one copy instead of a byte at a time.
+        if !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: u)
+            out.append(0x22)
+            return
+        }
         for b in u {
             switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, 0x6E]
-            case 0x0D: out += [0x5C, 0x72]
-            case 0x09: out += [0x5C, 0x74]
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(0x6E)
+            case 0x0D: out.append(0x5C); out.append(0x72)
+            case 0x09: out.append(0x5C); out.append(0x74)
             case 0..<0x20: out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
             default: out.append(b)
             }
