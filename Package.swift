@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], swiftSettings: swift5),
         .executableTarget(name: "docflow", dependencies: [
-            "DocFlowConvert",
+            "DocFlowConvert", "DocFlowModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
 

@@ -151,8 +151,10 @@ public struct ColumnValues: Equatable, Sendable {
         }
     }
 
-    /// Appends every value of a column of the same type.
+    /// Appends every value of a column of the same type (a part read on another core): a
+    /// timestamp column is UTC when any part saw a zone.
     public mutating func append(contentsOf o: ColumnValues) {
+        if o.utc { utc = true }
         if o.valid != nil || valid != nil {
             if valid == nil { valid = [Bool](repeating: true, count: count) }
             if let ov = o.valid { valid! += ov } else { valid! += repeatElement(true, count: o.count) }

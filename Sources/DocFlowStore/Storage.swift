@@ -1,3 +1,4 @@
+import DocFlowModel
 import Foundation
 
 /// The file layout under the storage root. Every path is built from UUIDs and a whitelisted
@@ -59,22 +60,7 @@ public struct Storage: Sendable {
     }
 
     /// The whole content of a stored file (`open`, `fstat`, `read`), or nil when it cannot be read.
-    public func read(_ relative: String) -> [UInt8]? {
-        let fd = open(absolute(relative), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var off = 0
-        while off < out.count {
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
-            off += n
-        }
-        return out
-    }
+    public func read(_ relative: String) -> [UInt8]? { FileBytes.read(absolute(relative)) }
 
     /// Writes a file whole or not at all: the bytes go to `{name}.part` in the same folder
     /// (`open` O_EXCL, `write`, `close`), which is then renamed to `relative`. Creates the folder

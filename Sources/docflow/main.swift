@@ -1,6 +1,7 @@
 // docflow: the conversion library for one-off local use (no database, no server: it links no libpq).
 import ArgumentParser
 import DocFlowConvert
+import DocFlowModel
 import Foundation
 
 struct DocFlow: ParsableCommand {
@@ -26,13 +27,13 @@ struct Convert: ParsableCommand {
         guard let dst = to.flatMap(reg.format(named:)) ?? reg.format(forFilename: output) else {
             throw ValidationError("Cannot tell the output format of \(output); pass --to.")
         }
-        guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("Cannot read \(input).") }
+        guard let bytes = FileBytes.read(input) else { throw ValidationError("Cannot read \(input).") }
         guard let opts = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any] else {
             throw ValidationError("--options must be a JSON object.")
         }
         let context = ConversionContext(options: opts)
         do {
-            let result = try reg.convert(Array(data), from: src, to: dst, context: context)
+            let result = try reg.convert(bytes, from: src, to: dst, context: context)
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             if output == "-" {
                 guard result.parts.allSatisfy({ writeAll(1, $0) }) else { throw ValidationError("Cannot write to standard output.") }

@@ -100,10 +100,7 @@ public struct CSVReader: Reader {
             }
             for part in parts {
                 let more = try part.get()
-                for i in 0..<width {
-                    if more[i].utc { data[i].utc = true }
-                    data[i].append(contentsOf: more[i])
-                }
+                for i in 0..<width { data[i].append(contentsOf: more[i]) }
             }
             let columns = zip(names, types).map { Column(name: $0, type: $1) }
             var meta = Metadata()

@@ -42,9 +42,12 @@ struct FlatJSON {
         var index: [String: Int] = [:]
         var stats: [Stats] = []
         var rows = 0
+        var order = KeyOrder()
+        var checkpoints: [Checkpoint] = []
         // Pass 1.
-        let ok = records { row, key, keyEscaped, value in
-            let c = column(key, keyEscaped, &names, &index, &stats)
+        let ok = records(checkpoints: { checkpoints.append($0) }) { row, key, keyEscaped, value in
+            let c = column(key, keyEscaped, order.predict(row), &names, &index, &stats)
+            order.saw(c)
             guard stats[c].lastRow != row else { return false }  // a duplicate key
             stats[c].lastRow = row
             switch value {
@@ -62,32 +65,67 @@ struct FlatJSON {
                     if escaped || TemporalText.micros(raw) == nil { stats[c].allTimestamps = false }
                 }
             }
-            rows = row + 1
             return true
-        } rowDone: { _ in }
+        } rowDone: { row in rows = row + 1 }
         guard ok, !names.isEmpty else { return nil }
         context.progress(30, "reading JSON values")
-        // Pass 2.
+        // Pass 2: runs of 65,536 records (from pass 1's checkpoints) on every core, joined in order.
         let types = stats.map(\.type)
-        var data = types.map { ColumnValues(type: $0, capacity: rows) }
-        var filled = [Int](repeating: -1, count: names.count)
-        let ok2 = records { row, key, keyEscaped, value in
-            let c = column(key, keyEscaped, &names, &index, &stats)
-            filled[c] = row
-            append(value, to: &data[c])
-            return true
-        } rowDone: { row in
-            for c in 0..<data.count where filled[c] != row { data[c].appendNull() }
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, checkpoints.count))
+        let per = (checkpoints.count + cores - 1) / cores
+        let parts = Parallel.map(cores) { k -> [ColumnValues]? in
+            var names = names, index = index, stats = stats  // only read: every key is known
+            let first = k * per
+            guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }
+            let count = min(rows, (first + per) * 0x10000) - first * 0x10000
+            var data = types.map { ColumnValues(type: $0, capacity: count) }
+            var filled = [Int](repeating: -1, count: names.count)
+            var order = KeyOrder()
+            let ok = records(from: checkpoints[first], limit: count) { row, key, keyEscaped, value in
+                let c = column(key, keyEscaped, order.predict(row), &names, &index, &stats)
+                order.saw(c)
+                filled[c] = row
+                append(value, to: &data[c])
+                return true
+            } rowDone: { row in
+                for c in 0..<data.count where filled[c] != row { data[c].appendNull() }
+            }
+            return ok ? data : nil
         }
-        guard ok2 else { return nil }
+        var data = types.map { ColumnValues(type: $0, capacity: rows) }
+        for part in parts {
+            guard let part else { return nil }
+            for c in 0..<data.count { data[c].append(contentsOf: part[c]) }
+        }
         let columns = zip(CSVReader.uniqueNames(names), types).map { Column(name: $0, type: $1) }
         return Table(columns: columns, data: data)
     }
 
-    private func column(_ key: Range<Int>, _ escaped: Bool, _ names: inout [String], _ index: inout [String: Int],
+    /// The column each key position held in the previous record: keys repeat in the same order
+    /// row after row, so a key is first compared with that column's name, byte for byte.
+    struct KeyOrder {
+        var columns: [Int] = []
+        var position = 0
+        var row = -1
+
+        mutating func predict(_ r: Int) -> Int {
+            if r != row { row = r; position = 0 }
+            return position < columns.count ? columns[position] : -1
+        }
+
+        mutating func saw(_ c: Int) {
+            if position < columns.count { columns[position] = c } else { columns.append(c) }
+            position += 1
+        }
+    }
+
+    private func column(_ key: Range<Int>, _ escaped: Bool, _ predicted: Int, _ names: inout [String], _ index: inout [String: Int],
                         _ stats: inout [Stats]) -> Int {
-        // Keys repeat in the same order row after row: compare bytes with the column at the same
-        // position before making a String.
+        if !escaped, predicted >= 0 {
+            var name = names[predicted]
+            let same = name.withUTF8 { n in n.count == key.count && (n.isEmpty || memcmp(n.baseAddress!, b.baseAddress! + key.lowerBound, n.count) == 0) }
+            if same { return predicted }
+        }
         let name: String
         if escaped {
             var p = JSONParser(Array(b[(key.lowerBound - 1)...key.upperBound]))
@@ -133,13 +171,29 @@ struct FlatJSON {
 
     /// Calls `value` for every key and scalar of every record, `rowDone` after each record; false
     /// when the document is not a flat array / JSON Lines of objects (or `value` says stop).
-    private func records(_ value: (Int, Range<Int>, Bool, Scalar) -> Bool, rowDone: (Int) -> Void) -> Bool {
-        var i = skip(0)
-        guard i < b.count else { return false }
-        let inArray = b[i] == 0x5B
-        if inArray { i = skip(i + 1); if i < b.count && b[i] == 0x5D { return false } }
-        var row = 0
+    /// Where a record starts, for a second pass split between cores.
+    struct Checkpoint {
+        var offset: Int, row: Int, inArray: Bool
+    }
+
+    /// Walks the records from the start, or from `resume` for at most `limit` records (the
+    /// caller already knows those bytes are well formed), calling `value` for each key and value.
+    private func records(from resume: Checkpoint? = nil, limit: Int = .max, checkpoints: ((Checkpoint) -> Void)? = nil,
+                         _ value: (Int, Range<Int>, Bool, Scalar) -> Bool, rowDone: (Int) -> Void) -> Bool {
+        var i: Int, inArray: Bool, row: Int
+        if let r = resume {
+            (i, inArray, row) = (r.offset, r.inArray, r.row)
+        } else {
+            i = skip(0)
+            guard i < b.count else { return false }
+            inArray = b[i] == 0x5B
+            if inArray { i = skip(i + 1); if i < b.count && b[i] == 0x5D { return false } }
+            row = 0
+        }
+        let end = limit == .max ? Int.max : row + limit
         while i < b.count {
+            if row == end { return true }
+            if row & 0xFFFF == 0, let checkpoints { checkpoints(Checkpoint(offset: i, row: row, inArray: inArray)) }
             guard b[i] == 0x7B else { return false }
             i = skip(i + 1)
             if i < b.count && b[i] == 0x7D {
