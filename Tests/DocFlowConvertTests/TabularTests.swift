@@ -261,6 +261,30 @@ func table(_ p: Payload) throws -> Table {
         }
         #expect(t.row(rows) == [.int(Int64(rows)), .string("last"), .double(1.5)])
     }
+
+    /// The first pass reads the two halves of a big file on two cores, guessing that the first
+    /// line end past the middle is a record boundary. When the middle falls inside a quoted field
+    /// (a 6 MB cell of line ends here) the guess fails and the first half reads on; either way
+    /// every row, type and padded-row count is what a single reader finds.
+    @Test func firstPassSplitSurvivesAMiddleInsideQuotes() throws {
+        for inside in [true, false] {
+            var csv = "id,text,v\n"
+            for i in 0..<50_000 { csv += "\(i),short,\(i)\n" }
+            csv += "50000,\"" + String(repeating: inside ? "x\n" : "xy", count: 3_000_000) + "\",1\n"
+            for i in 50_001..<120_000 { csv += i == 119_999 ? "\(i)\n" : "\(i),\"a\nb\",\(i)\n" }
+            let context = ConversionContext()
+            let t = try table(CSVReader().read(Array(csv.utf8), context: context))
+            #expect(t.rowCount == 120_000)
+            #expect(t.columns.map(\.type) == [.int64, .string, .int64])
+            #expect(t.row(50_000)[1] == .string(String(repeating: inside ? "x\n" : "xy", count: 3_000_000)))
+            for i in [0, 49_999, 50_001, 65_536, 100_000, 119_998] {
+                #expect(t.row(i)[0] == .int(Int64(i)), "row \(i)")
+                #expect(t.row(i)[1] == .string(i < 50_000 ? "short" : "a\nb"), "row \(i)")
+            }
+            #expect(t.row(119_999) == [.int(119_999), .string(""), .null])
+            #expect(context.warnings == ["1 row(s) had fewer fields than the widest row and were padded with empty values."])
+        }
+    }
 }
 
 @Suite struct CSVHeaderTests {

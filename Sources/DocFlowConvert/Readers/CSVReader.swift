@@ -24,32 +24,32 @@ public struct CSVReader: Reader {
             // Pass 1: the header, the width and each column's type, storing nothing.
             var t = CSVTokenizer(buf, delimiter: delimiter)
             var header: [String] = []
-            var candidates: [TypeInference.Candidates] = []
-            var saw: [Bool] = []
-            var records = 0, width = 0, short = 0
+            var width = 0
             if hasHeader, try t.next() {
                 header = (0..<t.fields.count).map { i in t.withField(i) { String(decoding: $0, as: UTF8.self) } }
                 width = header.count
             }
-            // Where every 65,536th record starts, so pass 2 can split the work between cores.
-            var checkpoints: [(pos: Int, line: Int)] = [(t.pos, t.line)]
-            while try t.next() {
-                records += 1
-                if records & 0xFFFF == 0 { checkpoints.append((t.pos, t.line)) }
-                let n = t.fields.count
-                if n > width { width = n }
-                if n < width { short += 1 }
-                if candidates.count < n {
-                    candidates += Array(repeating: infer ? .all : [], count: n - candidates.count)
-                    saw += Array(repeating: false, count: n - saw.count)
+            // Pass 1 on both cores: the second half starts after a line end past the middle, on
+            // the guess that it is not inside a quoted field; the guess holds when the first half
+            // ends a record exactly there, else the first half simply reads on to the end.
+            let start = (t.pos, t.line)
+            var split = start.0 + (buf.count - start.0) / 2
+            while split < buf.count && buf[split - 1] != 0x0A { split += 1 }
+            let halves = buf.count - start.0 > 4 << 20 && split < buf.count
+                ? Parallel.map(2) { k in Result { try Self.scan(buf, delimiter, from: k == 0 ? start : (split, 1), to: k == 0 ? split : buf.count, infer: infer, context: k == 0 ? context : nil) } }
+                : [Result { try Self.scan(buf, delimiter, from: start, to: buf.count, infer: infer, context: context) }]
+            var scan = try halves[0].get()
+            if halves.count == 2 {
+                if scan.end == split {
+                    scan.join(try halves[1].get())
+                } else {  // the middle was inside a quoted field
+                    scan.join(try Self.scan(buf, delimiter, from: (scan.end, 1), to: buf.count, infer: infer, context: context))
                 }
-                for i in 0..<n where !candidates[i].isEmpty {
-                    t.withField(i) { f in
-                        if f.count > 0 { saw[i] = true; candidates[i].narrow(f) }
-                    }
-                }
-                if records & 0x3FFFF == 0 { context.progress(5 + min(25, 25 * t.pos / max(buf.count, 1)), "reading CSV") }
             }
+            var (candidates, saw, records) = (scan.candidates, scan.saw, scan.records)
+            let checkpoints = scan.checkpoints
+            width = max(width, scan.widths.keys.max() ?? 0)
+            let short = scan.widths.filter { $0.key < width }.values.reduce(0, +)
             if short > 0 { context.warn("\(short) row(s) had fewer fields than the widest row and were padded with empty values.") }
             candidates += Array(repeating: [], count: max(0, width - candidates.count))
             saw += Array(repeating: false, count: max(0, width - saw.count))
@@ -74,10 +74,10 @@ public struct CSVReader: Reader {
                 Result {
                     let first = k * per
                     guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }
-                    let count = min(records, (first + per) * 0x10000) - first * 0x10000
+                    let count = (first + per < checkpoints.count ? checkpoints[first + per].record : records) - checkpoints[first].record
                     var data = types.map { ColumnValues(type: $0, capacity: count) }
                     var t = CSVTokenizer(buf, delimiter: delimiter)
-                    (t.pos, t.line) = checkpoints[first]
+                    (t.pos, t.line) = (checkpoints[first].pos, checkpoints[first].line)
                     var n = 0
                     while n < count, try t.next() {
                         n += 1
@@ -107,6 +107,61 @@ public struct CSVReader: Reader {
             meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
             return .table(Table(columns: columns, data: data, metadata: meta))
         }
+    }
+
+    /// What pass 1 learns from the records between two byte offsets.
+    struct Scan {
+        var records = 0
+        /// Where every 65,536th record starts (and its index), so pass 2 can split the work.
+        var checkpoints: [(pos: Int, line: Int, record: Int)] = []
+        /// How many records had each field count.
+        var widths: [Int: Int] = [:]
+        var candidates: [TypeInference.Candidates] = []
+        var saw: [Bool] = []
+        var end = 0, endLine = 1
+
+        /// The scan of the records that follow these.
+        mutating func join(_ o: Scan) {
+            checkpoints += o.checkpoints.map { ($0.pos, $0.line + endLine - 1, $0.record + records) }
+            records += o.records
+            for (w, n) in o.widths { widths[w, default: 0] += n }
+            for i in 0..<max(candidates.count, o.candidates.count) {
+                if i >= candidates.count { candidates.append(o.candidates[i]); saw.append(o.saw[i]) }
+                else if i < o.candidates.count { candidates[i].formIntersection(o.candidates[i]); saw[i] = saw[i] || o.saw[i] }
+            }
+            end = o.end
+            endLine += o.endLine - 1
+        }
+    }
+
+    /// Pass 1 over the records starting at `from` up to the first record boundary at or past `to`:
+    /// the field counts and each column's type, storing nothing.
+    static func scan(_ buf: UnsafeBufferPointer<UInt8>, _ delimiter: UInt8, from: (Int, Int), to stop: Int, infer: Bool,
+                     context: ConversionContext?) throws -> Scan {
+        var t = CSVTokenizer(buf, delimiter: delimiter)
+        (t.pos, t.line) = from
+        var s = Scan()
+        s.checkpoints.append((t.pos, t.line, 0))
+        while t.pos < stop, try t.next() {
+            s.records += 1
+            if s.records & 0xFFFF == 0 { s.checkpoints.append((t.pos, t.line, s.records)) }
+            let n = t.fields.count
+            s.widths[n, default: 0] += 1
+            if s.candidates.count < n {
+                s.candidates += Array(repeating: infer ? .all : [], count: n - s.candidates.count)
+                s.saw += Array(repeating: false, count: n - s.saw.count)
+            }
+            for i in 0..<n where !s.candidates[i].isEmpty {
+                t.withField(i) { f in
+                    if f.count > 0 { s.saw[i] = true; s.candidates[i].narrow(f) }
+                }
+            }
+            if s.records & 0x3FFFF == 0, let context { context.progress(5 + min(25, 25 * t.pos / max(buf.count, 1)), "reading CSV") }
+        }
+        // A checkpoint at the very end holds no record.
+        if let last = s.checkpoints.last, last.record == s.records, s.checkpoints.count > 1 { s.checkpoints.removeLast() }
+        (s.end, s.endLine) = (t.pos, t.line)
+        return s
     }
 
     /// A cell into its column; pass 1 made sure it fits the column's type.
