@@ -7,28 +7,17 @@ extension PDFRenderer {
     func table(header: [[Inline]], alignments: [Alignment], rows: [[[Inline]]], x: Double, width: Double) {
         let n = max(header.count, rows.map(\.count).max() ?? 0)
         guard n > 0 else { return }
-        let pad = 3.0
+        let pad = PageDesign.cellPadding
         let bodyFont = font(options.bodyFamily, options.bodySize - 1)
         let headFont = font(options.bodyFamily, options.bodySize - 1, bold: true)
-        func rich(_ cell: [Inline]) -> RichText {
-            var r = RichText()
-            r.add(cell)
-            images += r.images
-            return r
+        func rich(_ cell: [Inline]) -> RichText { PageDesign.cellText(cell, images: &images) }
+        let widths = PageDesign.columnWidths(header: header, rows: rows, count: n, total: width, images: &images) { text, isHeader in
+            let l = layout(text, font: isHeader ? headFont : bodyFont, width: nil)
+            defer { g_object_unref(UnsafeMutableRawPointer(l)) }
+            var ext = PangoRectangle()
+            pango_layout_get_extents(l, nil, &ext)
+            return Double(ext.width) / pangoUnit
         }
-        // Natural column widths from the header and a sample of rows, then fitted to the page:
-        // narrow columns keep their width, the rest share what is left in proportion.
-        var natural = [Double](repeating: 2 * pad + 12, count: n)
-        for (rowIndex, row) in ([header] + rows.prefix(300)).enumerated() {
-            for (i, cell) in row.enumerated() where i < n {
-                let l = layout(rich(cell), font: rowIndex == 0 ? headFont : bodyFont, width: nil)
-                var ext = PangoRectangle()
-                pango_layout_get_extents(l, nil, &ext)
-                natural[i] = max(natural[i], Double(ext.width) / pangoUnit + 2 * pad + 1)
-                g_object_unref(UnsafeMutableRawPointer(l))
-            }
-        }
-        let widths = Self.fitColumns(natural, width)
 
         func cells(_ row: [[Inline]], bold: Bool) -> (layouts: [OpaquePointer], texts: [RichText], height: Double) {
             var layouts: [OpaquePointer] = [], riches: [RichText] = []
@@ -104,26 +93,6 @@ extension PDFRenderer {
         if rows.isEmpty, hasHeader {
             need(head.height)
             draw(head, shaded: true)
-        }
-    }
-
-    /// Column widths that fit `total`: columns narrower than an even share keep their natural
-    /// width; the others share the rest in proportion to theirs.
-    static func fitColumns(_ natural: [Double], _ total: Double) -> [Double] {
-        if natural.reduce(0, +) <= total { return natural }
-        var fixed = [Bool](repeating: false, count: natural.count)
-        var widths = natural
-        while true {
-            let free = fixed.indices.filter { !fixed[$0] }
-            let left = total - fixed.indices.filter { fixed[$0] }.map { natural[$0] }.reduce(0, +)
-            let share = left / Double(max(free.count, 1))
-            let newlyFixed = free.filter { natural[$0] <= share }
-            if newlyFixed.isEmpty || newlyFixed.count == free.count {
-                let sum = free.map { natural[$0] }.reduce(0, +)
-                for i in free { widths[i] = max(24, left * natural[i] / max(sum, 1)) }
-                return widths
-            }
-            for i in newlyFixed { fixed[i] = true }
         }
     }
 }

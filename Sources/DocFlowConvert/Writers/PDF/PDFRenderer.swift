@@ -122,27 +122,21 @@ final class PDFRenderer {
     // MARK: blocks
 
     private func block(_ b: Block, x: Double, width: Double, tight: Bool) {
-        let after = tight ? 2.0 : 6.0
+        let after = PageDesign.spaceAfter(tight: tight)
         switch b {
         case .heading(let level, let inlines):
-            let sizes = [20.0, 16, 13.5, 12, 11, 10.5]
-            let size = sizes[min(max(level, 1), 6) - 1]
-            var rich = RichText()
-            rich.add(inlines)
-            let l = layout(rich, font: font(options.bodyFamily == options.monoFamily ? "DejaVu Sans" : options.bodyFamily, size, bold: true), width: width)
+            let size = PageDesign.headingSize(level)
+            let rich = RichText(inlines)
+            let l = layout(rich, font: font(PageDesign.headingFamily(options), size, bold: true), width: width)
             defer { g_object_unref(UnsafeMutableRawPointer(l)) }
-            if y > top { y += size * 0.6 }  // space above, except at the top of a page
-            // Keep a heading with the first lines that follow it.
-            need(height(l) + 3 * options.bodySize * 1.3)
+            if y > top { y += PageDesign.headingSpace(size).above }
+            need(height(l) + PageDesign.keptWithHeading(bodySize: options.bodySize))
             addOutline(level: level, title: Inline.plainText(inlines))
             flow(l, x: x, rich: rich)
-            y += size * 0.35
+            y += PageDesign.headingSpace(size).below
         case .paragraph(let inlines):
-            var rich = RichText()
-            rich.embedImages = true
-            rich.add(inlines)
-            images += rich.images
-            if rich.pictures.isEmpty || rich.text.contains(where: { !$0.isWhitespace }) {
+            let (rich, drawsText) = PageDesign.paragraphText(inlines, images: &images)
+            if drawsText {
                 let l = layout(rich, font: font(options.bodyFamily, options.bodySize), width: width)
                 defer { g_object_unref(UnsafeMutableRawPointer(l)) }
                 flow(l, x: x, rich: rich)
@@ -151,24 +145,20 @@ final class PDFRenderer {
             y += after
         case .blockQuote(let inner):
             quoteBars.append(x + 2)
-            for child in inner { block(child, x: x + 14, width: width - 14, tight: tight) }
+            for child in inner { block(child, x: x + PageDesign.quoteIndent, width: width - PageDesign.quoteIndent, tight: tight) }
             quoteBars.removeLast()
         case .list(let ordered, let start, let isTight, let items):
-            let indent = 20.0
-            let bullets = ["•", "◦", "▪"]
+            let indent = PageDesign.listIndent
             let depth = listDepth
             listDepth += 1
             defer { listDepth -= 1 }
-            for (i, item) in items.enumerated() {
-                var label = ordered ? "\(start + i)." : bullets[depth % bullets.count]
-                if let checked = item.checked { label = checked ? "☑" : "☐" }
+            PageDesign.listItems(items, ordered: ordered, start: start, depth: depth, tight: isTight) { label, blocks, itemTight in
                 let m = layout(RichText(text: label), font: font(options.bodyFamily, options.bodySize), width: nil)
                 var ext = PangoRectangle()
                 pango_layout_get_extents(m, nil, &ext)
                 if let old = pendingMarker { g_object_unref(UnsafeMutableRawPointer(old.layout)) }
                 pendingMarker = (m, x + indent - 5 - Double(ext.width) / pangoUnit)
-                if item.blocks.isEmpty { block(.paragraph([]), x: x + indent, width: width - indent, tight: true) }
-                for child in item.blocks { block(child, x: x + indent, width: width - indent, tight: isTight) }
+                for child in blocks { block(child, x: x + indent, width: width - indent, tight: itemTight) }
                 if let old = pendingMarker { g_object_unref(UnsafeMutableRawPointer(old.layout)); pendingMarker = nil }
             }
             y += tight ? 0 : 4

@@ -12,6 +12,13 @@ struct RichText {
     var embedImages = false
     var pictures: [(url: String, alt: String)] = []
 
+    init() {}
+
+    init(text: String) { self.text = text }
+
+    /// The text of inlines, styled.
+    init(_ inlines: [Inline]) { add(inlines) }
+
     mutating func append(_ s: String) { text += RichText.printable(s) }
 
     /// pango wants valid UTF-8 without control characters other than tab and newline.

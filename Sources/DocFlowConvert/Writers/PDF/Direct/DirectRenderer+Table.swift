@@ -6,26 +6,15 @@ extension DirectRenderer {
     func table(header: [[Inline]], alignments: [Alignment], rows: [[[Inline]]], x: Double, width: Double) throws {
         let n = max(header.count, rows.map(\.count).max() ?? 0)
         guard n > 0 else { return }
-        let pad = 3.0
+        let pad = PageDesign.cellPadding
         var bodyBase = body
         bodyBase.size = options.bodySize - 1
         var headBase = bodyBase
         headBase.bold = true
-        func rich(_ cell: [Inline]) -> RichText {
-            var r = RichText()
-            r.add(cell)
-            images += r.images
-            return r
+        func rich(_ cell: [Inline]) -> RichText { PageDesign.cellText(cell, images: &images) }
+        let widths = try PageDesign.columnWidths(header: header, rows: rows, count: n, total: width, images: &images) { text, isHeader in
+            try TextLayout.lines(text, base: isHeader ? headBase : bodyBase, fonts: fonts, width: nil).map(\.width).max() ?? 0
         }
-        // Natural column widths from the header and a sample of rows.
-        var natural = [Double](repeating: 2 * pad + 12, count: n)
-        for (rowIndex, row) in ([header] + rows.prefix(300)).enumerated() {
-            for (i, cell) in row.enumerated() where i < n {
-                let lines = try TextLayout.lines(rich(cell), base: rowIndex == 0 ? headBase : bodyBase, fonts: fonts, width: nil)
-                natural[i] = max(natural[i], (lines.map(\.width).max() ?? 0) + 2 * pad + 1)
-            }
-        }
-        let widths = PDFRenderer.fitColumns(natural, width)
 
         typealias Row = (cells: [[TextLine]], links: [[(start: Int, end: Int, uri: String)]], height: Double)
         func cells(_ row: [[Inline]], bold: Bool) throws -> Row {

@@ -193,51 +193,40 @@ final class DirectRenderer {
     // MARK: blocks
 
     private func block(_ b: Block, x: Double, width: Double, tight: Bool) throws {
-        let after = tight ? 2.0 : 6.0
+        let after = PageDesign.spaceAfter(tight: tight)
         switch b {
         case .heading(let level, let inlines):
-            let sizes = [20.0, 16, 13.5, 12, 11, 10.5]
-            let size = sizes[min(max(level, 1), 6) - 1]
-            var rich = RichText()
-            rich.add(inlines)
+            let size = PageDesign.headingSize(level)
+            let rich = RichText(inlines)
             var base = body
-            base.family = options.bodyFamily == options.monoFamily ? "DejaVu Sans" : options.bodyFamily
+            base.family = PageDesign.headingFamily(options)
             base.size = size
             base.bold = true
             let lines = try TextLayout.lines(rich, base: base, fonts: fonts, width: width)
-            if y > top { y += size * 0.6 }  // space above, except at the top of a page
-            // Keep a heading with the first lines that follow it.
-            try need(lines.reduce(0) { $0 + $1.height } + 3 * options.bodySize * 1.3)
+            if y > top { y += PageDesign.headingSpace(size).above }
+            try need(lines.reduce(0) { $0 + $1.height } + PageDesign.keptWithHeading(bodySize: options.bodySize))
             addOutline(level: level, title: Inline.plainText(inlines))
             try flow(lines, x: x, links: rich.links)
-            y += size * 0.35
+            y += PageDesign.headingSpace(size).below
         case .paragraph(let inlines):
-            var rich = RichText()
-            rich.embedImages = true
-            rich.add(inlines)
-            images += rich.images
-            if rich.pictures.isEmpty || rich.text.contains(where: { !$0.isWhitespace }) {
+            let (rich, drawsText) = PageDesign.paragraphText(inlines, images: &images)
+            if drawsText {
                 try flow(try TextLayout.lines(rich, base: body, fonts: fonts, width: width), x: x, links: rich.links)
             }
             for picture in rich.pictures { try image(picture.url, alt: picture.alt, x: x, width: width) }
             y += after
         case .blockQuote(let inner):
             quoteBars.append(x + 2)
-            for child in inner { try block(child, x: x + 14, width: width - 14, tight: tight) }
+            for child in inner { try block(child, x: x + PageDesign.quoteIndent, width: width - PageDesign.quoteIndent, tight: tight) }
             quoteBars.removeLast()
         case .list(let ordered, let start, let isTight, let items):
-            let indent = 20.0
-            let bullets = ["•", "◦", "▪"]
-            let depth = listDepth
+            let (indent, depth) = (PageDesign.listIndent, listDepth)
             listDepth += 1
             defer { listDepth -= 1 }
-            for (i, item) in items.enumerated() {
-                var label = ordered ? "\(start + i)." : bullets[depth % bullets.count]
-                if let checked = item.checked { label = checked ? "☑" : "☐" }
+            try PageDesign.listItems(items, ordered: ordered, start: start, depth: depth, tight: isTight) { label, blocks, itemTight in
                 let marker = try TextLayout.lines(RichText(text: label), base: body, fonts: fonts, width: nil)[0]
                 pendingMarker = (marker, x + indent - 5 - marker.width)
-                if item.blocks.isEmpty { try block(.paragraph([]), x: x + indent, width: width - indent, tight: true) }
-                for child in item.blocks { try block(child, x: x + indent, width: width - indent, tight: isTight) }
+                for child in blocks { try block(child, x: x + indent, width: width - indent, tight: itemTight) }
                 pendingMarker = nil
             }
             y += tight ? 0 : 4
