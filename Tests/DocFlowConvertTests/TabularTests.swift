@@ -287,6 +287,31 @@ func table(_ p: Payload) throws -> Table {
     }
 }
 
+@Suite struct DoubleParsingTests {
+    /// The fast path (short decimals without an exponent) must give exactly strtod's double.
+    @Test func fastPathAgreesWithStrtod() {
+        var rng = SystemRandomNumberGenerator()
+        var cases = ["0", "-0.0", "0.1", "1.", ".5", "-.5", "+2.25", "123456789012345", "1234567890.12345", "0.000000000000000000001",
+                     "9007199254740993", "1.7976931348623157", "00.5", "1e5", "1.2.3", ".", "-", "5e-324", "0.1000000000000000055511151231257827"]
+        for _ in 0..<200_000 {
+            let int = String(UInt64.random(in: 0...999_999_999, using: &rng))
+            let frac = String(UInt64.random(in: 0...9_999_999_999, using: &rng))
+            cases.append((Bool.random(using: &rng) ? "-" : "") + int + "." + frac)
+        }
+        for c in cases {
+            let ours = c.utf8CString.withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: UInt8.self) { TypeInference.parseDouble(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+            }
+            let strtodValue: Double? = c.withCString { s in
+                var end: UnsafeMutablePointer<CChar>?
+                let v = strtod(s, &end)
+                return UnsafePointer(end) == s + c.utf8.count && !c.isEmpty && v.isFinite ? v : nil
+            }
+            if let ours { #expect(ours.bitPattern == strtodValue?.bitPattern, "\(c)") }
+        }
+    }
+}
+
 @Suite struct CSVHeaderTests {
     func read(_ csv: String, _ options: [String: Any] = [:]) throws -> Table {
         try table(CSVReader().read(Array(csv.utf8), context: ConversionContext(options: options)))

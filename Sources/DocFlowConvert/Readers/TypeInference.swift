@@ -91,6 +91,32 @@ enum TypeInference {
         if n - d0 > 1, b[d0] == 0x30, b[d0 + 1] != 0x2E { return nil }
         let digitsOnly = UnsafeBufferPointer(rebasing: b[d0...]).allSatisfy { ($0 &- 0x30) < 10 }
         if digitsOnly && parseInt(b) == nil { return nil }
+        // Clinger's fast path: at most 15 significant digits and no exponent. The digits as an
+        // integer (exact below 2^53) divided once by an exact power of ten is the correctly
+        // rounded double strtod returns, without strtod.
+        var i = d0, mantissa: Int64 = 0, digits = 0, fraction = 0, dot = false, simple = true
+        while i < n {
+            let c = b[i]
+            if c == 0x2E {
+                if dot { simple = false; break }
+                dot = true
+            } else if (c &- 0x30) < 10 {
+                if digits > 0 || c != 0x30 { digits += 1 }
+                if digits > 15 { simple = false; break }
+                mantissa = mantissa * 10 + Int64(c &- 0x30)
+                if dot { fraction += 1 }
+            } else {
+                simple = false
+                break
+            }
+            i += 1
+        }
+        if simple, fraction <= 22, n - d0 > (dot ? 1 : 0) {
+            var power = 1.0  // 10^fraction, exact: every power up to 10^22 is a double
+            for _ in 0..<fraction { power *= 10 }
+            let v = Double(mantissa) / power
+            return first == 0x2D ? -v : v
+        }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { buf -> Double? in
             for i in 0..<n { buf[i] = CChar(bitPattern: b[i]) }
             buf[n] = 0
