@@ -246,10 +246,34 @@ public struct Table: Equatable, Sendable {
     public var rows: [[Value]] { (0..<rowCount).map(row) }
 }
 
+/// Cell access for writers that walk every cell, generic over a column's arrays (`ColumnValues`)
+/// and buffer-pointer views of them (`ColumnView`).
+public protocol ColumnCells {
+    var type: ColumnType { get }
+    var perSecond: Int64 { get }
+    var utc: Bool { get }
+    func isNull(_ i: Int) -> Bool
+    func int(at i: Int) -> Int64
+    func double(at i: Int) -> Double
+    func bool(at i: Int) -> Bool
+    func day(at i: Int) -> Int32
+    func withUTF8<R>(at i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
+}
+
+extension ColumnValues: ColumnCells {
+    @inlinable @inline(__always) public func int(at i: Int) -> Int64 { ints[i] }
+    @inlinable @inline(__always) public func double(at i: Int) -> Double { doubles[i] }
+    @inlinable @inline(__always) public func bool(at i: Int) -> Bool { bools[i] }
+    @inlinable @inline(__always) public func day(at i: Int) -> Int32 { days[i] }
+    @inlinable @inline(__always) public func withUTF8<R>(at i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[offsets[i]..<offsets[i + 1]])) }
+    }
+}
+
 /// A column's storage seen through buffer pointers, for writers that walk every cell: no array
 /// is retained per cell (with rows formatted on several cores, per-cell retains of the same
 /// arrays made the cores fight over their reference counts — 19 % of Parquet → CSV in perf).
-public struct ColumnView {
+public struct ColumnView: ColumnCells {
     public let type: ColumnType
     public let ints: UnsafeBufferPointer<Int64>
     public let doubles: UnsafeBufferPointer<Double>
@@ -263,18 +287,26 @@ public struct ColumnView {
     public let utc: Bool
 
     @inlinable @inline(__always) public func isNull(_ i: Int) -> Bool { valid.map { !$0[i] } ?? false }
-
-    /// The string at `i` as bytes.
-    @inlinable @inline(__always) public func utf8(at i: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[offsets[i]..<offsets[i + 1]])
+    @inlinable @inline(__always) public func int(at i: Int) -> Int64 { ints[i] }
+    @inlinable @inline(__always) public func double(at i: Int) -> Double { doubles[i] }
+    @inlinable @inline(__always) public func bool(at i: Int) -> Bool { bools[i] }
+    @inlinable @inline(__always) public func day(at i: Int) -> Int32 { days[i] }
+    @inlinable @inline(__always) public func withUTF8<R>(at i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(UnsafeBufferPointer(rebasing: bytes[offsets[i]..<offsets[i + 1]]))
     }
 }
 
 extension Table {
-    /// Calls `body` with a view of every column, valid only inside `body`.
-    public func withColumnViews<R>(_ body: ([ColumnView]) throws -> R) rethrows -> R {
+    /// Views nest one closure per array per column: past this many columns the stack would
+    /// not hold them (a hostile CSV has 100,000), and writers read the arrays instead.
+    public static let maxViewColumns = 256
+
+    /// Calls `body` with a view of every column, valid only inside `body`; at most
+    /// `maxViewColumns` columns.
+    public func withColumnViews<R>(_ body: (UnsafeBufferPointer<ColumnView>) throws -> R) rethrows -> R {
+        precondition(data.count <= Table.maxViewColumns, "too many columns for views")
         func nest(_ i: Int, _ views: [ColumnView]) throws -> R {
-            if i == data.count { return try body(views) }
+            if i == data.count { return try views.withUnsafeBufferPointer { try body($0) } }
             let c = data[i]
             return try c.ints.withUnsafeBufferPointer { ints in
                 try c.doubles.withUnsafeBufferPointer { doubles in

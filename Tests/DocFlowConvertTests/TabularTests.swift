@@ -262,6 +262,22 @@ func table(_ p: Payload) throws -> Table {
         #expect(t.row(rows) == [.int(Int64(rows)), .string("last"), .double(1.5)])
     }
 
+    /// Writers read columns through buffer-pointer views, which nest per column: a table wider
+    /// than `Table.maxViewColumns` (a hostile CSV has 100,000 columns; this crashed the runner's
+    /// stack once) is written from the column arrays instead, with the same bytes.
+    @Test func veryWideTablesAreWrittenWithoutViews() throws {
+        for width in [Table.maxViewColumns, Table.maxViewColumns + 1, 20_000] {
+            let header = (0..<width).map { "c\($0)" }.joined(separator: ",")
+            let row = (0..<width).map { $0 % 3 == 0 ? "\($0)" : $0 % 3 == 1 ? "x\($0)" : "" }.joined(separator: ",")
+            let csv = Array((header + "\n" + row + "\n" + row + "\n").utf8)
+            let back = try FormatRegistry.standard.convert(csv, from: .csv, to: .csv, context: ConversionContext())
+            #expect(String(decoding: back.bytes, as: UTF8.self) == header + "\r\n" + row + "\r\n" + row + "\r\n", "\(width)")
+            let json = try FormatRegistry.standard.convert(csv, from: .csv, to: .json, context: ConversionContext())
+            let again = try FormatRegistry.standard.convert(json.bytes, from: .json, to: .csv, context: ConversionContext())
+            #expect(again.bytes == back.bytes, "\(width)")
+        }
+    }
+
     /// The first pass reads the two halves of a big file on two cores, guessing that the first
     /// line end past the middle is a record boundary. When the middle falls inside a quoted field
     /// (a 6 MB cell of line ends here) the guess fails and the first half reads on; either way

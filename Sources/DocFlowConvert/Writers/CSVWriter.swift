@@ -36,29 +36,35 @@ public struct CSVWriter: Writer {
 
     static func range(_ k: Int, of parts: Int, _ n: Int) -> Range<Int> { (n * k / parts)..<(n * (k + 1) / parts) }
 
-    /// Rows `range` as CSV lines, the columns read through buffer pointers (`ColumnView`).
+    /// Rows `range` as CSV lines, the columns read through buffer pointers (`ColumnView`), or
+    /// from their arrays for a table wider than `Table.maxViewColumns`.
     static func rows(_ table: Table, _ range: Range<Int>, _ delimiter: UInt8, _ context: ConversionContext?) -> [UInt8] {
+        if table.data.count <= Table.maxViewColumns {
+            return table.withColumnViews { rows($0, range, delimiter, context) }
+        }
+        return table.data.withUnsafeBufferPointer { rows($0, range, delimiter, context) }
+    }
+
+    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, _ delimiter: UInt8, _ context: ConversionContext?) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(range.count * max(8, table.columns.count * 10))
-        table.withColumnViews { cols in
-            for r in range {
-                for c in 0..<cols.count {
-                    if c > 0 { out.append(delimiter) }
-                    let col = cols[c]
-                    if col.isNull(r) { continue }
-                    switch col.type {
-                    case .int64: CellText.appendInt(col.ints[r], to: &out)
-                    case .double: if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) }
-                    case .boolean: CellText.append(col.bools[r] ? "true" : "false", to: &out)
-                    case .date: CellText.appendDate(days: Int64(col.days[r]), to: &out)
-                    case .timestamp: CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
-                    case .string: field(col.utf8(at: r), delimiter, to: &out)
-                    }
+        out.reserveCapacity(range.count * max(8, cols.count * 10))
+        for r in range {
+            for c in 0..<cols.count {
+                if c > 0 { out.append(delimiter) }
+                let col = cols[c]
+                if col.isNull(r) { continue }
+                switch col.type {
+                case .int64: CellText.appendInt(col.int(at: r), to: &out)
+                case .double: if col.double(at: r).isFinite { CellText.appendDouble(col.double(at: r), to: &out) }
+                case .boolean: CellText.append(col.bool(at: r) ? "true" : "false", to: &out)
+                case .date: CellText.appendDate(days: Int64(col.day(at: r)), to: &out)
+                case .timestamp: CellText.appendTimestamp(col.int(at: r), perSecond: col.perSecond, utc: col.utc, to: &out)
+                case .string: col.withUTF8(at: r) { field($0, delimiter, to: &out) }
                 }
-                out.append(0x0D)
-                out.append(0x0A)
-                if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing CSV") }
             }
+            out.append(0x0D)
+            out.append(0x0A)
+            if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing CSV") }
         }
         return out
     }

@@ -31,37 +31,43 @@ public struct JSONWriter: Writer {
         return ([head] + formatted + [tail]).filter { !$0.isEmpty }
     }
 
-    /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others by `next`.
+    /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others
+    /// by `next`. Columns read as in the CSV writer.
     static func rows(_ table: Table, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8],
                      _ context: ConversionContext?) -> [UInt8] {
+        if table.data.count <= Table.maxViewColumns {
+            return table.withColumnViews { rows($0, range, keys: keys, open: open, next: next, context) }
+        }
+        return table.data.withUnsafeBufferPointer { rows($0, range, keys: keys, open: open, next: next, context) }
+    }
+
+    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8],
+                                     _ context: ConversionContext?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count * max(16, keys.count * 16))
-        // Columns read through buffer pointers, as in the CSV writer.
-        table.withColumnViews { cols in
-            for r in range {
-                out.append(contentsOf: r == 0 ? open : next)
-                for c in 0..<cols.count {
-                    if c > 0 { out.append(0x2C); out.append(0x20) }
-                    keys[c].withUnsafeBufferPointer { out.append(contentsOf: $0) }
-                    let col = cols[c]
-                    if col.isNull(r) { CellText.append("null", to: &out); continue }
-                    switch col.type {
-                    case .int64: CellText.appendInt(col.ints[r], to: &out)
-                    case .double:
-                        if col.doubles[r].isFinite { CellText.appendDouble(col.doubles[r], to: &out) } else { CellText.append("null", to: &out) }
-                    case .boolean: CellText.append(col.bools[r] ? "true" : "false", to: &out)
-                    case .date:
-                        out.append(0x22); CellText.appendDate(days: Int64(col.days[r]), to: &out); out.append(0x22)
-                    case .timestamp:
-                        out.append(0x22)
-                        CellText.appendTimestamp(col.ints[r], perSecond: col.perSecond, utc: col.utc, to: &out)
-                        out.append(0x22)
-                    case .string: JSONText.appendQuoted(col.utf8(at: r), to: &out)
-                    }
+        for r in range {
+            out.append(contentsOf: r == 0 ? open : next)
+            for c in 0..<cols.count {
+                if c > 0 { out.append(0x2C); out.append(0x20) }
+                keys[c].withUnsafeBufferPointer { out.append(contentsOf: $0) }
+                let col = cols[c]
+                if col.isNull(r) { CellText.append("null", to: &out); continue }
+                switch col.type {
+                case .int64: CellText.appendInt(col.int(at: r), to: &out)
+                case .double:
+                    if col.double(at: r).isFinite { CellText.appendDouble(col.double(at: r), to: &out) } else { CellText.append("null", to: &out) }
+                case .boolean: CellText.append(col.bool(at: r) ? "true" : "false", to: &out)
+                case .date:
+                    out.append(0x22); CellText.appendDate(days: Int64(col.day(at: r)), to: &out); out.append(0x22)
+                case .timestamp:
+                    out.append(0x22)
+                    CellText.appendTimestamp(col.int(at: r), perSecond: col.perSecond, utc: col.utc, to: &out)
+                    out.append(0x22)
+                case .string: col.withUTF8(at: r) { JSONText.appendQuoted($0, to: &out) }
                 }
-                out.append(0x7D)
-                if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing JSON") }
             }
+            out.append(0x7D)
+            if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing JSON") }
         }
         return out
     }
