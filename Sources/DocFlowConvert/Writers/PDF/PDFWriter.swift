@@ -21,14 +21,10 @@ public struct PDFWriter: Writer {
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
         let options = try PDFOptions(context)
-        // cairo's font cache shares FreeType faces across the process, and parallel renders
-        // crashed in FreeType (seen with tests running in parallel): one render at a time. The
-        // runner converts on one thread anyway, so this costs it nothing.
-        PDFWriter.lock.lock()
-        defer { PDFWriter.lock.unlock() }
         let doc = payload.asDocument
         if options.renderer != "pango" {
             do {
+                // Its own HarfBuzz faces per render (fontconfig behind a lock): renders run in parallel.
                 return try DirectRenderer(options: options, context: context).render(doc)
             } catch is NeedsPango {
                 if options.renderer == "direct" {
@@ -36,8 +32,11 @@ public struct PDFWriter: Writer {
                 }
             }
         }
-        let renderer = try PDFRenderer(options: options, context: context)
-        return try renderer.render(doc)
+        // cairo's font cache shares FreeType faces across the process, and parallel renders
+        // crashed in FreeType (seen with tests running in parallel): one pango render at a time.
+        PDFWriter.lock.lock()
+        defer { PDFWriter.lock.unlock() }
+        return try PDFRenderer(options: options, context: context).render(doc)
     }
 
     private static let lock = NSLock()

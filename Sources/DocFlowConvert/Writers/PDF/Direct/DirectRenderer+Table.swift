@@ -109,7 +109,7 @@ extension DirectRenderer {
         embedded += 1
     }
 
-    private func picture(_ url: String) throws -> (name: String, width: Int, height: Int)? {
+    private func picture(_ url: String) throws -> (name: String, id: Int, width: Int, height: Int)? {
         if let known = pictures[url] { return known }
         guard let bytes = Raster.bytes(dataURL: url) else { return nil }
         let id = file.reserve()
@@ -117,7 +117,7 @@ extension DirectRenderer {
         if let (w, h, components) = Raster.jpeg(bytes), components == 1 || components == 3 {
             file.stream(id, "/Type /XObject /Subtype /Image /Width \(w) /Height \(h) /ColorSpace /\(components == 1 ? "DeviceGray" : "DeviceRGB") "
                 + "/BitsPerComponent 8 /Filter /DCTDecode", bytes, deflated: false)
-            pictures[url] = (name, w, h)
+            pictures[url] = (name, id, w, h)
             return pictures[url]
         }
         guard let raster = Raster(bytes) else { return nil }
@@ -137,7 +137,7 @@ extension DirectRenderer {
         }
         file.stream(id, "/Type /XObject /Subtype /Image /Width \(raster.width) /Height \(raster.height) /ColorSpace /DeviceRGB /BitsPerComponent 8\(mask)",
                     PDFFile.deflate(rgb), deflated: true)
-        pictures[url] = (name, raster.width, raster.height)
+        pictures[url] = (name, id, raster.width, raster.height)
         return pictures[url]
     }
 }

@@ -28,7 +28,8 @@ final class DirectRenderer {
     private var pendingMarker: (line: TextLine, x: Double)?
     private var outline: [(level: Int, title: String, page: Int, y: Double)] = []
     private var listDepth = 0
-    var pictures: [String: (name: String, width: Int, height: Int)] = [:]
+    /// Images embedded so far, by data URL: each is one XObject however often it is drawn.
+    var pictures: [String: (name: String, id: Int, width: Int, height: Int)] = [:]
     var images = 0
     var cutRows = 0
     var embedded = 0
@@ -135,10 +136,13 @@ final class DirectRenderer {
 
     private func finish(_ metadata: Metadata) -> [UInt8] {
         for (i, font) in fonts.ordered.enumerated() where font.objectID > 0 {
-            file.embed(font, tag: String((0..<6).map { k in Character(Unicode.Scalar(UInt8(65 + (i / Int(pow(26.0, Double(5 - k)))) % 26))) }))
+            // A subset's name starts with a tag of six capitals, distinct per font: AAAAAA, AAAAAB…
+            var tag = "", n = i
+            for _ in 0..<6 { tag.insert(Character(Unicode.Scalar(UInt8(65 + n % 26))), at: tag.startIndex); n /= 26 }
+            file.embed(font, tag: tag)
         }
         let fontRefs = fonts.ordered.filter { $0.objectID > 0 }.map { "/\($0.resource) \($0.objectID) 0 R" }.joined(separator: " ")
-        let imageRefs = pictures.values.sorted { $0.name < $1.name }.map { "/\($0.name) \($0.name.dropFirst(2)) 0 R" }.joined(separator: " ")
+        let imageRefs = pictures.values.sorted { $0.id < $1.id }.map { "/\($0.name) \($0.id) 0 R" }.joined(separator: " ")
         file.object(resourcesID, "<< /Font << \(fontRefs) >>\(imageRefs.isEmpty ? "" : " /XObject << \(imageRefs) >>") >>")
         file.object(pagesID, "<< /Type /Pages /Kids [\(pageIDs.map { "\($0) 0 R" }.joined(separator: " "))] /Count \(pageIDs.count) >>")
         let outlinesID = writeOutline()

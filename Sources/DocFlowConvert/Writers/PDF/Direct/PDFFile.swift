@@ -87,7 +87,7 @@ final class PDFFile {
         while i < glyphs.count {  // runs of consecutive glyph ids: first [w1 w2 …]
             var j = i
             while j + 1 < glyphs.count && glyphs[j + 1] == glyphs[j] + 1 && j - i < 200 { j += 1 }
-            widths += "\(glyphs[i]) [" + glyphs[i...j].map { String(font.pdfWidth($0)) }.joined(separator: " ") + "] "
+            widths += "\(glyphs[i]) [" + glyphs[i...j].map(font.pdfWidth).joined(separator: " ") + "] "
             i = j + 1
         }
         object(cidID, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /\(name) /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
@@ -132,7 +132,7 @@ struct PDFContent {
     mutating func num(_ v: Double) {
         var x = Int((v * 100).rounded())
         if x < 0 { bytes.append(0x2D); x = -x }
-        int(x / 100)
+        CellText.appendInt(Int64(x / 100), to: &bytes)
         let f = x % 100
         if f != 0 {
             bytes.append(0x2E)
@@ -140,11 +140,6 @@ struct PDFContent {
             if f % 10 != 0 { bytes.append(0x30 + UInt8(f % 10)) }
         }
         bytes.append(0x20)
-    }
-
-    mutating func int(_ v: Int) {
-        if v >= 10 { int(v / 10) }
-        bytes.append(0x30 + UInt8(v % 10))
     }
 
     mutating func color(_ c: RGB, stroke: Bool = false) {

@@ -65,7 +65,7 @@ struct TextLayout {
     static func lines(_ rich: RichText, base: Base, fonts: FontSet, width: Double?, alignment: Alignment = .none) throws -> [TextLine] {
         let baseFont = try fonts.font(base.family, bold: base.bold, italic: base.italic)
         let emptyLine = TextLine(ascent: baseFont.ascent * base.size, descent: baseFont.descent * base.size)
-        let bytes = Array(rich.text.utf8)
+        var text = rich.text  // read in place (withUTF8), not copied into an array per paragraph
         var lines: [TextLine] = []
         var line = emptyLine
         var x = 0.0
@@ -133,8 +133,8 @@ struct TextLayout {
         }
 
         var memo = [PDFFont?](repeating: nil, count: 8)  // mono × bold × italic
-        try bytes.withUnsafeBufferPointer { all in
-            for segment in segments(rich, count: bytes.count) {
+        try text.withUTF8 { all in
+            for segment in segments(rich, count: all.count) {
                 let slot = (segment.mono ? 4 : 0) + (base.bold || segment.bold ? 2 : 0) + (base.italic || segment.italic ? 1 : 0)
                 let font = try memo[slot] ?? fonts.font(segment.mono ? base.monoFamily : base.family, bold: slot & 2 != 0, italic: slot & 1 != 0)
                 memo[slot] = font
