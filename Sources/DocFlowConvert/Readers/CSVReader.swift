@@ -33,9 +33,12 @@ public struct CSVReader: Reader {
             // the guess that it is not inside a quoted field; the guess holds when the first half
             // ends a record exactly there, else the first half simply reads on to the end.
             let start = (t.pos, t.line)
-            var split = start.0 + (buf.count - start.0) / 2
-            while split < buf.count && buf[split - 1] != 0x0A { split += 1 }
-            let halves = buf.count - start.0 > 4 << 20 && split < buf.count
+            var split = buf.count  // past 4 MB: the first line end past the middle
+            if buf.count - start.0 > 4 << 20 {
+                split = start.0 + (buf.count - start.0) / 2
+                while split < buf.count && buf[split - 1] != 0x0A { split += 1 }
+            }
+            let halves = split < buf.count
                 ? Parallel.map(2) { k in Result { try Self.scan(buf, delimiter, from: k == 0 ? start : (split, 1), to: k == 0 ? split : buf.count, infer: infer, context: k == 0 ? context : nil) } }
                 : [Result { try Self.scan(buf, delimiter, from: start, to: buf.count, infer: infer, context: context) }]
             var scan = try halves[0].get()

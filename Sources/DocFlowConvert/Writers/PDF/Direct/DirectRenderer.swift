@@ -17,8 +17,10 @@ final class DirectRenderer {
     var page = 0
     var content = PDFContent()
     private var pageIDs: [Int] = []
-    private var annotations: [(rect: (Double, Double, Double, Double), uri: String)] = []
-    typealias FinishedPage = (id: Int, content: [UInt8], annotations: [(rect: (Double, Double, Double, Double), uri: String)])
+    /// A link area on a page: its rectangle in PDF space (x0, y0, x1, y1) and where it goes.
+    typealias LinkArea = (rect: (Double, Double, Double, Double), uri: String)
+    private var annotations: [LinkArea] = []
+    typealias FinishedPage = (id: Int, content: [UInt8], annotations: [LinkArea])
     private var finished: [FinishedPage] = []
     private var inFlight: Batch?
     var y = 0.0
@@ -67,9 +69,7 @@ final class DirectRenderer {
     private func endPage() throws {
         var base = body
         base.size = 8.5
-        let number = try TextLayout.lines(RichText(text: String(page)), base: base, fonts: fonts, width: nil)[0]
-        var line = number
-        for i in line.runs.indices { line.runs[i].style = RunStyle() }
+        let line = try TextLayout.lines(RichText(text: String(page)), base: base, fonts: fonts, width: nil)[0]
         draw(line, x: (options.pageWidth - line.width) / 2, baseline: options.pageHeight - options.margin / 2 - 6 + line.ascent,
              top: 0, links: [], color: .pageNumber)
         finished.append((pageIDs[page - 1], content.bytes, annotations))
