@@ -333,6 +333,11 @@ func table(_ p: Payload) throws -> Table {
         try table(CSVReader().read(Array(csv.utf8), context: ConversionContext(options: options)))
     }
 
+    @Test func aOneByteFileWithoutHeaderIsOneRow() throws {
+        let t = try read("5", ["header": false])
+        #expect(t.rowCount == 1 && t.row(0) == [.int(5)])
+    }
+
     @Test func headerIsDetectedUnlessSet() throws {
         #expect(try read("1,2\n3,4\n").columns.map(\.name) == ["column_1", "column_2"])
         #expect(try read("1,2\n3,4\n").rowCount == 2)
