@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowConvert"], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel"], swiftSettings: swift5),
         .executableTarget(name: "janitor", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
             "DocFlowStore",

@@ -49,6 +49,18 @@ public struct FormatRegistry: Sendable {
 
     /// Runs one conversion in memory; returns the output and what the reader found out.
     public func convert(_ bytes: [UInt8], from: Format, to: Format, context: ConversionContext) throws -> ConversionResult {
+        let sink = MemorySink()
+        let summary = try convert(.bytes(bytes), from: from, to: to, sink: sink, context: context)
+        return ConversionResult(parts: sink.parts, metadata: summary.metadata, warnings: summary.warnings)
+    }
+
+    /// Runs one conversion, writing the output to `sink` as it is made. Between tabular formats
+    /// that stream (CSV, JSON, JSON Lines, Parquet in; CSV, JSON, JSON Lines, Parquet, Excel out)
+    /// a file input is mapped and walked batch by batch, so memory stays bounded whatever the
+    /// file's size; other conversions read the input whole. Throws `ConversionError` for the
+    /// input's faults and `SinkError` when the output cannot be stored.
+    public func convert(_ input: ConversionInput, from: Format, to: Format, sink: ByteSink,
+                        context: ConversionContext) throws -> ConversionSummary {
         guard let reader = readers[from.id] else {
             throw ConversionError(.unknownFormat, "Doc Flow cannot read \(from.name) files.")
         }
@@ -56,31 +68,88 @@ public struct FormatRegistry: Sendable {
             throw ConversionError(.unsupportedConversion, "Doc Flow cannot convert \(from.name) to \(to.name).")
         }
         context.progress(5, "reading \(from.name)")
-        let payload: Payload
-        if let multi = reader as? any MultiTableReader, to.hub == .document, context.string("sheet") == nil {
-            payload = .document(try multi.readDocument(bytes, context: context))  // every sheet, titled
-        } else {
-            payload = try reader.read(bytes, context: context)
-        }
-        context.progress(60, "writing \(to.name)")
-        let out = try writer.writeParts(payload, context: context)
-        context.progress(100, "done")
         var meta: Metadata
-        switch payload {
-        case .document(let d):
-            meta = d.metadata  // the title comes from the reader (first heading, <title>, first line)
-            meta.properties["word_count"] = .number(d.wordCount)
-            let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
-            if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
-        case .table(let t):
-            meta = t.metadata
-            meta.properties["rows"] = .number(t.rowCount)
-            meta.properties["columns"] = .number(t.columns.count)
-            meta.properties["schema"] = .list(t.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+        if let sr = reader as? any TableStreamReader, to.hub == .table || !(reader is any MultiTableReader) {
+            let stream = try sr.stream(try input.mapped(), context: context)
+            if let sw = writer as? any TableStreamWriter {
+                try sw.write(stream, to: sink, context: context)
+            } else {
+                let table = try stream.collect()
+                context.progress(60, "writing \(to.name)")
+                for part in try writer.writeParts(.table(table), context: context) { try sink.write(part) }
+            }
+            meta = stream.metadata
+            meta.properties["rows"] = .number(stream.rowsRead)
+            meta.properties["columns"] = .number(stream.columns.count)
+            meta.properties["schema"] = .list(stream.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+        } else {
+            let bytes = try input.whole()
+            let payload: Payload
+            if let multi = reader as? any MultiTableReader, to.hub == .document, context.string("sheet") == nil {
+                payload = .document(try multi.readDocument(bytes, context: context))  // every sheet, titled
+            } else {
+                payload = try reader.read(bytes, context: context)
+            }
+            context.progress(60, "writing \(to.name)")
+            if case .table(let t) = payload, let sw = writer as? any TableStreamWriter {
+                try sw.write(TableStream(t), to: sink, context: context)
+            } else {
+                for part in try writer.writeParts(payload, context: context) { try sink.write(part) }
+            }
+            switch payload {
+            case .document(let d):
+                meta = d.metadata  // the title comes from the reader (first heading, <title>, first line)
+                meta.properties["word_count"] = .number(d.wordCount)
+                let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
+                if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
+            case .table(let t):
+                meta = t.metadata
+                meta.properties["rows"] = .number(t.rowCount)
+                meta.properties["columns"] = .number(t.columns.count)
+                meta.properties["schema"] = .list(t.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+            }
         }
+        context.progress(100, "done")
         for (k, v) in context.reported { meta.properties[k] = v }
-        return ConversionResult(parts: out, metadata: meta, warnings: context.warnings)
+        return ConversionSummary(metadata: meta, warnings: context.warnings, byteCount: sink.count)
     }
+}
+
+/// A conversion's input: a file (mapped when the reader streams, else read whole) or bytes.
+public enum ConversionInput {
+    case file(String)
+    case bytes([UInt8])
+
+    func mapped() throws -> InputBytes {
+        switch self {
+        case .bytes(let b): return InputBytes(b)
+        case .file(let path):
+            guard let m = InputBytes(path: path) else { throw ConversionError(.internal, "The input file could not be read.") }
+            return m
+        }
+    }
+
+    func whole() throws -> [UInt8] {
+        switch self {
+        case .bytes(let b): return b
+        case .file(let path):
+            guard let b = FileBytes.read(path) else { throw ConversionError(.internal, "The input file could not be read.") }
+            return b
+        }
+    }
+}
+
+/// What a conversion written to a sink reports.
+public struct ConversionSummary: Sendable {
+    public var metadata: Metadata
+    public var warnings: [String]
+    public var byteCount: Int
+
+    /// Metadata as a JSON object (title, author, then the properties).
+    public var metadataJSON: String { metadata.json }
+
+    /// Warnings as a JSON array of strings.
+    public var warningsJSON: String { "[" + warnings.map(JSONText.quoted).joined(separator: ", ") + "]" }
 }
 
 /// The output of a conversion and what it reports.

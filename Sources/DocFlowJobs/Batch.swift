@@ -92,25 +92,30 @@ struct BatchConversion: Sendable {
         guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
             return .failed(job, code: "unknown_format", message: "This runner does not know the job's formats.", retry: false)
         }
-        guard let input = storage.read(job.inputPath) else {
+        let inputPath = storage.absolute(job.inputPath)
+        guard access(inputPath, R_OK) == 0 else {
             return .failed(job, code: "input_missing", message: "The uploaded file is gone; upload it again.", retry: false)
         }
         let options = (try? JSONSerialization.jsonObject(with: Data(job.optionsJSON.utf8))) as? [String: Any] ?? [:]
         let context = ConversionContext(options: options) { batch.setProgress($0, $1) }
         if testHooks { TestHooks.apply(options, context: context) }
-        let result: ConversionResult
+        // The output is written as it is made, to a temporary file beside its final name (a rename
+        // across folders takes the filesystem-wide rename lock, which serialised two runners —
+        // bench/README.md), renamed into place once whole.
+        let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
+        let result: ConversionSummary
         do {
-            result = try registry.convert(input, from: from, to: to, context: context)
+            var summary: ConversionSummary? = nil
+            try storage.writeAtomically(to: dest) { sink in
+                summary = try registry.convert(.file(inputPath), from: from, to: to, sink: sink, context: context)
+            }
+            result = summary!
         } catch let e as ConversionError {
             return .failed(job, code: e.code.rawValue, message: e.message, retry: false)
+        } catch is SinkError {
+            return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
         } catch {
             return .failed(job, code: "internal", message: "The conversion failed unexpectedly; it will be retried.", retry: true)
-        }
-        // The temporary file sits in the destination folder rather than in tmp/: a rename across
-        // folders takes the filesystem-wide rename lock, which serialised two runners (bench/README.md).
-        let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        guard (try? storage.writeAtomically(parts: result.parts, to: dest)) == true else {
-            return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
         }
         return .done(FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.byteCount),
                                  warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON))

@@ -22,3 +22,106 @@ public enum FileBytes {
         return out
     }
 }
+
+/// An input that streaming readers walk through without holding it: a file mapped read-only
+/// (`mmap`), whose pages a reader hands back with `release` once it is past them — they leave the
+/// process (its resident size stays bounded) and stay in the page cache should they be read again.
+/// Bytes already in memory (tests, transcoded text) are held as they are.
+public final class InputBytes: @unchecked Sendable {
+    public let buffer: UnsafeBufferPointer<UInt8>
+    private let mapped: Bool
+
+    /// Maps the file at `path`; nil when it cannot be opened or mapped.
+    public init?(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let n = Int(st.st_size)
+        if n == 0 {
+            buffer = UnsafeBufferPointer(start: nil, count: 0)
+            mapped = false
+            return
+        }
+        guard let p = mmap(nil, n, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        _ = madvise(p, n, MADV_SEQUENTIAL)
+        buffer = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
+        mapped = true
+    }
+
+    /// A copy of `bytes`, released only when this input goes.
+    public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        let p = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        _ = p.initialize(from: bytes)
+        buffer = UnsafeBufferPointer(start: p.baseAddress, count: bytes.count)
+        mapped = false
+    }
+
+    deinit {
+        if mapped { munmap(UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count) }
+        else if let base = buffer.baseAddress { base.deallocate() }
+    }
+
+    public var count: Int { buffer.count }
+
+    /// The whole input as an array (for readers that do not stream).
+    public var array: [UInt8] { Array(buffer) }
+
+    /// Hands back the whole pages inside `range`: a mapped file's pages leave the process (read
+    /// again from the page cache if touched later, so this is never wrong, only slower). A no-op
+    /// for bytes held in memory.
+    public func release(_ range: Range<Int>) {
+        guard mapped, let base = buffer.baseAddress else { return }
+        let page = 4096
+        let lo = (max(range.lowerBound, 0) + page - 1) / page * page
+        let hi = range.upperBound >= buffer.count ? buffer.count : min(range.upperBound, buffer.count) / page * page
+        guard hi > lo else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + lo), hi - lo, MADV_DONTNEED)
+    }
+}
+
+/// Where a conversion's output goes, part by part as the writer makes it.
+public protocol ByteSink: AnyObject {
+    /// Appends `part`; throws `SinkError` when it cannot be stored.
+    func write(_ part: [UInt8]) throws
+    /// Bytes written so far.
+    var count: Int { get }
+}
+
+/// The output could not be stored (a full disk, a closed pipe): not the input's fault.
+public struct SinkError: Error, CustomStringConvertible {
+    public let errno: Int32
+    public var description: String { "the output could not be written (errno \(errno))" }
+}
+
+/// Output kept in memory, part by part (tests, small results).
+public final class MemorySink: ByteSink {
+    public private(set) var parts: [[UInt8]] = []
+    public private(set) var count = 0
+    public init() {}
+    public func write(_ part: [UInt8]) throws {
+        guard !part.isEmpty else { return }
+        parts.append(part)
+        count += part.count
+    }
+}
+
+/// Output written to a file descriptor as it comes (`write`, retried on EINTR and short writes).
+public final class FileSink: ByteSink {
+    public let fd: Int32
+    public private(set) var count = 0
+    public init(fd: Int32) { self.fd = fd }
+    public func write(_ part: [UInt8]) throws {
+        try part.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { throw SinkError(errno: n < 0 ? errno : ENOSPC) }
+                off += n
+            }
+        }
+        count += part.count
+    }
+}

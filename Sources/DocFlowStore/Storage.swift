@@ -72,6 +72,18 @@ public struct Storage: Sendable {
 
     /// Writes `parts` one after the other to `relative.part`, then renames it into place.
     public func writeAtomically(parts: [[UInt8]], to relative: String) throws -> Bool {
+        do {
+            try writeAtomically(to: relative) { sink in for p in parts { try sink.write(p) } }
+            return true
+        } catch is SinkError {
+            return false
+        }
+    }
+
+    /// Lets `body` write `relative.part` through a sink as it goes, then renames it into place.
+    /// Whatever `body` throws (or a failed write, as `SinkError`) removes the part file and is
+    /// rethrown: nothing is ever left half-written under either name.
+    public func writeAtomically(to relative: String, _ body: (ByteSink) throws -> Void) throws {
         let dest = absolute(relative)
         let part = dest + ".part"
         var fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -80,12 +92,20 @@ public struct Storage: Sendable {
                                                     withIntermediateDirectories: true)
             fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
-        guard fd >= 0 else { return false }
-        var ok = parts.allSatisfy { part in part.withUnsafeBytes { Self.writeAll(fd, $0) } }
-        if close(fd) != 0 { ok = false }
-        if ok && rename(part, dest) != 0 { ok = false }
-        if !ok { unlink(part) }
-        return ok
+        guard fd >= 0 else { throw SinkError(errno: errno) }
+        do {
+            try body(FileSink(fd: fd))
+        } catch {
+            close(fd)
+            unlink(part)
+            throw error
+        }
+        let closed = close(fd) == 0
+        guard closed, rename(part, dest) == 0 else {
+            let e = errno
+            unlink(part)
+            throw SinkError(errno: e)
+        }
     }
 
     /// Writes every byte to a file descriptor (`write`, retried on EINTR and short writes);

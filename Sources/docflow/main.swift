@@ -27,27 +27,36 @@ struct Convert: ParsableCommand {
         guard let dst = to.flatMap(reg.format(named:)) ?? reg.format(forFilename: output) else {
             throw ValidationError("Cannot tell the output format of \(output); pass --to.")
         }
-        guard let bytes = FileBytes.read(input) else { throw ValidationError("Cannot read \(input).") }
+        guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
         guard let opts = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any] else {
             throw ValidationError("--options must be a JSON object.")
         }
         let context = ConversionContext(options: opts)
         do {
-            let result = try reg.convert(bytes, from: src, to: dst, context: context)
-            for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            // Written as it is made: to standard output, or beside the destination and then
+            // renamed, so no half-written output is ever left under its name.
+            let summary: ConversionSummary
             if output == "-" {
-                guard result.parts.allSatisfy({ writeAll(1, $0) }) else { throw ValidationError("Cannot write to standard output.") }
+                summary = try reg.convert(.file(input), from: src, to: dst, sink: FileSink(fd: 1), context: context)
             } else {
-                // Beside the destination, then renamed: no half-written output under its name.
                 let tmp = output + ".docflow-tmp"
                 let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw ValidationError("Cannot write \(output).") }
-                let ok = result.parts.allSatisfy { writeAll(fd, $0) }
-                guard close(fd) == 0 && ok && rename(tmp, output) == 0 else {
+                do {
+                    summary = try reg.convert(.file(input), from: src, to: dst, sink: FileSink(fd: fd), context: context)
+                } catch {
+                    close(fd)
+                    unlink(tmp)
+                    throw error
+                }
+                guard close(fd) == 0 && rename(tmp, output) == 0 else {
                     unlink(tmp)
                     throw ValidationError("Cannot write \(output).")
                 }
             }
+            for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        } catch is SinkError {
+            throw ValidationError("Cannot write \(output == "-" ? "to standard output" : output).")
         } catch let e as ConversionError {
             FileHandle.standardError.write(Data("docflow: \(e.message)\n".utf8))
             throw ExitCode(2)
@@ -66,17 +75,5 @@ struct Formats: ParsableCommand {
     }
 }
 
+Allocator.reuseFreedBuffers()
 DocFlow.main()
-
-/// Writes every byte (the output can be hundreds of MB: no copy into Data first).
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { buf in
-        var done = 0
-        while done < buf.count {
-            let n = write(fd, buf.baseAddress! + done, buf.count - done)
-            if n < 0 { if errno == EINTR { continue }; return false }
-            done += n
-        }
-        return true
-    }
-}

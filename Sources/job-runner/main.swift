@@ -1,6 +1,7 @@
 // job-runner: started by cron every minute; works for about a minute, then exits.
 //   job-runner [--drain] [--budget SECONDS]
 import DocFlowJobs
+import DocFlowModel
 import DocFlowStore
 import Foundation
 import Logging
@@ -20,6 +21,7 @@ while let arg = args.popFirst() {
     }
 }
 signal(SIGPIPE, SIG_IGN)
+Allocator.reuseFreedBuffers()
 do {
     try runner.run()
 } catch {

@@ -3,59 +3,95 @@ import DocFlowModel
 /// Parquet files of flat columns, read by our own decoder: the Thrift footer, dictionary and data
 /// pages (v1 and v2), every encoding of the format's flat types and the codecs Debian's libraries
 /// serve. Nested columns and encrypted files are refused with a message naming them.
-public struct ParquetReader: Reader {
+public struct ParquetReader: TableStreamReader {
     public let format = Format.parquet
     public init() {}
 
     /// Past this many cells a file is refused rather than held in memory.
     static let maxCells = 200_000_000
 
-    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
-        let meta = try Self.footer(bytes)
+    /// Row group by row group: each group's bytes are copied out of the mapped file, decoded
+    /// column by column on every core, and handed back before the next group.
+    public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
+        let (meta, footerStart) = try Self.footer(input.buffer)
         let leaves = try ParquetLeaf.leaves(of: meta.structs(2))
         let rowGroups = meta.structs(4)
         let totalRows = Int(meta.int(3) ?? 0)
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
-        // Capacity from the footer only up to a point: a forged row count must not reserve gigabytes.
-        var data = leaves.map { ColumnChunkReader.newColumn($0, capacity: min(totalRows, 1 << 20)) }
+        // Each group's span: from its first page to the next group's (or the footer). Spans
+        // that overlap (a forged or unusual layout) would be copied many times over: then the
+        // file is read whole once instead.
+        let starts = rowGroups.map { g in
+            g.structs(1).compactMap { c -> Int? in
+                guard let cm = c.structure(3) else { return nil }
+                let data = Int(cm.int(9) ?? -1)
+                if let d = cm.int(11), d > 0, Int(d) < data { return Int(d) }
+                return data
+            }.min() ?? 4
+        }
+        let sorted = Set(starts.map { min(max($0, 4), footerStart) }).sorted()
+        var following: [Int: Int] = [:]
+        for (i, lo) in sorted.enumerated() { following[lo] = i + 1 < sorted.count ? sorted[i + 1] : footerStart }
+        var spans = starts.map { s -> Range<Int> in
+            let lo = min(max(s, 4), footerStart)
+            return lo..<following[lo]!
+        }
+        var whole: [UInt8]? = nil
+        if spans.reduce(0, { $0 + $1.count }) > footerStart {
+            whole = input.array
+            spans = spans.map { _ in 0..<input.count }
+        }
+        let names = CSVReader.uniqueNames(leaves.map(\.name))
+        let columns = zip(names, leaves).map { Column(name: $0, type: ColumnChunkReader.newColumn($1, capacity: 0).type) }
+        var m = Metadata()
+        m.properties["row_groups"] = .number(rowGroups.count)
+        if let by = meta.string(6) { m.properties["created_by"] = .text(by) }
+        var g = 0, seen = 0
         var warnings = Set<String>()
-        for (g, group) in rowGroups.enumerated() {
+        return TableStream(columns: columns, metadata: m, rowCount: totalRows) {
+            guard g < rowGroups.count else {
+                guard seen == totalRows else { throw ParquetEncoding.corrupt("the row groups hold \(seen) rows, the footer says \(totalRows)") }
+                for w in warnings.sorted() { context.warn(w) }
+                warnings = []
+                return nil
+            }
+            let group = rowGroups[g]
             let groupRows = Int(group.int(3) ?? 0)
             let chunks = group.structs(1)
-            guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows - data[0].count else {
+            guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows - seen else {
                 throw ParquetEncoding.corrupt("row group \(g + 1) does not match the schema")
             }
-            // Column chunks are independent: decode them on every core, then append in order.
+            let span = spans[g]
+            let bytes = whole ?? Array(input.buffer[span])
+            let end = whole == nil ? bytes.count : bytes.count - 8
+            // Column chunks are independent: decode them on every core.
             let decoded = Parallel.map(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
                 Result {
                     guard let cm = chunks[c].structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
-                    var reader = ColumnChunkReader(bytes: bytes, leaf: leaves[c], meta: cm, rows: groupRows)
+                    var reader = ColumnChunkReader(bytes: bytes, base: span.lowerBound, end: end, leaf: leaves[c], meta: cm, rows: groupRows)
                     var part = ColumnChunkReader.newColumn(leaves[c], capacity: min(groupRows, 1 << 20))
                     try reader.read(into: &part)
                     return (part, reader.warnings)
                 }
             }
-            for (c, result) in decoded.enumerated() {
+            var data: [ColumnValues] = []
+            for result in decoded {
                 let (part, w) = try result.get()
-                if g == 0 && rowGroups.count == 1 { data[c] = part } else { data[c].append(contentsOf: part) }
+                data.append(part)
                 warnings.formUnion(w)
             }
-            context.progress(5 + 50 * (g + 1) / max(rowGroups.count, 1), "reading Parquet row group \(g + 1) of \(rowGroups.count)")
+            if whole == nil { input.release(span) }
+            g += 1
+            seen += groupRows
+            context.progress(5 + 25 * g / max(rowGroups.count, 1), "reading Parquet row group \(g) of \(rowGroups.count)")
+            return data
         }
-        let rows = data[0].count
-        guard rows == totalRows else { throw ParquetEncoding.corrupt("the row groups hold \(rows) rows, the footer says \(totalRows)") }
-        for w in warnings.sorted() { context.warn(w) }
-        let names = CSVReader.uniqueNames(leaves.map(\.name))
-        let columns = zip(names, data).map { Column(name: $0, type: $1.type) }
-        var m = Metadata()
-        m.properties["row_groups"] = .number(rowGroups.count)
-        if let by = meta.string(6) { m.properties["created_by"] = .text(by) }
-        return .table(Table(columns: columns, data: data, metadata: m))
     }
 
-    static func footer(_ bytes: [UInt8]) throws -> Thrift.Struct {
+    /// The footer and where it starts.
+    static func footer(_ bytes: UnsafeBufferPointer<UInt8>) throws -> (Thrift.Struct, Int) {
         let n = bytes.count
         if n >= 4, bytes[0..<4].elementsEqual("PARE".utf8) {
             throw ConversionError(.unsupportedConversion, "The Parquet file is encrypted; Doc Flow cannot read encrypted Parquet.")
@@ -71,14 +107,18 @@ public struct ParquetReader: Reader {
         }
         let len = Int(bytes[n - 8]) | Int(bytes[n - 7]) << 8 | Int(bytes[n - 6]) << 16 | Int(bytes[n - 5]) << 24
         guard len > 0, len <= n - 12 else { throw ParquetEncoding.corrupt("its footer length is \(len)") }
-        var r = Thrift.Reader(bytes, from: n - 8 - len, to: n - 8)
-        return try r.readStruct()
+        var r = Thrift.Reader(Array(bytes[(n - 8 - len)..<(n - 8)]))
+        return (try r.readStruct(), n - 8 - len)
     }
 }
 
 /// Reads one column chunk's pages into values.
 struct ColumnChunkReader {
+    /// The bytes holding the chunk: the whole file, or a span of it starting at file offset `base`;
+    /// pages may run up to `end`.
     let bytes: [UInt8]
+    let base: Int
+    let end: Int
     let leaf: ParquetLeaf
     let meta: Thrift.Struct
     let rows: Int
@@ -86,8 +126,10 @@ struct ColumnChunkReader {
     /// What the reader could not carry over exactly, said once per file.
     var warnings = Set<String>()
 
-    init(bytes: [UInt8], leaf: ParquetLeaf, meta: Thrift.Struct, rows: Int) {
+    init(bytes: [UInt8], base: Int, end: Int, leaf: ParquetLeaf, meta: Thrift.Struct, rows: Int) {
         self.bytes = bytes
+        self.base = base
+        self.end = end
         self.leaf = leaf
         self.meta = meta
         self.rows = rows
@@ -114,14 +156,12 @@ struct ColumnChunkReader {
         var start = Int(meta.int(9) ?? -1)
         if let d = meta.int(11), d > 0, Int(d) < start { start = Int(d) }
         let size = Int(meta.int(7) ?? -1)
-        guard start >= 4, size >= 0, start <= bytes.count, size <= bytes.count - start else {
+        guard start >= 4, size >= 0, start - base >= 0, start - base <= end else {
             throw ParquetEncoding.corrupt("column “\(leaf.name)” points outside the file")
         }
-        // Pages are bounded by the file rather than the chunk's declared size: old parquet-mr
+        // Pages are bounded by the span rather than the chunk's declared size: old parquet-mr
         // files understate it by the first page header, and pyarrow reads them.
-        _ = size
-        let end = bytes.count - 8
-        var pos = start
+        var pos = start - base
         while out.count < target {
             guard pos < end else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has fewer values than rows") }
             var hr = Thrift.Reader(bytes, from: pos, to: end)

@@ -6,17 +6,14 @@ import Foundation
 /// snappy by default (`compression`: snappy | zstd | gzip | none), row groups of at most
 /// `row_group_rows` rows (default 131,072), pages of at most 16,384 rows, and min / max / null-count
 /// statistics on every column chunk.
-public struct ParquetWriter: Writer {
+public struct ParquetWriter: TableStreamWriter {
     public let format = Format.parquet
     public let accepts: Set<Hub> = [.table]
     public init() {}
 
     static let createdBy = "Doc Flow parquet writer 1.0"
 
-    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
-        guard case .table(let table) = payload else {
-            throw ConversionError(.unsupportedConversion, "Parquet output needs a table.")
-        }
+    public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
         let codec = try context.string("compression").map { name -> ParquetCodec in
             guard let c = ParquetCodec.named(name) else {
                 throw ConversionError(.badOptions, "compression must be one of snappy, zstd, gzip or none.")
@@ -24,42 +21,46 @@ public struct ParquetWriter: Writer {
             return c
         } ?? .snappy
         let groupRows = try rowGroupRows(context)
-        let kinds = table.data.map(ParquetColumnKind.init)
-        var out: [UInt8] = Array("PAR1".utf8)
-        out.reserveCapacity(1 << 20)
+        try sink.write(Array("PAR1".utf8))
+        var kinds: [ParquetColumnKind]? = nil
         var groups: [RowGroupMeta] = []
-        var start = 0
-        let total = table.rowCount
-        repeat {
-            let end = min(start + groupRows, total)
-            // Columns are independent: encode and compress them on every core, each into its own
-            // buffer, then lay them out in order.
-            let encoded = Parallel.map(kinds.count) { c -> ([UInt8], ChunkMeta) in
-                var buf: [UInt8] = []
-                let w = ColumnChunkWriter(kind: kinds[c], codec: codec, name: table.columns[c].name)
-                let meta = w.write(.init(values: table.data[c], rows: start..<end), to: &buf)
-                return (buf, meta)
-            }
-            var chunks: [ChunkMeta] = []
-            for (buf, var meta) in encoded {
-                let base = Int64(out.count)
-                meta.dataPageOffset += base
-                meta.dictionaryPageOffset = meta.dictionaryPageOffset.map { $0 + base }
-                out += buf
-                chunks.append(meta)
-            }
-            groups.append(RowGroupMeta(rows: end - start, chunks: chunks))
-            context.progress(60 + 38 * end / max(total, 1), "writing Parquet")
-            start = end
-        } while start < total
-        let footer = Self.footer(table: table, kinds: kinds, groups: groups)
-        out += footer
+        // Each batch as row groups of at most `groupRows` rows, written as soon as encoded.
+        while let table = try stream.next() {
+            let k = kinds ?? table.data.map(ParquetColumnKind.init)
+            kinds = k
+            var start = 0
+            let total = table.rowCount
+            repeat {
+                let end = min(start + groupRows, total)
+                // Columns are independent: encode and compress them on every core, each into its
+                // own buffer, then lay them out in order.
+                let encoded = Parallel.map(k.count) { c -> ([UInt8], ChunkMeta) in
+                    var buf: [UInt8] = []
+                    let w = ColumnChunkWriter(kind: k[c], codec: codec, name: table.columns[c].name)
+                    let meta = w.write(.init(values: table.data[c], rows: start..<end), to: &buf)
+                    return (buf, meta)
+                }
+                var chunks: [ChunkMeta] = []
+                for (buf, var meta) in encoded {
+                    let base = Int64(sink.count)
+                    meta.dataPageOffset += base
+                    meta.dictionaryPageOffset = meta.dictionaryPageOffset.map { $0 + base }
+                    try sink.write(buf)
+                    chunks.append(meta)
+                }
+                if end > start || groups.isEmpty && total == 0 && stream.rowCount == 0 {
+                    groups.append(RowGroupMeta(rows: end - start, chunks: chunks))
+                }
+                start = end
+            } while start < total
+            context.progress(30 + 68 * stream.rowsRead / max(stream.rowCount, 1), "writing Parquet")
+        }
+        let columnKinds = kinds ?? stream.columns.map { ParquetColumnKind(ColumnValues(type: $0.type)) }
+        let footer = Self.footer(columns: stream.columns, rows: stream.rowsRead, kinds: columnKinds, groups: groups)
         let n = UInt32(footer.count)
-        out += [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)]
-        out += Array("PAR1".utf8)
+        try sink.write(footer + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] + Array("PAR1".utf8))
         context.report("row_groups", .number(groups.count))
         context.report("compression", .text(codec.name))
-        return out
     }
 
     private func rowGroupRows(_ context: ConversionContext) throws -> Int {
@@ -70,14 +71,14 @@ public struct ParquetWriter: Writer {
         return n
     }
 
-    static func footer(table: Table, kinds: [ParquetColumnKind], groups: [RowGroupMeta]) -> [UInt8] {
+    static func footer(columns: [Column], rows: Int, kinds: [ParquetColumnKind], groups: [RowGroupMeta]) -> [UInt8] {
         var w = Thrift.Writer()
         w.i32(1, 2)
-        let schema: [(String, ParquetColumnKind?)] = [("schema", nil)] + zip(table.columns.map(\.name), kinds.map { Optional($0) })
+        let schema: [(String, ParquetColumnKind?)] = [("schema", nil)] + zip(columns.map(\.name), kinds.map { Optional($0) })
         w.structList(2, schema) { w, item in
             guard let kind = item.1 else {
                 w.string(4, item.0)
-                w.i32(5, table.columns.count)
+                w.i32(5, columns.count)
                 return
             }
             w.i32(1, kind.physical.rawValue)
@@ -86,7 +87,7 @@ public struct ParquetWriter: Writer {
             if let converted = kind.convertedType { w.i32(6, converted) }
             if let logical = kind.writeLogical { w.structure(10, logical) }
         }
-        w.int(3, Int64(table.rowCount))
+        w.int(3, Int64(rows))
         w.structList(4, groups) { w, g in
             w.structList(1, g.chunks) { w, chunk in
                 w.int(2, chunk.firstPageOffset)

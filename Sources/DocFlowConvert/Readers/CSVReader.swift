@@ -5,110 +5,134 @@ import Foundation
 /// delimiter detected among `,` `;` TAB `|` unless `options.delimiter` says; the first row is the
 /// header unless `options.header` is false; ragged rows are padded with a warning. Column types
 /// are inferred unless `options.infer_types` is false (then every value stays text).
-public struct CSVReader: Reader {
+public struct CSVReader: TableStreamReader {
     public let format = Format.csv
     public init() {}
 
-    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
-        let text = try TextDecoding.utf8(bytes, context: context, what: "CSV")
-        if text.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+    /// Records per batch handed to the writer (two pass-1 checkpoints).
+    static let batchCheckpoints = 2
+
+    public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
+        // UTF-8 is read where it lies (a mapped file, handed back page by page as the passes go
+        // by); other encodings are decoded into memory first.
+        let source: InputBytes, skip: Int
+        if let bom = TextDecoding.plainUTF8(input) {
+            (source, skip) = (input, bom)
+        } else {
+            (source, skip) = (InputBytes(try TextDecoding.utf8(input.array, context: context, what: "CSV")), 0)
+        }
+        let buf = UnsafeBufferPointer(rebasing: source.buffer[skip...])
+        if !buf.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             throw ConversionError(.malformedInput, "The CSV file is empty.")
         }
-        let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(text)
+        let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(buf)
         // The first row is the header unless `header` says otherwise, or (when not said) it fits
         // the types of the data below it: `1,2` over numbers is data, `id,price` is a header.
         let headerOption = context.options["header"] as? Bool
         let hasHeader = headerOption ?? true
         let infer = (context.options["infer_types"] as? Bool) ?? true
-        return try text.withUnsafeBufferPointer { buf -> Payload in
-            // Pass 1: the header, the width and each column's type, storing nothing.
-            var t = CSVTokenizer(buf, delimiter: delimiter)
-            var header: [String] = []
-            var width = 0
-            if hasHeader, try t.next() {
-                header = (0..<t.fields.count).map { i in t.withField(i) { String(decoding: $0, as: UTF8.self) } }
-                width = header.count
+        // Pass 1: the header, the width and each column's type, storing nothing.
+        var t = CSVTokenizer(buf, delimiter: delimiter)
+        var header: [String] = []
+        var width = 0
+        if hasHeader, try t.next() {
+            header = (0..<t.fields.count).map { i in t.withField(i) { String(decoding: $0, as: UTF8.self) } }
+            width = header.count
+        }
+        // Pass 1 on both cores: the second half starts after a line end past the middle, on
+        // the guess that it is not inside a quoted field; the guess holds when the first half
+        // ends a record exactly there, else the first half simply reads on to the end.
+        let start = (t.pos, t.line)
+        var split = buf.count  // past 4 MB: the first line end past the middle
+        if buf.count - start.0 > 4 << 20 {
+            split = start.0 + (buf.count - start.0) / 2
+            while split < buf.count && buf[split - 1] != 0x0A { split += 1 }
+        }
+        let release = { (r: Range<Int>) in source.release((r.lowerBound + skip)..<(r.upperBound + skip)) }
+        let halves = split < buf.count
+            ? Parallel.map(2) { k in Result { try Self.scan(buf, delimiter, from: k == 0 ? start : (split, 1), to: k == 0 ? split : buf.count, infer: infer,
+                                                            context: k == 0 ? context : nil, release: release) } }
+            : [Result { try Self.scan(buf, delimiter, from: start, to: buf.count, infer: infer, context: context, release: release) }]
+        var scan = try halves[0].get()
+        if halves.count == 2 {
+            if scan.end == split {
+                scan.join(try halves[1].get())
+            } else {  // the middle was inside a quoted field
+                scan.join(try Self.scan(buf, delimiter, from: (scan.end, 1), to: buf.count, infer: infer, context: context, release: release))
             }
-            // Pass 1 on both cores: the second half starts after a line end past the middle, on
-            // the guess that it is not inside a quoted field; the guess holds when the first half
-            // ends a record exactly there, else the first half simply reads on to the end.
-            let start = (t.pos, t.line)
-            var split = buf.count  // past 4 MB: the first line end past the middle
-            if buf.count - start.0 > 4 << 20 {
-                split = start.0 + (buf.count - start.0) / 2
-                while split < buf.count && buf[split - 1] != 0x0A { split += 1 }
+        }
+        var candidates = scan.candidates
+        let checkpoints = scan.checkpoints, records = scan.records
+        width = max(width, scan.widths.keys.max() ?? 0)
+        let short = scan.widths.filter { $0.key < width }.values.reduce(0, +)
+        if short > 0 { context.warn("\(short) row(s) had fewer fields than the widest row and were padded with empty values.") }
+        candidates += Array(repeating: [], count: max(0, width - candidates.count))
+        let saw = scan.saw + Array(repeating: false, count: max(0, width - scan.saw.count))
+        let types = (0..<width).map { candidates[$0].type(sawValue: saw[$0]) }
+        let zoned = (0..<width).map { candidates[$0].contains(.zoned) }
+        var headerIsData = false
+        if headerOption == nil, hasHeader, infer {
+            headerIsData = header.indices.contains { i in
+                var cell = header[i]
+                return types[i] != .string && !cell.isEmpty && cell.withUTF8 { TypeInference.fits($0, types[i]) }
             }
-            let halves = split < buf.count
-                ? Parallel.map(2) { k in Result { try Self.scan(buf, delimiter, from: k == 0 ? start : (split, 1), to: k == 0 ? split : buf.count, infer: infer, context: k == 0 ? context : nil) } }
-                : [Result { try Self.scan(buf, delimiter, from: start, to: buf.count, infer: infer, context: context) }]
-            var scan = try halves[0].get()
-            if halves.count == 2 {
-                if scan.end == split {
-                    scan.join(try halves[1].get())
-                } else {  // the middle was inside a quoted field
-                    scan.join(try Self.scan(buf, delimiter, from: (scan.end, 1), to: buf.count, infer: infer, context: context))
-                }
-            }
-            var (candidates, saw, records) = (scan.candidates, scan.saw, scan.records)
-            let checkpoints = scan.checkpoints
-            width = max(width, scan.widths.keys.max() ?? 0)
-            let short = scan.widths.filter { $0.key < width }.values.reduce(0, +)
-            if short > 0 { context.warn("\(short) row(s) had fewer fields than the widest row and were padded with empty values.") }
-            candidates += Array(repeating: [], count: max(0, width - candidates.count))
-            saw += Array(repeating: false, count: max(0, width - saw.count))
-            let types = (0..<width).map { candidates[$0].type(sawValue: saw[$0]) }
-            var headerIsData = false
-            if headerOption == nil, hasHeader, infer {
-                headerIsData = header.indices.contains { i in
-                    var cell = header[i]
-                    return types[i] != .string && !cell.isEmpty && cell.withUTF8 { TypeInference.fits($0, types[i]) }
-                }
-            }
-            var names = hasHeader && !headerIsData ? header + Array(repeating: "", count: max(0, width - header.count))
-                                                   : (1...max(width, 1)).map { "column_\($0)" }
-            names = Self.uniqueNames(Array(names.prefix(max(width, 1))))
+        }
+        var names = hasHeader && !headerIsData ? header + Array(repeating: "", count: max(0, width - header.count))
+                                               : (1...max(width, 1)).map { "column_\($0)" }
+        names = Self.uniqueNames(Array(names.prefix(max(width, 1))))
+        context.progress(30, "reading CSV values")
 
-            // Pass 2: the values, straight into typed columns.
-            context.progress(30, "reading CSV values")
-            // Halves of the records (by checkpoint) parsed on each core, then joined in order.
-            let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, checkpoints.count))
-            let per = (checkpoints.count + cores - 1) / cores
-            let parts = Parallel.map(cores) { k -> Result<[ColumnValues], Error> in
-                Result {
-                    let first = k * per
-                    guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }
-                    let count = (first + per < checkpoints.count ? checkpoints[first + per].record : records) - checkpoints[first].record
-                    var data = types.map { ColumnValues(type: $0, capacity: count) }
-                    var t = CSVTokenizer(buf, delimiter: delimiter)
-                    (t.pos, t.line) = (checkpoints[first].pos, checkpoints[first].line)
-                    var n = 0
-                    while n < count, try t.next() {
-                        n += 1
-                        let fields = t.fields.count
-                        for i in 0..<width {
-                            if i >= fields { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
-                            t.withField(i) { f in Self.append(f, to: &data[i]) }
-                        }
-                    }
-                    return data
+        // Pass 2: the values, straight into typed columns, a batch of records (from pass 1's
+        // checkpoints) on each core, handed over in order; each batch's bytes are handed back.
+        func empty(_ capacity: Int) -> [ColumnValues] {
+            (0..<width).map { i in
+                var c = ColumnValues(type: types[i], capacity: capacity)
+                c.utc = zoned[i]
+                return c
+            }
+        }
+        func parse(_ first: Int) throws -> [ColumnValues] {
+            let last = min(first + Self.batchCheckpoints, checkpoints.count)
+            let count = (last < checkpoints.count ? checkpoints[last].record : records) - checkpoints[first].record
+            var data = empty(count)
+            var t = CSVTokenizer(buf, delimiter: delimiter)
+            (t.pos, t.line) = (checkpoints[first].pos, checkpoints[first].line)
+            var n = 0
+            while n < count, try t.next() {
+                n += 1
+                let fields = t.fields.count
+                for i in 0..<width {
+                    if i >= fields { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
+                    t.withField(i) { f in Self.append(f, to: &data[i]) }
                 }
             }
-            var data = types.map { ColumnValues(type: $0, capacity: records + 1) }
-            if headerIsData {
+            release(checkpoints[first].pos..<t.pos)
+            return data
+        }
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        var next = 0
+        var ready: [[ColumnValues]] = []
+        var pendingHeader = headerIsData
+        let total = records + (headerIsData ? 1 : 0)
+        var meta = Metadata()
+        meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
+        return TableStream(columns: zip(names, types).map { Column(name: $0, type: $1) }, metadata: meta, rowCount: total) {
+            if ready.isEmpty {
+                let firsts = Array(stride(from: next, to: checkpoints.count, by: Self.batchCheckpoints).prefix(cores))
+                next += firsts.count * Self.batchCheckpoints
+                ready = try Parallel.map(firsts.count) { k in Result { try parse(firsts[k]) } }.map { try $0.get() }.reversed()
+            }
+            if pendingHeader {  // a header row that is data: the first row of the first batch
+                pendingHeader = false
+                var data = empty(1)
                 for i in 0..<width {
                     var cell = i < header.count ? header[i] : ""
                     cell.withUTF8 { Self.append($0, to: &data[i]) }
                 }
-                records += 1
+                if let first = ready.last { for i in 0..<width { data[i].append(contentsOf: first[i]) }; ready.removeLast() }
+                return data
             }
-            for part in parts {
-                let more = try part.get()
-                for i in 0..<width { data[i].append(contentsOf: more[i]) }
-            }
-            let columns = zip(names, types).map { Column(name: $0, type: $1) }
-            var meta = Metadata()
-            meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
-            return .table(Table(columns: columns, data: data, metadata: meta))
+            return ready.popLast()
         }
     }
 
@@ -130,7 +154,7 @@ public struct CSVReader: Reader {
             for (w, n) in o.widths { widths[w, default: 0] += n }
             for i in 0..<max(candidates.count, o.candidates.count) {
                 if i >= candidates.count { candidates.append(o.candidates[i]); saw.append(o.saw[i]) }
-                else if i < o.candidates.count { candidates[i].formIntersection(o.candidates[i]); saw[i] = saw[i] || o.saw[i] }
+                else if i < o.candidates.count { candidates[i] = candidates[i].joined(o.candidates[i]); saw[i] = saw[i] || o.saw[i] }
             }
             end = o.end
             endLine += o.endLine - 1
@@ -140,14 +164,17 @@ public struct CSVReader: Reader {
     /// Pass 1 over the records starting at `from` up to the first record boundary at or past `to`:
     /// the field counts and each column's type, storing nothing.
     static func scan(_ buf: UnsafeBufferPointer<UInt8>, _ delimiter: UInt8, from: (Int, Int), to stop: Int, infer: Bool,
-                     context: ConversionContext?) throws -> Scan {
+                     context: ConversionContext?, release: (Range<Int>) -> Void) throws -> Scan {
         var t = CSVTokenizer(buf, delimiter: delimiter)
         (t.pos, t.line) = from
         var s = Scan()
         s.checkpoints.append((t.pos, t.line, 0))
         while t.pos < stop, try t.next() {
             s.records += 1
-            if s.records & 0xFFFF == 0 { s.checkpoints.append((t.pos, t.line, s.records)) }
+            if s.records & 0xFFFF == 0 {
+                release((s.checkpoints.last?.pos ?? from.0)..<t.pos)
+                s.checkpoints.append((t.pos, t.line, s.records))
+            }
             let n = t.fields.count
             s.widths[n, default: 0] += 1
             if s.candidates.count < n {
@@ -164,6 +191,7 @@ public struct CSVReader: Reader {
         // A checkpoint at the very end holds no record.
         if let last = s.checkpoints.last, last.record == s.records, s.checkpoints.count > 1 { s.checkpoints.removeLast() }
         (s.end, s.endLine) = (t.pos, t.line)
+        release((s.checkpoints.last?.pos ?? from.0)..<t.pos)
         return s
     }
 
@@ -206,7 +234,7 @@ public struct CSVReader: Reader {
     }
 
     /// The candidate whose per-line count (outside quotes) is most consistent over the first lines.
-    static func detectDelimiter(_ text: [UInt8]) -> UInt8 {
+    static func detectDelimiter<C: Collection>(_ text: C) -> UInt8 where C.Element == UInt8 {
         let candidates: [UInt8] = [0x2C, 0x3B, 0x09, 0x7C]
         var counts = [[Int]](repeating: [], count: candidates.count)
         var current = [Int](repeating: 0, count: candidates.count)

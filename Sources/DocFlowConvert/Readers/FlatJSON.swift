@@ -13,6 +13,8 @@ struct FlatJSON {
     struct Stats {
         var ints = 0, doubles = 0, bools = 0, strings = 0, other = 0
         var allDates = true, allTimestamps = true
+        /// Some timestamp had a zone: the column holds UTC instants.
+        var zoned = false
         var lastRow = -1
 
         var type: ColumnType {
@@ -32,12 +34,15 @@ struct FlatJSON {
         case string(Range<Int>, escaped: Bool)
     }
 
-    static func read(_ body: [UInt8], context: ConversionContext) -> Table? {
-        guard TextDecoding.isValidUTF8(body) else { return nil }
-        return body.withUnsafeBufferPointer { FlatJSON(b: $0).table(context) }
+    /// The records of `input` (past a BOM of `skip` bytes) as a stream, or nil when they are
+    /// not flat records (or not UTF-8). Pass 1 hands back the pages it has read; pass 2 reads
+    /// batches of 131,072 records again, on every core, and hands their pages back too.
+    static func stream(_ input: InputBytes, skip: Int, context: ConversionContext) -> TableStream? {
+        let reader = FlatJSON(b: UnsafeBufferPointer(rebasing: input.buffer[skip...]))
+        return reader.stream(context) { r in input.release((r.lowerBound + skip)..<(r.upperBound + skip)) }
     }
 
-    private func table(_ context: ConversionContext) -> Table? {
+    private func stream(_ context: ConversionContext, release: @escaping (Range<Int>) -> Void) -> TableStream? {
         var names: [String] = []
         var index: [String: Int] = [:]
         var stats: [Stats] = []
@@ -45,7 +50,10 @@ struct FlatJSON {
         var order = KeyOrder()
         var checkpoints: [Checkpoint] = []
         // Pass 1.
-        let ok = records(checkpoints: { checkpoints.append($0) }) { row, key, keyEscaped, value in
+        let ok = records(checkpoints: { cp in
+            release((checkpoints.last?.offset ?? 0)..<cp.offset)
+            checkpoints.append(cp)
+        }) { row, key, keyEscaped, value in
             let c = column(key, keyEscaped, order.predict(row), &names, &index, &stats)
             order.saw(c)
             guard stats[c].lastRow != row else { return false }  // a duplicate key
@@ -62,23 +70,26 @@ struct FlatJSON {
                 if stats[c].allDates || stats[c].allTimestamps {
                     let raw = UnsafeBufferPointer(rebasing: b[r])
                     if escaped || TemporalText.days(raw) == nil { stats[c].allDates = false }
-                    if escaped || TemporalText.micros(raw) == nil { stats[c].allTimestamps = false }
+                    if !escaped, let (_, zoned) = TemporalText.micros(raw) { if zoned { stats[c].zoned = true } } else { stats[c].allTimestamps = false }
                 }
             }
             return true
         } rowDone: { row in rows = row + 1 }
+        release((checkpoints.last?.offset ?? 0)..<b.count)
         guard ok, !names.isEmpty else { return nil }
         context.progress(30, "reading JSON values")
-        // Pass 2: runs of 65,536 records (from pass 1's checkpoints) on every core, joined in order.
+        // Pass 2: batches of two checkpoints' records (131,072), one per core, handed over in order.
         let types = stats.map(\.type)
-        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4, checkpoints.count))
-        let per = (checkpoints.count + cores - 1) / cores
-        let parts = Parallel.map(cores) { k -> [ColumnValues]? in
-            var names = names, index = index, stats = stats  // only read: every key is known
-            let first = k * per
-            guard first < checkpoints.count else { return types.map { ColumnValues(type: $0) } }
-            let count = min(rows, (first + per) * 0x10000) - first * 0x10000
-            var data = types.map { ColumnValues(type: $0, capacity: count) }
+        let perBatch = 2
+        let (allNames, allIndex, allStats) = (names, index, stats)
+        let parse = { (first: Int) -> [ColumnValues]? in
+            var names = allNames, index = allIndex, stats = allStats  // only read: every key is known
+            let count = min(rows, (first + perBatch) * 0x10000) - first * 0x10000
+            var data = types.indices.map { c -> ColumnValues in
+                var v = ColumnValues(type: types[c], capacity: count)
+                v.utc = allStats[c].zoned
+                return v
+            }
             var filled = [Int](repeating: -1, count: names.count)
             var order = KeyOrder()
             let ok = records(from: checkpoints[first], limit: count) { row, key, keyEscaped, value in
@@ -90,15 +101,24 @@ struct FlatJSON {
             } rowDone: { row in
                 for c in 0..<data.count where filled[c] != row { data[c].appendNull() }
             }
+            release(checkpoints[first].offset..<(first + perBatch < checkpoints.count ? checkpoints[first + perBatch].offset : b.count))
             return ok ? data : nil
         }
-        var data = types.map { ColumnValues(type: $0, capacity: rows) }
-        for part in parts {
-            guard let part else { return nil }
-            for c in 0..<data.count { data[c].append(contentsOf: part[c]) }
-        }
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        var next = 0
+        var ready: [[ColumnValues]] = []
         let columns = zip(CSVReader.uniqueNames(names), types).map { Column(name: $0, type: $1) }
-        return Table(columns: columns, data: data)
+        return TableStream(columns: columns, metadata: Metadata(), rowCount: rows) {
+            if ready.isEmpty {
+                let firsts = Array(stride(from: next, to: checkpoints.count, by: perBatch).prefix(cores))
+                next += firsts.count * perBatch
+                let parsed = Parallel.map(firsts.count) { k in parse(firsts[k]) }
+                // Pass 1 checked these records; a second reading that disagrees is a bug, not bad input.
+                guard parsed.allSatisfy({ $0 != nil }) else { throw ConversionError(.internal, "The JSON records could not be read again.") }
+                ready = parsed.map { $0! }.reversed()
+            }
+            return ready.popLast()
+        }
     }
 
     /// The column each key position held in the previous record: keys repeat in the same order

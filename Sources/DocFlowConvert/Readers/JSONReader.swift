@@ -7,17 +7,19 @@ import DocFlowModel
 /// arrays inside a row become their JSON text. Integers and doubles stay apart; numbers no machine
 /// type holds exactly keep their text; an empty string in an otherwise numeric, boolean or date
 /// column is a blank (null), as an empty CSV cell is.
-public struct JSONReader: Reader {
+public struct JSONReader: TableStreamReader {
     public let format: Format
     public init(format: Format = .json) { self.format = format }
 
-    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
-        var body = bytes
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
-        var probe = JSONParser(body)
-        if probe.atEnd { throw ConversionError(.malformedInput, "The JSON file is empty.") }
-        if let table = FlatJSON.read(body, context: context) { return .table(table) }
-        return .table(try general(body, context: context))
+    /// Flat records (the common case) stream from the mapped file; any other shape is read whole.
+    public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
+        let whitespace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let skip = input.buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        if input.buffer.dropFirst(skip).allSatisfy(whitespace) { throw ConversionError(.malformedInput, "The JSON file is empty.") }
+        if TextDecoding.plainUTF8(input) == skip, let stream = FlatJSON.stream(input, skip: skip, context: context) {
+            return stream
+        }
+        return TableStream(try general(Array(input.buffer[skip...]), context: context))
     }
 
     /// Any shape, through a small tree per record.

@@ -1,4 +1,5 @@
 import Foundation
+import DocFlowModel
 
 /// Turns the bytes of a text file into UTF-8: BOM-marked UTF-8 and UTF-16 are honoured, valid UTF-8
 /// passes through, anything else is read as Windows-1252 with a warning.
@@ -53,33 +54,55 @@ enum TextDecoding {
     /// UTF-8 validity (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), eight ASCII
     /// bytes at a time: data files are mostly ASCII and this runs over all of them.
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { b in
-            let n = b.count
-            var i = 0
-            while i < n {
-                if i + 8 <= n {
-                    let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                    if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
-                }
-                let c = b[i]
-                if c < 0x80 { i += 1; continue }
-                let len: Int, lo: UInt8, hi: UInt8
-                switch c {
-                case 0xC2...0xDF: len = 2; lo = 0x80; hi = 0xBF
-                case 0xE0: len = 3; lo = 0xA0; hi = 0xBF
-                case 0xE1...0xEC, 0xEE, 0xEF: len = 3; lo = 0x80; hi = 0xBF
-                case 0xED: len = 3; lo = 0x80; hi = 0x9F
-                case 0xF0: len = 4; lo = 0x90; hi = 0xBF
-                case 0xF1...0xF3: len = 4; lo = 0x80; hi = 0xBF
-                case 0xF4: len = 4; lo = 0x80; hi = 0x8F
-                default: return false
-                }
-                guard i + len <= n, b[i + 1] >= lo, b[i + 1] <= hi else { return false }
-                for k in 2..<len where b[i + k] & 0xC0 != 0x80 { return false }
-                i += len
-            }
-            return true
+        bytes.withUnsafeBufferPointer { isValidUTF8($0) }
+    }
+
+    /// Whether a mapped input can be read as it is: UTF-8 (with or without a BOM, whose length
+    /// is returned) without NUL bytes. Checked 8 MB at a time, each run's pages handed back
+    /// (`InputBytes.release`) once checked. nil: the input needs `utf8(_:)`'s decoding.
+    static func plainUTF8(_ input: InputBytes) -> Int? {
+        let b = input.buffer
+        let skip = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        if skip == 0 && (b.starts(with: [0xFF, 0xFE]) || b.starts(with: [0xFE, 0xFF])) { return nil }
+        var lo = skip
+        while lo < b.count {
+            var hi = min(b.count, lo + (8 << 20))
+            while hi < b.count && hi > lo && b[hi] & 0xC0 == 0x80 { hi -= 1 }  // not inside a character
+            guard hi > lo else { return nil }
+            let run = UnsafeBufferPointer(rebasing: b[lo..<hi])
+            guard memchr(run.baseAddress!, 0, run.count) == nil, isValidUTF8(run) else { return nil }
+            input.release(lo..<hi)
+            lo = hi
         }
+        return skip
+    }
+
+    static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = b.count
+        var i = 0
+        while i < n {
+            if i + 8 <= n {
+                let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 == 0 { i += 8; continue }
+            }
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            let len: Int, lo: UInt8, hi: UInt8
+            switch c {
+            case 0xC2...0xDF: len = 2; lo = 0x80; hi = 0xBF
+            case 0xE0: len = 3; lo = 0xA0; hi = 0xBF
+            case 0xE1...0xEC, 0xEE, 0xEF: len = 3; lo = 0x80; hi = 0xBF
+            case 0xED: len = 3; lo = 0x80; hi = 0x9F
+            case 0xF0: len = 4; lo = 0x90; hi = 0xBF
+            case 0xF1...0xF3: len = 4; lo = 0x80; hi = 0xBF
+            case 0xF4: len = 4; lo = 0x80; hi = 0x8F
+            default: return false
+            }
+            guard i + len <= n, b[i + 1] >= lo, b[i + 1] <= hi else { return false }
+            for k in 2..<len where b[i + k] & 0xC0 != 0x80 { return false }
+            i += len
+        }
+        return true
     }
 
     /// Windows-1252 to Unicode scalar values (0x80...0x9F differ from Latin-1).

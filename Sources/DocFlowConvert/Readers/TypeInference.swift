@@ -15,6 +15,16 @@ enum TypeInference {
         static let date = Candidates(rawValue: 8)
         static let timestamp = Candidates(rawValue: 16)
         static let all: Candidates = [.int64, .double, .boolean, .date, .timestamp]
+        /// Not a type: some cell of a column that can still be a timestamp had a zone (Z or an
+        /// offset), so the column holds UTC instants — known before any value is stored.
+        static let zoned = Candidates(rawValue: 32)
+
+        /// The types both can be; zoned when either saw a zone.
+        func joined(_ o: Candidates) -> Candidates {
+            var j = intersection(o)
+            if j.contains(.timestamp) { j.formUnion(union(o).intersection(.zoned)) }
+            return j
+        }
 
         /// The narrowest type left, once every cell has been seen.
         func type(sawValue: Bool) -> ColumnType {
@@ -37,7 +47,9 @@ enum TypeInference {
             if contains(.double), !isDouble(cell) { remove(.double) }
             if contains(.boolean), parseBool(cell) == nil { remove(.boolean) }
             if contains(.date), TemporalText.days(cell) == nil { remove(.date) }
-            if contains(.timestamp), TemporalText.micros(cell) == nil { remove(.timestamp) }
+            if contains(.timestamp) {
+                if let (_, z) = TemporalText.micros(cell) { if z { insert(.zoned) } } else { subtract([.timestamp, .zoned]) }
+            }
         }
     }
 

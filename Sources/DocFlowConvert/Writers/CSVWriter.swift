@@ -3,32 +3,29 @@ import Foundation
 
 /// RFC 4180 CSV in UTF-8: a header row, CRLF line ends, fields quoted when they hold the delimiter,
 /// a quote, CR or LF (or start or end with a space). `delimiter` option as for the reader.
-public struct CSVWriter: Writer {
+public struct CSVWriter: TableStreamWriter {
     public let format = Format.csv
     public let accepts: Set<Hub> = [.table]
     public init() {}
 
-    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
-        Array(try writeParts(payload, context: context).joined())
-    }
-
-    public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
-        guard case .table(let table) = payload else {
-            throw ConversionError(.unsupportedConversion, "CSV output needs a table.")
-        }
+    public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
         let delimiter = try CSVReader.delimiterOption(context) ?? 0x2C
-        let n = table.rowCount
         var out: [UInt8] = []
-        for (i, c) in table.columns.enumerated() {
+        for (i, c) in stream.columns.enumerated() {
             if i > 0 { out.append(delimiter) }
             Array(c.name.utf8).withUnsafeBufferPointer { Self.field($0, delimiter, to: &out) }
         }
         out += [0x0D, 0x0A]
-        // Row ranges formatted on every core, written in order.
-        let parts = Parallel.map(Self.parts(n)) { k -> [UInt8] in
-            Self.rows(table, Self.range(k, of: Self.parts(n), n), delimiter, k == 0 ? context : nil)
+        try sink.write(out)
+        while let table = try stream.next() {
+            // Row ranges of the batch formatted on every core, written in order.
+            let n = table.rowCount
+            let parts = Parallel.map(Self.parts(n)) { k -> [UInt8] in
+                Self.rows(table, Self.range(k, of: Self.parts(n), n), delimiter)
+            }
+            for p in parts { try sink.write(p) }
+            context.progress(30 + 70 * stream.rowsRead / max(stream.rowCount, 1), "writing CSV")
         }
-        return [out] + parts.filter { !$0.isEmpty }
     }
 
     /// How many parts to format in parallel: one per core for big tables.
@@ -38,14 +35,14 @@ public struct CSVWriter: Writer {
 
     /// Rows `range` as CSV lines, the columns read through buffer pointers (`ColumnView`), or
     /// from their arrays for a table wider than `Table.maxViewColumns`.
-    static func rows(_ table: Table, _ range: Range<Int>, _ delimiter: UInt8, _ context: ConversionContext?) -> [UInt8] {
+    static func rows(_ table: Table, _ range: Range<Int>, _ delimiter: UInt8) -> [UInt8] {
         if table.data.count <= Table.maxViewColumns {
-            return table.withColumnViews { rows($0, range, delimiter, context) }
+            return table.withColumnViews { rows($0, range, delimiter) }
         }
-        return table.data.withUnsafeBufferPointer { rows($0, range, delimiter, context) }
+        return table.data.withUnsafeBufferPointer { rows($0, range, delimiter) }
     }
 
-    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, _ delimiter: UInt8, _ context: ConversionContext?) -> [UInt8] {
+    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, _ delimiter: UInt8) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count * max(8, cols.count * 10))
         for r in range {
@@ -64,7 +61,6 @@ public struct CSVWriter: Writer {
             }
             out.append(0x0D)
             out.append(0x0A)
-            if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing CSV") }
         }
         return out
     }

@@ -2,47 +2,42 @@ import DocFlowModel
 
 /// A table as a JSON array of objects, one per row, or as JSON Lines (one object per line); values
 /// typed (numbers, booleans, null, strings; dates and timestamps as ISO 8601 strings).
-public struct JSONWriter: Writer {
+public struct JSONWriter: TableStreamWriter {
     public let format: Format
     public let accepts: Set<Hub> = [.table]
     public init(format: Format = .json) { self.format = format }
 
-    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
-        Array(try writeParts(payload, context: context).joined())
-    }
-
-    public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
-        guard case .table(let table) = payload else {
-            throw ConversionError(.unsupportedConversion, "JSON output needs a table.")
-        }
-        let keys = table.columns.map { Array(JSONText.quoted($0.name).utf8) + [0x3A, 0x20] }
-        let n = table.rowCount
-        var head: [UInt8] = []
+    public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
+        let keys = stream.columns.map { Array(JSONText.quoted($0.name).utf8) + [0x3A, 0x20] }
         let lines = format.id == Format.jsonLines.id
         let open = lines ? Array("{".utf8) : Array("\n  {".utf8)
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
-        if !lines { head.append(0x5B) }  // [
-        // Row ranges formatted on every core, written in order.
-        let parts = CSVWriter.parts(n)
-        let formatted = Parallel.map(parts) { k -> [UInt8] in
-            Self.rows(table, CSVWriter.range(k, of: parts, n), keys: keys, open: open, next: next, k == 0 ? context : nil)
+        if !lines { try sink.write([0x5B]) }  // [
+        var first = 0  // rows written before this batch
+        while let table = try stream.next() {
+            // Row ranges of the batch formatted on every core, written in order.
+            let n = table.rowCount
+            let parts = CSVWriter.parts(n)
+            let formatted = Parallel.map(parts) { k -> [UInt8] in
+                Self.rows(table, CSVWriter.range(k, of: parts, n), keys: keys, open: first == 0 ? open : next, next: next)
+            }
+            for p in formatted { try sink.write(p) }
+            first += n
+            context.progress(30 + 70 * stream.rowsRead / max(stream.rowCount, 1), "writing JSON")
         }
-        let tail: [UInt8] = lines ? (n > 0 ? [0x0A] : []) : Array((n == 0 ? "]\n" : "\n]\n").utf8)
-        return ([head] + formatted + [tail]).filter { !$0.isEmpty }
+        try sink.write(lines ? (first > 0 ? [0x0A] : []) : Array((first == 0 ? "]\n" : "\n]\n").utf8))
     }
 
     /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others
     /// by `next`. Columns read as in the CSV writer.
-    static func rows(_ table: Table, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8],
-                     _ context: ConversionContext?) -> [UInt8] {
+    static func rows(_ table: Table, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8]) -> [UInt8] {
         if table.data.count <= Table.maxViewColumns {
-            return table.withColumnViews { rows($0, range, keys: keys, open: open, next: next, context) }
+            return table.withColumnViews { rows($0, range, keys: keys, open: open, next: next) }
         }
-        return table.data.withUnsafeBufferPointer { rows($0, range, keys: keys, open: open, next: next, context) }
+        return table.data.withUnsafeBufferPointer { rows($0, range, keys: keys, open: open, next: next) }
     }
 
-    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8],
-                                     _ context: ConversionContext?) -> [UInt8] {
+    static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(range.count * max(16, keys.count * 16))
         for r in range {
@@ -67,7 +62,6 @@ public struct JSONWriter: Writer {
                 }
             }
             out.append(0x7D)
-            if r & 0xFFFF == 0, let context { context.progress(60 + 40 * (r - range.lowerBound) / max(range.count, 1), "writing JSON") }
         }
         return out
     }

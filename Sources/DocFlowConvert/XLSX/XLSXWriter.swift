@@ -8,7 +8,7 @@ import Foundation
 /// (`data`, `data (2)`, …), each with the header, and the job says so in a warning. Integers past
 /// 2^53, which Excel's doubles would round, and dates before 1900-03-01, which Excel cannot show,
 /// are written as text.
-public struct XLSXWriter: Writer {
+public struct XLSXWriter: TableStreamWriter {
     public let format = Format.xlsx
     public let accepts: Set<Hub> = [.table]
     public init() {}
@@ -16,10 +16,7 @@ public struct XLSXWriter: Writer {
     static let maxCellText = 32_767
     static let exactDoubleLimit: Int64 = 1 << 53
 
-    public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
-        guard case .table(let table) = payload else {
-            throw ConversionError(.unsupportedConversion, "Excel output needs a table.")
-        }
+    public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
         let sheetName = try sheetNameOption(context)
         let rowsPerSheet = try rowsPerSheetOption(context)
         let path = NSTemporaryDirectory() + "/docflow-xlsx-\(UUID().uuidString).xlsx"
@@ -34,70 +31,73 @@ public struct XLSXWriter: Writer {
         format_set_num_format(dateFormat, "yyyy-mm-dd")
         let timeFormat = workbook_add_format(wb)
         format_set_num_format(timeFormat, "yyyy-mm-dd hh:mm:ss")
-        let widths = Self.widths(table)
+        var widths: [Double]? = nil
         var truncated = 0, asText = 0
         var sheet: UnsafeMutablePointer<lxw_worksheet>? = nil
         var row: UInt32 = 0
         var sheets = 0
-        let n = table.rowCount
         var cell: [CChar] = []
-        for r in 0..<n {
-            if sheet == nil || Int(row) > rowsPerSheet {
-                sheets += 1
-                let name = sheets == 1 ? sheetName : "\(sheetName.prefix(24)) (\(sheets))"
-                guard let ws = workbook_add_worksheet(wb, name) else {
-                    workbook_close(wb)
-                    throw ConversionError(.internal, "The Excel sheet could not be added.")
+        // Batch by batch; libxlsxwriter's constant-memory mode flushes each row as it goes.
+        while let table = try stream.next() {
+            if widths == nil { widths = Self.widths(table) }
+            for r in 0..<table.rowCount {
+                if sheet == nil || Int(row) > rowsPerSheet {
+                    sheets += 1
+                    let name = sheets == 1 ? sheetName : "\(sheetName.prefix(24)) (\(sheets))"
+                    guard let ws = workbook_add_worksheet(wb, name) else {
+                        workbook_close(wb)
+                        throw ConversionError(.internal, "The Excel sheet could not be added.")
+                    }
+                    for (c, w) in (widths ?? []).enumerated() { worksheet_set_column(ws, lxw_col_t(c), lxw_col_t(c), w, nil) }
+                    worksheet_freeze_panes(ws, 1, 0)
+                    for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), String(col.name.prefix(Self.maxCellText)), bold) }
+                    sheet = ws
+                    row = 1
                 }
-                for (c, w) in widths.enumerated() { worksheet_set_column(ws, lxw_col_t(c), lxw_col_t(c), w, nil) }
-                worksheet_freeze_panes(ws, 1, 0)
-                for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), String(col.name.prefix(Self.maxCellText)), bold) }
-                sheet = ws
-                row = 1
-            }
-            let ws = sheet
-            for (c, v) in table.data.enumerated() where !v.isNull(r) {
-                let col = lxw_col_t(c)
-                switch v.type {
-                case .int64:
-                    let i = v.ints[r]
-                    if i.magnitude <= UInt64(Self.exactDoubleLimit) { worksheet_write_number(ws, row, col, Double(i), nil) } else {
-                        worksheet_write_string(ws, row, col, String(i), nil); asText += 1
-                    }
-                case .double: worksheet_write_number(ws, row, col, v.doubles[r], nil)
-                case .boolean: worksheet_write_boolean(ws, row, col, v.bools[r] ? 1 : 0, nil)
-                case .date:
-                    let serial = Int64(v.days[r]) + ExcelDate.epochOffset
-                    if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, Double(serial), dateFormat) } else {
-                        worksheet_write_string(ws, row, col, CivilTime.dateText(days: Int64(v.days[r])), nil)
-                    }
-                case .timestamp:
-                    let days = Double(v.ints[r]) / Double(v.perSecond) / 86_400
-                    let serial = days + Double(ExcelDate.epochOffset)
-                    if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, serial, timeFormat) } else {
-                        worksheet_write_string(ws, row, col, CivilTime.timestampText(v.ints[r], perSecond: v.perSecond, utc: v.utc), nil)
-                    }
-                case .string:
-                    let bytes = v.utf8(at: r)
-                    if bytes.isEmpty { continue }
-                    if bytes.count > Self.maxCellText, String(decoding: bytes, as: UTF8.self).utf16.count > Self.maxCellText {
-                        truncated += 1
-                        let s = String(decoding: bytes, as: UTF8.self)
-                        worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
-                    } else {
-                        // NUL-terminated copy of the cell's bytes, no String in between.
-                        cell.removeAll(keepingCapacity: true)
-                        cell.append(contentsOf: bytes.lazy.map { CChar(bitPattern: $0) })
-                        cell.append(0)
-                        worksheet_write_string(ws, row, col, cell, nil)
+                let ws = sheet
+                for (c, v) in table.data.enumerated() where !v.isNull(r) {
+                    let col = lxw_col_t(c)
+                    switch v.type {
+                    case .int64:
+                        let i = v.ints[r]
+                        if i.magnitude <= UInt64(Self.exactDoubleLimit) { worksheet_write_number(ws, row, col, Double(i), nil) } else {
+                            worksheet_write_string(ws, row, col, String(i), nil); asText += 1
+                        }
+                    case .double: worksheet_write_number(ws, row, col, v.doubles[r], nil)
+                    case .boolean: worksheet_write_boolean(ws, row, col, v.bools[r] ? 1 : 0, nil)
+                    case .date:
+                        let serial = Int64(v.days[r]) + ExcelDate.epochOffset
+                        if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, Double(serial), dateFormat) } else {
+                            worksheet_write_string(ws, row, col, CivilTime.dateText(days: Int64(v.days[r])), nil)
+                        }
+                    case .timestamp:
+                        let days = Double(v.ints[r]) / Double(v.perSecond) / 86_400
+                        let serial = days + Double(ExcelDate.epochOffset)
+                        if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, serial, timeFormat) } else {
+                            worksheet_write_string(ws, row, col, CivilTime.timestampText(v.ints[r], perSecond: v.perSecond, utc: v.utc), nil)
+                        }
+                    case .string:
+                        let bytes = v.utf8(at: r)
+                        if bytes.isEmpty { continue }
+                        if bytes.count > Self.maxCellText, String(decoding: bytes, as: UTF8.self).utf16.count > Self.maxCellText {
+                            truncated += 1
+                            let s = String(decoding: bytes, as: UTF8.self)
+                            worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
+                        } else {
+                            // NUL-terminated copy of the cell's bytes, no String in between.
+                            cell.removeAll(keepingCapacity: true)
+                            cell.append(contentsOf: bytes.lazy.map { CChar(bitPattern: $0) })
+                            cell.append(0)
+                            worksheet_write_string(ws, row, col, cell, nil)
+                        }
                     }
                 }
+                row += 1
             }
-            row += 1
-            if r & 0xFFFF == 0 { context.progress(60 + 35 * r / max(n, 1), "writing Excel rows") }
+            context.progress(30 + 65 * stream.rowsRead / max(stream.rowCount, 1), "writing Excel rows")
         }
         if sheet == nil, let ws = workbook_add_worksheet(wb, sheetName) {
-            for (c, col) in table.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), col.name, bold) }
+            for (c, col) in stream.columns.enumerated() { worksheet_write_string(ws, 0, lxw_col_t(c), col.name, bold) }
             sheets = 1
         }
         let rc = workbook_close(wb)
@@ -108,10 +108,18 @@ public struct XLSXWriter: Writer {
         if truncated > 0 { context.warn("\(truncated) cell(s) longer than Excel's 32,767 characters were cut short.") }
         if asText > 0 { context.warn("\(asText) integer(s) too large for Excel's numbers were written as text.") }
         context.report("sheets", .number(sheets))
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConversionError(.internal, "The Excel workbook could not be read back.")
+        // The finished workbook into the sink, a few MB at a time.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ConversionError(.internal, "The Excel workbook could not be read back.") }
+        defer { close(fd) }
+        var chunk = [UInt8](repeating: 0, count: 4 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw ConversionError(.internal, "The Excel workbook could not be read back.") }
+            if n == 0 { break }
+            try sink.write(n == chunk.count ? chunk : Array(chunk[0..<n]))
         }
-        return [UInt8](data)
     }
 
     private func sheetNameOption(_ context: ConversionContext) throws -> String {
