@@ -1,4 +1,5 @@
 import DocFlowConvert
+import DocFlowModel
 import DocFlowStore
 import Foundation
 

@@ -39,8 +39,8 @@ public final class InputBytes: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
         let n = Int(st.st_size)
-        if n == 0 {
-            buffer = UnsafeBufferPointer(start: nil, count: 0)
+        if n == 0 {  // nothing to map; a real (empty) buffer all the same
+            buffer = UnsafeBufferPointer(start: UnsafeMutablePointer<UInt8>.allocate(capacity: 1), count: 0)
             mapped = false
             return
         }
@@ -92,6 +92,7 @@ public protocol ByteSink: AnyObject {
 /// The output could not be stored (a full disk, a closed pipe): not the input's fault.
 public struct SinkError: Error, CustomStringConvertible {
     public let errno: Int32
+    public init(errno: Int32) { self.errno = errno }
     public var description: String { "the output could not be written (errno \(errno))" }
 }
 

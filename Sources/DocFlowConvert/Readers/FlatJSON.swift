@@ -42,6 +42,12 @@ struct FlatJSON {
         return reader.stream(context) { r in input.release((r.lowerBound + skip)..<(r.upperBound + skip)) }
     }
 
+    /// The records of `bytes` as one table, or nil as for `stream`.
+    static func read(_ bytes: [UInt8], context: ConversionContext) -> Table? {
+        guard TextDecoding.isValidUTF8(bytes) else { return nil }
+        return try? stream(InputBytes(bytes), skip: 0, context: context)?.collect()
+    }
+
     private func stream(_ context: ConversionContext, release: @escaping (Range<Int>) -> Void) -> TableStream? {
         var names: [String] = []
         var index: [String: Int] = [:]

@@ -1,12 +1,14 @@
 import DocFlowModel
 
-/// A worksheet's cells as rows (fully blank rows dropped), filled by `SheetSAX`.
+/// A worksheet's cells as rows (fully blank rows dropped), filled by `SheetSAX` and handed on
+/// one finished row at a time.
 struct SheetGrid {
     typealias Cell = XLSXReader.Cell
 
     let book: XLSXWorkbook
     let maxCells: Int
-    var rows: [[Cell]] = []
+    private let onRow: (ArraySlice<Cell>) throws -> Void
+    private(set) var rowCount = 0
     var width = 0
     var merged = 0
     private var cells = 0
@@ -15,9 +17,10 @@ struct SheetGrid {
     private var textBytes = 0
     static let maxTextBytes = 1 << 30
 
-    init(book: XLSXWorkbook, maxCells: Int) {
+    init(book: XLSXWorkbook, maxCells: Int, onRow: @escaping (ArraySlice<Cell>) throws -> Void) {
         self.book = book
         self.maxCells = maxCells
+        self.onRow = onRow
     }
 
     /// Puts a finished cell into the current row.
@@ -40,11 +43,12 @@ struct SheetGrid {
         guard used > 0 else { return }
         width = max(width, used)
         cells += used
-        guard cells <= maxCells, rows.count.multipliedReportingOverflow(by: width).partialValue <= maxCells else {
+        guard cells <= maxCells, rowCount.multipliedReportingOverflow(by: width).partialValue <= maxCells else {
             throw ConversionError(.tooLarge, "The Excel sheet holds more cells than Doc Flow converts at once (\(maxCells)).")
         }
-        rows.append(Array(row[0..<used]))
-        if rows.count & 0xFFFF == 0 { context.progress(10 + min(45, rows.count / 40_000), "read \(rows.count) rows") }
+        try onRow(row[0..<used])
+        rowCount += 1
+        if rowCount & 0xFFFF == 0 { context.progress(10 + min(20, rowCount / 50_000), "read \(rowCount) rows") }
     }
 
     /// `type` is the cell's `t` attribute as `SheetSAX` gives it: s (shared), S (str),

@@ -7,11 +7,13 @@ import DocFlowModel
 /// values, sparse rows and columns. Fully blank rows are skipped (as pandas does); the first
 /// remaining row is the header unless `header` is false. Merged ranges keep their value in the first
 /// cell, with a warning. Every sheet's name is listed in the metadata.
-public struct XLSXReader: Reader {
+public struct XLSXReader: TableStreamReader {
     public let format = Format.xlsx
     public init() {}
 
     static let maxCells = 100_000_000
+    /// Rows per batch handed on.
+    static let batchRows = 65_536
 
     /// A cell as read, before the column's type is settled.
     enum Cell {
@@ -19,34 +21,50 @@ public struct XLSXReader: Reader {
         case date(Int64), dateTime(Int64)  // days / µs since the epoch
     }
 
-    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
-        let zip = try ZipArchive(bytes, what: "Excel")
+    public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
+        let zip = try ZipArchive(input, what: "Excel")
         let book = try XLSXWorkbook(zip)
         let sheet = try chooseSheet(book, context)
-        guard let table = try table(of: sheet, in: book, zip: zip, context: context) else {
+        guard let stream = try stream(of: sheet, in: book, zip: zip, context: context) else {
             throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.")
         }
-        return .table(table)
+        return stream
     }
 
     /// One sheet of an open workbook as a table; nil when the sheet holds no cells.
     func table(of sheet: XLSXWorkbook.Sheet, in book: XLSXWorkbook, zip: ZipArchive, context: ConversionContext) throws -> Table? {
-        guard let stream = try zip.open(sheet.path) else {
+        try stream(of: sheet, in: book, zip: zip, context: context)?.collect()
+    }
+
+    /// One sheet as a stream; nil when the sheet holds no cells. The XML is parsed once: each
+    /// row's cells are tallied per column (for the types) and set aside in a `SheetSpill`, then
+    /// handed on in batches with the settled types.
+    func stream(of sheet: XLSXWorkbook.Sheet, in book: XLSXWorkbook, zip: ZipArchive, context: ConversionContext) throws -> TableStream? {
+        guard let entry = try zip.open(sheet.path) else {
             throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” has no data part (\(sheet.path)).")
         }
         context.progress(10, "reading sheet \(sheet.name)")
-        let parser = SheetSAX(grid: SheetGrid(book: book, maxCells: Self.maxCells), context: context)
-        try parser.parse(stream)
-        let grid = parser.grid
-        if grid.merged > 0 {
-            context.warn("\(grid.merged) merged cell range(s): each value is kept in the range's first cell, the others are empty.")
-        }
-        var rows = grid.rows
         let hasHeader = (context.options["header"] as? Bool) ?? true
-        let width = grid.width
+        let spill = try SheetSpill()
+        var header: [Cell]? = nil
+        var tallies: [Tally] = []
+        let grid = SheetGrid(book: book, maxCells: Self.maxCells) { row in
+            if hasHeader && header == nil { header = Array(row); return }
+            if tallies.count < row.count { tallies += Array(repeating: Tally(), count: row.count - tallies.count) }
+            for (c, cell) in row.enumerated() { tallies[c].add(cell) }
+            try spill.append(row)
+        }
+        let parser = SheetSAX(grid: grid, context: context)
+        try parser.parse(entry)
+        if parser.grid.merged > 0 {
+            context.warn("\(parser.grid.merged) merged cell range(s): each value is kept in the range's first cell, the others are empty.")
+        }
+        let width = parser.grid.width
+        guard width > 0 else { return nil }
+        try spill.rewind()
         var names: [String]
-        if hasHeader, !rows.isEmpty {
-            names = rows.removeFirst().map { cell -> String in
+        if let header {
+            names = header.map { cell -> String in
                 switch cell {
                 case .empty: return ""
                 case .text(let s): return s
@@ -58,22 +76,14 @@ public struct XLSXReader: Reader {
             names = (0..<width).map { "column_\($0 + 1)" }
         }
         names = CSVReader.uniqueNames(names)
-        context.progress(60, "typing columns")
-        var columns: [Column] = []
-        var kinds: [ColumnType] = []
-        for c in 0..<width {
-            let t = Self.type(of: rows.lazy.map { c < $0.count ? $0[c] : .empty })
-            kinds.append(t)
-            columns.append(Column(name: names[c], type: t))
-        }
-        var data = kinds.map { ColumnValues(type: $0, capacity: rows.count) }
-        for row in rows {
-            for c in 0..<width { Self.append(c < row.count ? row[c] : .empty, to: &data[c]) }
-        }
+        tallies += Array(repeating: Tally(), count: max(0, width - tallies.count))
+        let types = tallies.map(\.type)
         var meta = Metadata()
         meta.properties["sheet"] = .text(sheet.name)
         meta.properties["sheets"] = .list(book.sheets.map { .text($0.name) })
-        return columns.isEmpty ? nil : Table(columns: columns, data: data, metadata: meta)
+        return TableStream(columns: Swift.zip(names, types).map { Column(name: $0, type: $1) }, metadata: meta, rowCount: spill.rows) {
+            try spill.next(Self.batchRows, types: types)
+        }
     }
 
     private func chooseSheet(_ book: XLSXWorkbook, _ context: ConversionContext) throws -> XLSXWorkbook.Sheet {
@@ -84,11 +94,13 @@ public struct XLSXReader: Reader {
         throw ConversionError(.badOptions, "The workbook has no sheet “\(want)”; its sheets are \(list) (or give a position from 1 to \(book.sheets.count)).")
     }
 
-    static func type<S: Sequence>(of cells: S) -> ColumnType where S.Element == Cell {
+    /// A column's cells by kind, which settle its type.
+    struct Tally {
         var ints = 0, doubles = 0, bools = 0, dates = 0, times = 0, texts = 0
-        for c in cells {
+
+        mutating func add(_ c: Cell) {
             switch c {
-            case .empty: continue
+            case .empty: break
             case .int: ints += 1
             case .double: doubles += 1
             case .bool: bools += 1
@@ -97,17 +109,20 @@ public struct XLSXReader: Reader {
             case .text: texts += 1
             }
         }
-        let total = ints + doubles + bools + dates + times + texts
-        if total == 0 || texts > 0 { return .string }
-        if ints == total { return .int64 }
-        if ints + doubles == total { return .double }
-        if bools == total { return .boolean }
-        if dates == total { return .date }
-        if dates + times == total { return .timestamp }
-        return .string
+
+        var type: ColumnType {
+            let total = ints + doubles + bools + dates + times + texts
+            if total == 0 || texts > 0 { return .string }
+            if ints == total { return .int64 }
+            if ints + doubles == total { return .double }
+            if bools == total { return .boolean }
+            if dates == total { return .date }
+            if dates + times == total { return .timestamp }
+            return .string
+        }
     }
 
-    /// A cell into its column (typed by `type(of:)`, so it fits, or the column is text).
+    /// A cell into its column (typed by `Tally.type`, so it fits, or the column is text).
     static func append(_ cell: Cell, to col: inout ColumnValues) {
         switch (cell, col.type) {
         case (.empty, _): col.appendNull()

@@ -1,4 +1,5 @@
 import CLibZip
+import DocFlowModel
 
 /// A zip archive in memory, read with libzip. Every entry is read through a bounded stream: at most
 /// `maxEntryBytes` bytes, and no more than `maxRatio` times its compressed size once past
@@ -16,24 +17,27 @@ final class ZipArchive {
     static let maxTotalBytes = 2 << 30
 
     private let archive: OpaquePointer
-    /// The archive's bytes, pinned for libzip's buffer source for the life of the archive.
-    private let storage: UnsafeMutableRawBufferPointer
+    /// The archive's bytes, pinned for libzip's buffer source for the life of the archive: a
+    /// mapped input, whose pages the streams hand back as they go (`InputBytes.release`).
+    let input: InputBytes
     let what: String
 
-    init(_ bytes: [UInt8], what: String) throws {
+    convenience init(_ bytes: [UInt8], what: String) throws {
+        try self.init(InputBytes(bytes), what: what)
+    }
+
+    init(_ input: InputBytes, what: String) throws {
         self.what = what
-        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
-        storage.copyBytes(from: bytes)
+        self.input = input
         var err = zip_error_t()
         zip_error_init(&err)
         defer { zip_error_fini(&err) }
-        guard let src = zip_source_buffer_create(storage.baseAddress, zip_uint64_t(bytes.count), 0, &err) else {
-            storage.deallocate()
+        guard let base = input.buffer.baseAddress,
+              let src = zip_source_buffer_create(base, zip_uint64_t(input.count), 0, &err) else {
             throw ConversionError(.malformedInput, "The \(what) file could not be opened.")
         }
         guard let za = zip_open_from_source(src, ZIP_RDONLY, &err) else {
             zip_source_free(src)
-            storage.deallocate()
             throw ConversionError(.malformedInput, "The \(what) file is not a valid zip package (it may be truncated or not really a \(what) file).")
         }
         archive = za
@@ -48,7 +52,6 @@ final class ZipArchive {
 
     deinit {
         zip_discard(archive)
-        storage.deallocate()
     }
 
     /// The entry's index, by exact name or, failing that, case-insensitively.
@@ -122,6 +125,9 @@ final class ZipEntryStream {
         }
         produced += Int(n)
         if let a = archive {
+            // Every 16 MB out, the mapped archive's pages go back; the few still being read are
+            // simply read again.
+            if a.totalProduced >> 24 != (a.totalProduced + Int(n)) >> 24 { a.input.release(0..<a.input.count) }
             a.totalProduced += Int(n)
             if a.totalProduced > ZipArchive.maxTotalBytes {
                 failure = ConversionError(.tooLarge, "The \(what) file expands to more than \(ZipArchive.maxTotalBytes >> 30) GiB in all; it looks like a zip bomb.")
