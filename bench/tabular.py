@@ -3,6 +3,7 @@ otherwise pick (pyarrow, DuckDB, pandas with xlsxwriter / openpyxl / calamine, p
 whole processes on the same seeded inputs, best wall time and peak RSS (wait4), ratios printed.
 
     bench/tabular.py [--rows 1000000,10000] [--runs 3] [--only csv→parquet,...] [--smoke]
+    bench/tabular.py --rows 100000,1000000,3000000 --no-peers   # Doc Flow's peak memory by file size
 """
 import argparse
 import os
@@ -52,6 +53,7 @@ def main():
     ap.add_argument("--docflow", default=os.path.join(ROOT, ".build", "release", "docflow"))
     ap.add_argument("--only", default="")
     ap.add_argument("--smoke", action="store_true", help="10,000 rows, one run (CI)")
+    ap.add_argument("--no-peers", action="store_true", help="Doc Flow alone: its time and peak memory at each size")
     a = ap.parse_args()
     if a.smoke:
         a.rows, a.runs = "10000", 1
@@ -71,6 +73,7 @@ def main():
     only = set(filter(None, a.only.split(",")))
     work = tempfile.mkdtemp(prefix="docflow-bench-tab-")
     summary = []
+    memory = []
     try:
         for rows in [int(r) for r in a.rows.split(",")]:
             src = {"csv": os.path.join(work, f"t{rows}.csv")}
@@ -90,6 +93,9 @@ def main():
                 if best is None:
                     sys.exit(f"docflow failed on {name}: {why}")
                 print(f"  {'docflow':18} {best:8.3f} s  {rss:7.1f} MiB")
+                if a.no_peers:
+                    memory.append((rows, name, best, rss))
+                    continue
                 fastest = None
                 for p in peers:
                     if not all(have[m] for m in need[p]):
@@ -109,6 +115,10 @@ def main():
                     summary.append((rows, name, fastest / best, rss))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if memory:
+        print("\nDoc Flow alone: time and peak RSS by input size")
+        for rows, name, best, rss in memory:
+            print(f"  {rows:>9,} rows  {name:14} {best:7.3f} s  {rss:7.1f} MiB")
     if summary:
         print("\nsummary: docflow time ÷ fastest peer's time (>1 = docflow ahead), docflow peak RSS")
         for rows, name, ratio, rss in summary:
