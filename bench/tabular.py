@@ -73,7 +73,7 @@ def main():
     only = set(filter(None, a.only.split(",")))
     work = tempfile.mkdtemp(prefix="docflow-bench-tab-")
     summary = []
-    memory = []
+    alone = []
     try:
         for rows in [int(r) for r in a.rows.split(",")]:
             src = {"csv": os.path.join(work, f"t{rows}.csv")}
@@ -94,7 +94,7 @@ def main():
                     sys.exit(f"docflow failed on {name}: {why}")
                 print(f"  {'docflow':18} {best:8.3f} s  {rss:7.1f} MiB")
                 if a.no_peers:
-                    memory.append((rows, name, best, rss))
+                    alone.append((rows, name, best, rss))
                     continue
                 fastest = None
                 for p in peers:
@@ -115,9 +115,9 @@ def main():
                     summary.append((rows, name, fastest / best, rss))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if memory:
+    if alone:
         print("\nDoc Flow alone: time and peak RSS by input size")
-        for rows, name, best, rss in memory:
+        for rows, name, best, rss in alone:
             print(f"  {rows:>9,} rows  {name:14} {best:7.3f} s  {rss:7.1f} MiB")
     if summary:
         print("\nsummary: docflow time ÷ fastest peer's time (>1 = docflow ahead), docflow peak RSS")

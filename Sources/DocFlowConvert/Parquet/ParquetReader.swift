@@ -20,24 +20,27 @@ public struct ParquetReader: TableStreamReader {
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
-        // Each group's span: from its first page to the next group's (or the footer). Spans
-        // that overlap (a forged or unusual layout) would be copied many times over: then the
-        // file is read whole once instead.
-        let starts = rowGroups.map { g in
-            g.structs(1).compactMap { c -> Int? in
-                guard let cm = c.structure(3) else { return nil }
-                let data = Int(cm.int(9) ?? -1)
-                if let d = cm.int(11), d > 0, Int(d) < data { return Int(d) }
-                return data
-            }.min() ?? 4
+        // Each group's span: from its first page to the next group's (or the footer), or to the
+        // end its chunks declare if that is further (chunks laid out between another group's).
+        // Spans that overlap (a forged or unusual layout) would be copied many times over: then
+        // the file is read whole once instead.
+        let bounds = rowGroups.map { g -> (lo: Int, hi: Int) in
+            var lo = Int.max, hi = 0
+            for c in g.structs(1) {
+                guard let cm = c.structure(3) else { continue }
+                var start = Int(cm.int(9) ?? -1)
+                if let d = cm.int(11), d > 0, Int(d) < start { start = Int(d) }
+                let size = Int(cm.int(7) ?? 0)
+                lo = min(lo, start)
+                hi = max(hi, start.addingReportingOverflow(max(size, 0)).partialValue)
+            }
+            let l = min(max(lo == .max ? 4 : lo, 4), footerStart)
+            return (l, min(max(hi, l), footerStart))
         }
-        let sorted = Set(starts.map { min(max($0, 4), footerStart) }).sorted()
+        let sorted = Set(bounds.map(\.lo)).sorted()
         var following: [Int: Int] = [:]
         for (i, lo) in sorted.enumerated() { following[lo] = i + 1 < sorted.count ? sorted[i + 1] : footerStart }
-        var spans = starts.map { s -> Range<Int> in
-            let lo = min(max(s, 4), footerStart)
-            return lo..<following[lo]!
-        }
+        var spans = bounds.map { b in b.lo..<max(b.hi, following[b.lo]!) }
         var whole: [UInt8]? = nil
         if spans.reduce(0, { $0 + $1.count }) > footerStart {
             whole = input.array
