@@ -61,6 +61,18 @@ public struct FormatRegistry: Sendable {
     /// input's faults and `SinkError` when the output cannot be stored.
     public func convert(_ input: ConversionInput, from: Format, to: Format, sink: ByteSink,
                         context: ConversionContext) throws -> ConversionSummary {
+        do {
+            let summary = try convertParts(input, from: from, to: to, sink: sink, context: context)
+            try sink.finish()
+            return summary
+        } catch {
+            try? sink.finish()  // the output is settled (written or failed) before anyone closes it
+            throw error
+        }
+    }
+
+    private func convertParts(_ input: ConversionInput, from: Format, to: Format, sink: ByteSink,
+                              context: ConversionContext) throws -> ConversionSummary {
         guard let reader = readers[from.id] else {
             throw ConversionError(.unknownFormat, "Doc Flow cannot read \(from.name) files.")
         }

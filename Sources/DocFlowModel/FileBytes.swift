@@ -83,10 +83,17 @@ public final class InputBytes: @unchecked Sendable {
 
 /// Where a conversion's output goes, part by part as the writer makes it.
 public protocol ByteSink: AnyObject {
-    /// Appends `part`; throws `SinkError` when it cannot be stored.
+    /// Appends `part`; throws `SinkError` when it cannot be stored (perhaps for an earlier part).
     func write(_ part: [UInt8]) throws
+    /// Waits until every part is stored; throws the first failure. Call it before the output is
+    /// closed, also after a failed conversion.
+    func finish() throws
     /// Bytes written so far.
     var count: Int { get }
+}
+
+extension ByteSink {
+    public func finish() throws {}
 }
 
 /// The output could not be stored (a full disk, a closed pipe): not the input's fault.
@@ -109,6 +116,8 @@ public final class MemorySink: ByteSink {
 }
 
 /// Output written to a file descriptor as it comes (`write`, retried on EINTR and short writes).
+/// (Writing from a thread of its own, to overlap the kernel's copy with the next batch, measured
+/// no faster on two cores: within the ±10 % noise either way.)
 public final class FileSink: ByteSink {
     public let fd: Int32
     public private(set) var count = 0

@@ -93,9 +93,12 @@ public struct Storage: Sendable {
             fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else { throw SinkError(errno: errno) }
+        let sink = FileSink(fd: fd)
         do {
-            try body(FileSink(fd: fd))
+            try body(sink)
+            try sink.finish()
         } catch {
+            try? sink.finish()  // nothing may still be writing to the descriptor once it is closed
             close(fd)
             unlink(part)
             throw error
