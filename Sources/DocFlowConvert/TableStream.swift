@@ -1,4 +1,5 @@
 import DocFlowModel
+import Foundation
 
 /// A table handed over batch by batch: the schema and the row count are known before the first
 /// batch (the readers settle types in a first pass that stores nothing), the values come in runs
@@ -52,6 +53,24 @@ public final class TableStream {
             for c in data!.indices { data![c].append(contentsOf: batch.data[c]) }
         }
         return Table(columns: columns, data: data ?? columns.map { ColumnValues(type: $0.type) }, metadata: metadata)
+    }
+}
+
+extension TableStream {
+    /// A batch producer over `count` batches that parses as many at once as there are cores (up to
+    /// four) and hands them out in order: `parse(k)` makes batch `k`. Memory holds one round.
+    static func parallelRounds(_ count: Int, _ parse: @escaping (Int) throws -> [ColumnValues]) -> () throws -> [ColumnValues]? {
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        var next = 0
+        var ready: [[ColumnValues]] = []
+        return {
+            if ready.isEmpty && next < count {
+                let round = Array(next..<min(next + cores, count))
+                next += round.count
+                ready = try Parallel.map(round.count) { k in Result { try parse(round[k]) } }.map { try $0.get() }.reversed()
+            }
+            return ready.popLast()
+        }
     }
 }
 

@@ -109,30 +109,24 @@ public struct CSVReader: TableStreamReader {
             release(checkpoints[first].pos..<t.pos)
             return data
         }
-        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
-        var next = 0
-        var ready: [[ColumnValues]] = []
+        let batches = TableStream.parallelRounds((checkpoints.count + Self.batchCheckpoints - 1) / Self.batchCheckpoints) { k in
+            try parse(k * Self.batchCheckpoints)
+        }
         var pendingHeader = headerIsData
         let total = records + (headerIsData ? 1 : 0)
         var meta = Metadata()
         meta.properties["delimiter"] = .text(String(UnicodeScalar(delimiter)))
         return TableStream(columns: zip(names, types).map { Column(name: $0, type: $1) }, metadata: meta, rowCount: total) {
-            if ready.isEmpty {
-                let firsts = Array(stride(from: next, to: checkpoints.count, by: Self.batchCheckpoints).prefix(cores))
-                next += firsts.count * Self.batchCheckpoints
-                ready = try Parallel.map(firsts.count) { k in Result { try parse(firsts[k]) } }.map { try $0.get() }.reversed()
+            guard pendingHeader else { return try batches() }
+            // A header row that is data: the first row of the first batch.
+            pendingHeader = false
+            var data = empty(1)
+            for i in 0..<width {
+                var cell = i < header.count ? header[i] : ""
+                cell.withUTF8 { Self.append($0, to: &data[i]) }
             }
-            if pendingHeader {  // a header row that is data: the first row of the first batch
-                pendingHeader = false
-                var data = empty(1)
-                for i in 0..<width {
-                    var cell = i < header.count ? header[i] : ""
-                    cell.withUTF8 { Self.append($0, to: &data[i]) }
-                }
-                if let first = ready.last { for i in 0..<width { data[i].append(contentsOf: first[i]) }; ready.removeLast() }
-                return data
-            }
-            return ready.popLast()
+            if let first = try batches() { for i in 0..<width { data[i].append(contentsOf: first[i]) } }
+            return data
         }
     }
 

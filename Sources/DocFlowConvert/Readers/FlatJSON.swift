@@ -110,21 +110,13 @@ struct FlatJSON {
             release(checkpoints[first].offset..<(first + perBatch < checkpoints.count ? checkpoints[first + perBatch].offset : b.count))
             return ok ? data : nil
         }
-        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
-        var next = 0
-        var ready: [[ColumnValues]] = []
         let columns = zip(CSVReader.uniqueNames(names), types).map { Column(name: $0, type: $1) }
-        return TableStream(columns: columns, metadata: Metadata(), rowCount: rows) {
-            if ready.isEmpty {
-                let firsts = Array(stride(from: next, to: checkpoints.count, by: perBatch).prefix(cores))
-                next += firsts.count * perBatch
-                let parsed = Parallel.map(firsts.count) { k in parse(firsts[k]) }
-                // Pass 1 checked these records; a second reading that disagrees is a bug, not bad input.
-                guard parsed.allSatisfy({ $0 != nil }) else { throw ConversionError(.internal, "The JSON records could not be read again.") }
-                ready = parsed.map { $0! }.reversed()
-            }
-            return ready.popLast()
-        }
+        return TableStream(columns: columns, metadata: Metadata(), rowCount: rows,
+                           batches: TableStream.parallelRounds((checkpoints.count + perBatch - 1) / perBatch) { k in
+            // Pass 1 checked these records; a second reading that disagrees is a bug, not bad input.
+            guard let data = parse(k * perBatch) else { throw ConversionError(.internal, "The JSON records could not be read again.") }
+            return data
+        })
     }
 
     /// The column each key position held in the previous record: keys repeat in the same order
