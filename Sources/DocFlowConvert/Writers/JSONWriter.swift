@@ -38,13 +38,27 @@ public struct JSONWriter: TableStreamWriter {
     }
 
     static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, keys: [[UInt8]], open: [UInt8], next: [UInt8]) -> [UInt8] {
+        // The keys end to end, read through one pointer: taking `keys[c]` per cell retained and
+        // released that array every time (3 % of a CSV → JSON profile).
+        let keyBytes = Array(keys.joined())
+        var keyEnds: [Int] = []
+        for k in keys { keyEnds.append((keyEnds.last ?? 0) + k.count) }
+        return keyBytes.withUnsafeBufferPointer { kb in
+            keyEnds.withUnsafeBufferPointer { ke in
+                rows(cols, range, keys: kb, keyEnds: ke, open: open, next: next)
+            }
+        }
+    }
+
+    private static func rows<C: ColumnCells>(_ cols: UnsafeBufferPointer<C>, _ range: Range<Int>, keys kb: UnsafeBufferPointer<UInt8>,
+                                             keyEnds ke: UnsafeBufferPointer<Int>, open: [UInt8], next: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(range.count * max(16, keys.count * 16))
+        out.reserveCapacity(range.count * max(16, kb.count + cols.count * 12))
         for r in range {
             out.append(contentsOf: r == 0 ? open : next)
             for c in 0..<cols.count {
                 if c > 0 { out.append(0x2C); out.append(0x20) }
-                keys[c].withUnsafeBufferPointer { out.append(contentsOf: $0) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: kb[(c == 0 ? 0 : ke[c - 1])..<ke[c]]))
                 let col = cols[c]
                 if col.isNull(r) { CellText.append("null", to: &out); continue }
                 switch col.type {
