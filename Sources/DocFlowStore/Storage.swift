@@ -59,28 +59,10 @@ public struct Storage: Sendable {
         }
     }
 
-    /// The whole content of a stored file (`open`, `fstat`, `read`), or nil when it cannot be read.
-    public func read(_ relative: String) -> [UInt8]? { FileBytes.read(absolute(relative)) }
-
-    /// Writes a file whole or not at all: the bytes go to `{name}.part` in the same folder
-    /// (`open` O_EXCL, `write`, `close`), which is then renamed to `relative`. Creates the folder
-    /// when needed. Not fsynced: outputs can be made again; a crash never leaves a partial file
-    /// under the final name. Returns false on an I/O error, leaving nothing behind.
-    public func writeAtomically(_ bytes: [UInt8], to relative: String) throws -> Bool {
-        try writeAtomically(parts: [bytes], to: relative)
-    }
-
-    /// Writes `parts` one after the other to `relative.part`, then renames it into place.
-    public func writeAtomically(parts: [[UInt8]], to relative: String) throws -> Bool {
-        do {
-            try writeAtomically(to: relative) { sink in for p in parts { try sink.write(p) } }
-            return true
-        } catch is SinkError {
-            return false
-        }
-    }
-
-    /// Lets `body` write `relative.part` through a sink as it goes, then renames it into place.
+    /// Writes a file whole or not at all: `body` writes `{name}.part` in the same folder (`open`
+    /// O_TRUNC, then a `FileSink`), which is then renamed to `relative`. Creates the folder when
+    /// needed. Not fsynced: outputs can be made again; a crash never leaves a partial file under
+    /// the final name (a `.part` left by a crash is an orphan the janitor removes).
     /// Whatever `body` throws (or a failed write, as `SinkError`) removes the part file and is
     /// rethrown: nothing is ever left half-written under either name.
     public func writeAtomically(to relative: String, _ body: (ByteSink) throws -> Void) throws {
