@@ -26,8 +26,14 @@ struct SheetGrid {
     /// Puts a finished cell into the current row.
     mutating func place(_ cell: Cell, at column: Int, in row: inout [Cell], used: inout Int) throws {
         if case .empty = cell { return }
-        if case .text(let t) = cell {
-            textBytes += t.utf8.count
+        let text: Int
+        switch cell {
+        case .text(let t): text = t.utf8.count
+        case .shared(let i): text = book.sharedStrings[i].utf8.count
+        default: text = 0
+        }
+        if text > 0 {
+            textBytes += text
             if textBytes > Self.maxTextBytes {
                 throw ConversionError(.tooLarge, "The Excel sheet's cells hold over \(Self.maxTextBytes >> 20) MiB of text (one shared string repeated in many cells?); Doc Flow stops there.")
             }
@@ -60,7 +66,7 @@ struct SheetGrid {
             guard i >= 0, i < book.sharedStrings.count else {
                 throw ConversionError(.malformedInput, "A cell of the Excel sheet points at shared string \(i), which does not exist.")
             }
-            return .text(book.sharedStrings[i])
+            return .shared(i)
         case 0x49: return .text(XLSXWorkbook.unescape(inline ?? value ?? ""))
         case 0x53, 0x65: return value.map { .text(XLSXWorkbook.unescape($0)) } ?? .empty
         case 0x62: return value.map { .bool($0 == "1" || $0 == "true") } ?? .empty

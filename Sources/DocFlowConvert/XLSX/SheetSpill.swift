@@ -9,13 +9,16 @@ final class SheetSpill {
     typealias Cell = XLSXReader.Cell
 
     private let fd: Int32
+    /// The workbook's shared strings, which `.shared` cells point into.
+    private let strings: [String]
     private var out: [UInt8] = []
     private var inBuf: [UInt8] = []
     private var inPos = 0
     private(set) var rows = 0
     private var rowsRead = 0
 
-    init() throws {
+    init(strings: [String]) throws {
+        self.strings = strings
         let path = NSTemporaryDirectory() + "/docflow-sheet-\(UUID().uuidString)"
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SinkError(errno: errno) }
@@ -25,7 +28,7 @@ final class SheetSpill {
 
     deinit { close(fd) }
 
-    private enum Tag: UInt8 { case empty, int, double, bool, text, date, dateTime }
+    private enum Tag: UInt8 { case empty, int, double, bool, text, date, dateTime, shared }
 
     func append(_ row: ArraySlice<Cell>) throws {
         put(UInt64(row.count))
@@ -37,6 +40,7 @@ final class SheetSpill {
             case .bool(let b): out.append(Tag.bool.rawValue); out.append(b ? 1 : 0)
             case .date(let d): out.append(Tag.date.rawValue); put(UInt64(bitPattern: d))
             case .dateTime(let us): out.append(Tag.dateTime.rawValue); put(UInt64(bitPattern: us))
+            case .shared(let i): out.append(Tag.shared.rawValue); put(UInt64(i))
             case .text(var s):
                 out.append(Tag.text.rawValue)
                 s.withUTF8 { u in put(UInt64(u.count)); out.append(contentsOf: u) }
@@ -120,6 +124,11 @@ final class SheetSpill {
                     }
                     cell = .text(String(decoding: inBuf[inPos..<inPos + len], as: UTF8.self))
                     inPos += len
+                case .shared?:
+                    let i = Int(try take())
+                    guard i >= 0 && i < strings.count else { throw ConversionError(.internal, "The sheet's rows came back damaged from temporary space.") }
+                    if c < cols.count && cols[c].type == .string { cols[c].append(string: strings[i]); continue }
+                    cell = .text(strings[i])
                 case nil: throw ConversionError(.internal, "The sheet's rows came back damaged from temporary space.")
                 }
                 if c < cols.count { XLSXReader.append(cell, to: &cols[c]) }

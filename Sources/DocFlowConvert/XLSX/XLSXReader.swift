@@ -19,6 +19,9 @@ public struct XLSXReader: TableStreamReader {
     enum Cell {
         case empty, int(Int64), double(Double), bool(Bool), text(String)
         case date(Int64), dateTime(Int64)  // days / µs since the epoch
+        /// Shared string `i`: kept as its index until the rows come back from the `SheetSpill`
+        /// (one long string in a million cells is set aside as a million indexes, not copies).
+        case shared(Int)
     }
 
     public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
@@ -45,7 +48,7 @@ public struct XLSXReader: TableStreamReader {
         }
         context.progress(10, "reading sheet \(sheet.name)")
         let hasHeader = (context.options["header"] as? Bool) ?? true
-        let spill = try SheetSpill()
+        let spill = try SheetSpill(strings: book.sharedStrings)
         var header: [Cell]? = nil
         var tallies: [Tally] = []
         let grid = SheetGrid(book: book, maxCells: Self.maxCells) { row in
@@ -68,6 +71,7 @@ public struct XLSXReader: TableStreamReader {
                 switch cell {
                 case .empty: return ""
                 case .text(let s): return s
+                case .shared(let i): return book.sharedStrings[i]
                 default: return Self.text(of: cell)
                 }
             }
@@ -106,7 +110,7 @@ public struct XLSXReader: TableStreamReader {
             case .bool: bools += 1
             case .date: dates += 1
             case .dateTime: times += 1
-            case .text: texts += 1
+            case .text, .shared: texts += 1
             }
         }
 
@@ -134,6 +138,7 @@ public struct XLSXReader: TableStreamReader {
         case (.date(let d), .timestamp): col.append(int: d * 86_400_000_000)
         case (.dateTime(let us), .timestamp): col.append(int: us)
         case (.text(let s), _): col.append(string: s)
+        case (.shared, _): col.appendNull()  // never here: the spill hands shared strings back as text
         default: col.append(string: text(of: cell))
         }
     }
@@ -145,6 +150,7 @@ public struct XLSXReader: TableStreamReader {
         case .double(let d): return "\(d)"
         case .bool(let b): return b ? "true" : "false"
         case .text(let s): return s
+        case .shared: return ""  // never here: resolved where the strings are at hand
         case .date(let d): return CivilTime.dateText(days: d)
         case .dateTime(let us): return CivilTime.timestampText(us, perSecond: 1_000_000, utc: false)
         }
