@@ -90,10 +90,7 @@ public struct FormatRegistry: Sendable {
                 context.progress(60, "writing \(to.name)")
                 for part in try writer.writeParts(.table(table), context: context) { try sink.write(part) }
             }
-            meta = stream.metadata
-            meta.properties["rows"] = .number(stream.rowsRead)
-            meta.properties["columns"] = .number(stream.columns.count)
-            meta.properties["schema"] = .list(stream.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+            meta = Self.tableMetadata(stream.metadata, columns: stream.columns, rows: stream.rowsRead)
         } else {
             let bytes = try input.whole()
             let payload: Payload
@@ -115,15 +112,23 @@ public struct FormatRegistry: Sendable {
                 let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
                 if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
             case .table(let t):
-                meta = t.metadata
-                meta.properties["rows"] = .number(t.rowCount)
-                meta.properties["columns"] = .number(t.columns.count)
-                meta.properties["schema"] = .list(t.columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+                meta = Self.tableMetadata(t.metadata, columns: t.columns, rows: t.rowCount)
             }
         }
         context.progress(100, "done")
         for (k, v) in context.reported { meta.properties[k] = v }
         return ConversionSummary(metadata: meta, warnings: context.warnings, byteCount: sink.count)
+    }
+}
+
+extension FormatRegistry {
+    /// A table's metadata with its row count, column count and schema (each column's name and type).
+    static func tableMetadata(_ base: Metadata, columns: [Column], rows: Int) -> Metadata {
+        var meta = base
+        meta.properties["rows"] = .number(rows)
+        meta.properties["columns"] = .number(columns.count)
+        meta.properties["schema"] = .list(columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
+        return meta
     }
 }
 
@@ -176,10 +181,4 @@ public struct ConversionResult: Sendable {
 
     /// The output's size.
     public var byteCount: Int { parts.reduce(0) { $0 + $1.count } }
-
-    /// Metadata as a JSON object (title, author, then the properties).
-    public var metadataJSON: String { metadata.json }
-
-    /// Warnings as a JSON array of strings.
-    public var warningsJSON: String { "[" + warnings.map(JSONText.quoted).joined(separator: ", ") + "]" }
 }

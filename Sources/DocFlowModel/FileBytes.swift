@@ -124,15 +124,21 @@ public final class FileSink: ByteSink {
     public private(set) var count = 0
     public init(fd: Int32) { self.fd = fd }
     public func write(_ part: [UInt8]) throws {
-        try part.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { throw SinkError(errno: n < 0 ? errno : ENOSPC) }
-                off += n
-            }
-        }
+        guard part.withUnsafeBytes({ Self.writeAll(fd, $0) }) else { throw SinkError(errno: errno) }
         count += part.count
+    }
+
+    /// Writes every byte to a file descriptor (`write`, retried on EINTR and short writes);
+    /// false on an error, with errno set (ENOSPC when `write` wrote nothing).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 { errno = ENOSPC }
+            if n <= 0 { return false }
+            off += n
+        }
+        return true
     }
 }

@@ -93,17 +93,9 @@ public struct Storage: Sendable {
         }
     }
 
-    /// Writes every byte to a file descriptor (`write`, retried on EINTR and short writes);
-    /// false on an error, with errno set.
+    /// Writes every byte to a file descriptor; false on an error, with errno set (`FileSink.writeAll`).
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            off += n
-        }
-        return true
+        FileSink.writeAll(fd, bytes)
     }
 
     /// Removes a file if it exists; missing files are fine (cleanup is idempotent).

@@ -55,15 +55,7 @@ final class SheetSpill {
     }
 
     private func flush() throws {
-        try out.withUnsafeBytes { b in
-            var off = 0
-            while off < b.count {
-                let n = write(fd, b.baseAddress! + off, b.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { throw SinkError(errno: n < 0 ? errno : ENOSPC) }
-                off += n
-            }
-        }
+        guard out.withUnsafeBytes({ FileSink.writeAll(fd, $0) }) else { throw SinkError(errno: errno) }
         out.removeAll(keepingCapacity: true)
     }
 
