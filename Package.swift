@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "janitor", targets: ["janitor"]),
         .executable(name: "ws-gateway", targets: ["ws-gateway"]),
         .executable(name: "docflow", targets: ["docflow"]),
+        .executable(name: "convert-worker", targets: ["convert-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
@@ -54,11 +55,15 @@ let package = Package(
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
         .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowConvert", "CLibMagic"], swiftSettings: swift5),
+        // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
+        // the channel between them (no database, no network).
+        .target(name: "DocFlowSandbox", dependencies: ["DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
         // The runner loop and the janitor passes.
-        .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowConvert"], swiftSettings: swift5),
+        .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
         .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel"], swiftSettings: swift5),
+        .executableTarget(name: "convert-worker", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "janitor", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
             "DocFlowStore",
@@ -74,5 +79,6 @@ let package = Package(
 
         .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowConvert"], swiftSettings: swift5),
         .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowWeb"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowSandboxTests", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
     ]
 )

@@ -33,6 +33,7 @@ install_debian_packages() {
 build_release() {
   log "building (release)"
   local rc=0
+  mkdir -p "$ROOT/.build"
   # The Swift runtime and Foundation linked in: a converter or short-lived runner process starts in
   # ~35 ms instead of ~45 (fewer shared objects to map and relocate).
   (cd "$ROOT" && swift build -c release --static-swift-stdlib > "$ROOT/.build/release-build.log" 2>&1) || rc=$?

@@ -135,6 +135,8 @@ extension FormatRegistry {
 /// A conversion's input: a file (mapped when the reader streams, else read whole) or bytes.
 public enum ConversionInput {
     case file(String)
+    /// An open file (the sandboxed converter is handed its input this way, never a path).
+    case descriptor(Int32)
     case bytes([UInt8])
 
     func mapped() throws -> InputBytes {
@@ -142,6 +144,9 @@ public enum ConversionInput {
         case .bytes(let b): return InputBytes(b)
         case .file(let path):
             guard let m = InputBytes(path: path) else { throw ConversionError(.internal, "The input file could not be read.") }
+            return m
+        case .descriptor(let fd):
+            guard let m = InputBytes(fd: fd) else { throw ConversionError(.internal, "The input file could not be read.") }
             return m
         }
     }
@@ -151,6 +156,9 @@ public enum ConversionInput {
         case .bytes(let b): return b
         case .file(let path):
             guard let b = FileBytes.read(path) else { throw ConversionError(.internal, "The input file could not be read.") }
+            return b
+        case .descriptor(let fd):
+            guard let b = FileBytes.read(fd: fd) else { throw ConversionError(.internal, "The input file could not be read.") }
             return b
         }
     }

@@ -1,5 +1,6 @@
 import DocFlowConvert
 import DocFlowModel
+import DocFlowSandbox
 import DocFlowStore
 import Foundation
 
@@ -23,6 +24,8 @@ final class Batch: @unchecked Sendable {
     private var stopped = false
     private var begun = 0
     private var seconds = 0.0
+    private var workerPID: pid_t?
+    private var expired = false
 
     init(jobs: [ClaimedJob]) { self.jobs = jobs }
 
@@ -34,8 +37,28 @@ final class Batch: @unchecked Sendable {
         currentIndex = i
         currentStarted = Date()
         progress = (0, "")
+        expired = false
+        workerPID = nil
         return true
     }
+
+    /// The conversion thread names the process converting the current job.
+    func setWorker(_ pid: pid_t?) {
+        lock.lock(); defer { lock.unlock() }
+        workerPID = pid
+    }
+
+    /// The runner's time limit ran out for the current job: its converter is killed (SIGKILL);
+    /// the conversion thread then reports the timeout. Once per job.
+    func expireCurrent() {
+        lock.lock(); defer { lock.unlock() }
+        guard currentIndex != nil, !expired else { return }
+        expired = true
+        if let pid = workerPID { kill(pid, SIGKILL) }
+    }
+
+    /// Whether the current job's converter was killed for its time limit.
+    var currentExpired: Bool { lock.lock(); defer { lock.unlock() }; return expired }
 
     func report(_ outcome: JobOutcome, seconds s: Double) {
         lock.lock(); defer { lock.unlock() }
@@ -73,12 +96,15 @@ final class Batch: @unchecked Sendable {
     var convertingSeconds: Double { lock.lock(); defer { lock.unlock() }; return seconds }
 }
 
-/// The conversion thread's side of a batch: read each input, convert, write the output beside its
-/// final name and rename it into place. No database access here.
+/// The conversion thread's side of a batch: for each job, open the input, create the output's
+/// part file beside its final name, hand both descriptors to a sandboxed converter, relay its
+/// progress, and rename the output into place when it reports success. No database access here.
 struct BatchConversion: Sendable {
     let registry: FormatRegistry
     let storage: Storage
-    let testHooks: Bool
+    let pool: SandboxPool
+    let timeoutSeconds: Double
+    let memoryMB: Int
 
     func run(_ batch: Batch) {
         for (i, job) in batch.jobs.enumerated() {
@@ -90,35 +116,83 @@ struct BatchConversion: Sendable {
     }
 
     private func convert(_ job: ClaimedJob, batch: Batch) -> JobOutcome {
+        let input = open(storage.absolute(job.inputPath), O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            return .failed(job, code: "input_missing", message: "The uploaded file is gone; upload it again.", retry: false)
+        }
+        defer { close(input) }
         guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
             return .failed(job, code: "unknown_format", message: "This runner does not know the job's formats.", retry: false)
         }
-        let inputPath = storage.absolute(job.inputPath)
-        guard access(inputPath, R_OK) == 0 else {
-            return .failed(job, code: "input_missing", message: "The uploaded file is gone; upload it again.", retry: false)
-        }
-        let options = (try? JSONSerialization.jsonObject(with: Data(job.optionsJSON.utf8))) as? [String: Any] ?? [:]
-        let context = ConversionContext(options: options) { batch.setProgress($0, $1) }
-        if testHooks { TestHooks.apply(options, context: context) }
-        // The output is written as it is made, to a temporary file beside its final name (a rename
-        // across folders takes the filesystem-wide rename lock, which serialised two runners —
-        // bench/README.md), renamed into place once whole.
+        // The output is written to a part file beside its final name (a rename across folders
+        // takes the filesystem-wide rename lock, which serialised two runners — bench/README.md)
+        // and renamed into place once the converter says it is whole.
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        let result: ConversionSummary
-        do {
-            var summary: ConversionSummary? = nil
-            try storage.writeAtomically(to: dest) { sink in
-                summary = try registry.convert(.file(inputPath), from: from, to: to, sink: sink, context: context)
-            }
-            result = summary!
-        } catch let e as ConversionError {
-            return .failed(job, code: e.code.rawValue, message: e.message, retry: false)
-        } catch is SinkError {
+        let output: Int32
+        do { output = try storage.openPart(for: dest) } catch {
             return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
-        } catch {
-            return .failed(job, code: "internal", message: "The conversion failed unexpectedly; it will be retried.", retry: true)
         }
-        return .done(FinishedJob(job: job, outputPath: dest, outputBytes: Int64(result.byteCount),
-                                 warningsJSON: result.warningsJSON, metadataJSON: result.metadataJSON))
+        var outputOpen = true
+        defer { if outputOpen { close(output) } }
+        let worker: SandboxWorker
+        do { worker = try pool.worker(for: job.clientID) } catch {
+            storage.discardPart(for: dest)
+            return .failed(job, code: "sandbox", message: "No converter could be started; the job will be retried.", retry: true)
+        }
+        batch.setWorker(worker.pid)
+        let request = JobRequest(from: from.id, to: to.id, optionsJSON: job.optionsJSON)
+        var result: JobResult?
+        if worker.channel.send(Channel.Frame.job, request.encoded, fds: [input, output]) {
+            close(output)
+            outputOpen = false
+            while let frame = worker.channel.receive() {
+                if frame.type == Channel.Frame.progress, let p = ProgressFrame.decode(frame.payload) {
+                    batch.setProgress(p.0, p.1)
+                    continue
+                }
+                result = JobResult(type: frame.type, payload: frame.payload)
+                break
+            }
+        }
+        batch.setWorker(nil)
+        guard let result else {
+            // The link ended before a result: the converter crashed, was killed for its time or a
+            // limit, or closed the link. It is killed (with anything it started) and replaced.
+            let status = worker.kill()
+            pool.discard(worker)
+            storage.discardPart(for: dest)
+            if batch.currentExpired {
+                return .failed(job, code: "timeout", message: "The conversion took longer than the \(Int(timeoutSeconds)) s time limit.", retry: true)
+            }
+            return .failed(job, code: "converter_crashed", message: crashMessage(job, status), retry: true)
+        }
+        pool.finished(worker)
+        switch result {
+        case .done(let bytes, let warnings, let metadata):
+            do { try storage.commitPart(for: dest) } catch {
+                return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
+            }
+            return .done(FinishedJob(job: job, outputPath: dest, outputBytes: bytes, warningsJSON: warnings, metadataJSON: metadata))
+        case .failed(let code, let retry, let message):
+            storage.discardPart(for: dest)
+            return .failed(job, code: code, message: message, retry: retry)
+        }
+    }
+
+    /// A readable reason for a converter that stopped: the signal or exit code, and the likely cause.
+    private func crashMessage(_ job: ClaimedJob, _ status: Int32) -> String {
+        let (sig, code) = SandboxWorker.describe(status)
+        var how: String
+        switch sig {
+        case .some(SIGKILL): how = "was killed (SIGKILL)"
+        case .some(SIGXCPU): how = "ran out of CPU time (SIGXCPU)"
+        case .some(SIGSEGV): how = "crashed (SIGSEGV)"
+        case .some(SIGILL), .some(SIGTRAP): how = "stopped on a failed check or an allocation past its \(memoryMB) MiB memory limit (signal \(sig!))"
+        case .some(let s): how = "stopped on signal \(s)"
+        case .none: how = "exited (code \(code ?? 0)) without a result"
+        }
+        return job.attempt < job.maxAttempts
+            ? "Attempt \(job.attempt) of \(job.maxAttempts): the converter \(how); the job will be retried."
+            : "Gave up after \(job.attempt) attempts: the converter \(how)."
     }
 }

@@ -1,20 +1,24 @@
 import DocFlowConvert
+import DocFlowSandbox
 import DocFlowStore
 import Foundation
 import Logging
 
 /// A short-lived job runner (DESIGN.md): takes a runner slot, LISTENs for new jobs while idle, and
-/// loops claim → convert → finish until its time budget is spent. Conversions run on a conversion
-/// thread while this thread, the only user of the connection, marks jobs done, renews the lease,
-/// writes throttled progress and enforces the per-job time limit.
+/// loops claim → convert → finish until its time budget is spent. Conversions run in sandboxed
+/// converter processes (`SandboxPool`), driven from a conversion thread, while this thread, the
+/// only user of the connection, marks jobs done, renews the lease, writes throttled progress and
+/// enforces the per-job time limit (by killing the converter).
 public final class Runner {
     let config: Config
     let registry: FormatRegistry
     let storage: Storage
     let logger: Logger
     let worker: String
-    /// The one thread conversions run on, so this thread stays free to watch them.
+    /// The one thread that drives the converters, so this thread stays free to watch them.
     let converter = ConversionThread()
+    /// The sandboxed converter processes.
+    let pool: SandboxPool
     /// Exit when the queue is empty instead of waiting for the budget to run out.
     public var drain = false
     public var budgetSeconds: Double
@@ -26,13 +30,32 @@ public final class Runner {
         self.logger = logger
         self.budgetSeconds = config.runnerBudgetSeconds
         self.worker = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        var limits = Worker.Limits()
+        limits.memoryMB = config.jobMemoryMB
+        limits.cpuSecondsPerJob = Int(config.jobTimeoutSeconds.rounded(.up)) + 5
+        limits.fileMB = config.jobFileMB
+        limits.maxJobs = config.workerMaxJobs
+        self.pool = SandboxPool(mode: SandboxMode(rawValue: config.sandbox) ?? .bwrap, limits: limits,
+                                workerBinary: Self.workerBinary, scratchRoot: storage.absolute("tmp"), testHooks: config.testHooks)
+    }
+
+    /// `convert-worker` beside this executable.
+    static var workerBinary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent + "/convert-worker"
     }
 
     /// Runs until the budget is spent; returns the number of jobs handled.
     @discardableResult
     public func run() throws -> Int {
-        applyMemoryLimit()
+        if let mode = SandboxMode(rawValue: config.sandbox) {
+            if mode == .off { logger.warning("DOCFLOW_SANDBOX=off: converters run without a sandbox (development only)") }
+        } else {
+            throw SandboxError("DOCFLOW_SANDBOX must be bwrap or off, not \(config.sandbox)")
+        }
         try storage.prepare()
+        try pool.check()  // no sandbox, no conversions: never silently unsandboxed
+        defer { pool.shutdown() }
         let db = try PGConnection(config.database)
         guard let slot = try db.runnerSlotTake(slots: config.runnerSlots) else {
             logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
@@ -105,7 +128,8 @@ public final class Runner {
     /// the seconds spent converting.
     private func work(_ jobs: [ClaimedJob], db: PGConnection) throws -> (Int, Double) {
         let batch = Batch(jobs: jobs)
-        let convert = BatchConversion(registry: registry, storage: storage, testHooks: config.testHooks)
+        let convert = BatchConversion(registry: registry, storage: storage, pool: pool,
+                                      timeoutSeconds: config.jobTimeoutSeconds, memoryMB: config.jobMemoryMB)
         let done = converter.submit { convert.run(batch) }
         let started = Date()
         var lastBeat = started, lastProgress = Date.distantPast
@@ -128,13 +152,11 @@ public final class Runner {
             guard let current = batch.current() else { continue }
             let job = jobs[current.index]
             let now = Date()
-            if now.timeIntervalSince(current.started) > config.jobTimeoutSeconds {
-                let msg = "The conversion took longer than the \(Int(config.jobTimeoutSeconds)) s time limit."
-                try db.jobFail(job, code: "timeout", message: msg, retry: true, backoffSeconds: config.retryBackoffSeconds)
-                try db.jobRelease(Array(jobs[batch.stop()...]))
-                logger.error("job timed out; exiting so the stuck conversion stops with this process",
-                             metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
-                exit(3)
+            if now.timeIntervalSince(current.started) > config.jobTimeoutSeconds, !batch.currentExpired {
+                // The converter is killed; the conversion thread reports the timeout, and the
+                // batch goes on with a fresh converter.
+                logger.warning("job timed out; its converter is killed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                batch.expireCurrent()
             }
             if releasedFrom == nil, now.timeIntervalSince(started) > Self.batchPatience {
                 let from = batch.stop()
@@ -190,21 +212,10 @@ public final class Runner {
                            retry: false, backoffSeconds: 0)
         }
     }
-
-    /// setrlimit(RLIMIT_AS): a conversion that allocates past the limit fails this process, which
-    /// costs the job one attempt (the rescue sees the released advisory lock).
-    private func applyMemoryLimit() {
-        guard config.jobMemoryMB > 0 else { return }
-        let bytes = rlim_t(config.jobMemoryMB) * 1_048_576
-        var lim = rlimit(rlim_cur: bytes, rlim_max: bytes)
-        if setrlimit(Int32(RLIMIT_AS.rawValue), &lim) != 0 {
-            logger.warning("setrlimit failed", metadata: ["docflow.errno": "\(errno)"])
-        }
-    }
 }
 
 /// A long-lived thread that runs one batch of conversions at a time (a thread per job would cost a
-/// clone and an 8 MB stack mapping each time). A conversion past its time limit ends the process.
+/// clone and an 8 MB stack mapping each time).
 final class ConversionThread: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let lock = NSLock()

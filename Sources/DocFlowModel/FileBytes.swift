@@ -9,12 +9,17 @@ public enum FileBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return read(fd: fd)
+    }
+
+    /// The whole file open at `fd` (read from offset 0; the descriptor stays open).
+    public static func read(fd: Int32) -> [UInt8]? {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
         var out = [UInt8](repeating: 0, count: Int(st.st_size))
         var off = 0
         while off < out.count {
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + off, $0.count - off) }
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + off, $0.count - off, off_t(off)) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return nil }
             off += n
@@ -32,10 +37,15 @@ public final class InputBytes: @unchecked Sendable {
     private let mapped: Bool
 
     /// Maps the file at `path`; nil when it cannot be opened or mapped.
-    public init?(path: String) {
+    public convenience init?(path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        self.init(fd: fd)
+    }
+
+    /// Maps the file open at `fd` (the descriptor may be closed afterwards; the mapping stays).
+    public init?(fd: Int32) {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
         let n = Int(st.st_size)

@@ -15,8 +15,14 @@ public struct Config: Sendable {
     public var maxUploadBytes: Int64
     /// Per-job wall-clock limit.
     public var jobTimeoutSeconds: Double
-    /// Address-space limit of a runner process, in MiB (setrlimit RLIMIT_AS); 0 for none.
+    /// Address-space limit of a converter process, in MiB (setrlimit RLIMIT_AS); 0 for none.
     public var jobMemoryMB: Int
+    /// Largest file a converter may write (its output, its temporary files), in MiB (RLIMIT_FSIZE).
+    public var jobFileMB: Int
+    /// How conversions are isolated: `bwrap` (bubblewrap, the default) or `off` (development only).
+    public var sandbox: String
+    /// Jobs one converter process may take (of one client) before it is replaced.
+    public var workerMaxJobs: Int
     /// Lease of a claimed job; the runner renews it every third of this.
     public var leaseSeconds: Double
     /// How many runners may work at once on this database.
@@ -49,6 +55,9 @@ public struct Config: Sendable {
         maxUploadBytes = Int64(int("DOCFLOW_MAX_UPLOAD_BYTES", 250 * 1024 * 1024))
         jobTimeoutSeconds = double("DOCFLOW_JOB_TIMEOUT_SECONDS", 300)
         jobMemoryMB = int("DOCFLOW_JOB_MEMORY_MB", 4096)
+        jobFileMB = max(1, int("DOCFLOW_JOB_FILE_MB", 1024))
+        sandbox = env["DOCFLOW_SANDBOX"] ?? "bwrap"
+        workerMaxJobs = max(1, int("DOCFLOW_WORKER_MAX_JOBS", 64))
         leaseSeconds = double("DOCFLOW_LEASE_SECONDS", 60)
         runnerSlots = max(1, int("DOCFLOW_RUNNER_SLOTS", 2))
         runnerBudgetSeconds = double("DOCFLOW_RUNNER_BUDGET_SECONDS", 58)

@@ -66,15 +66,7 @@ public struct Storage: Sendable {
     /// Whatever `body` throws (or a failed write, as `SinkError`) removes the part file and is
     /// rethrown: nothing is ever left half-written under either name.
     public func writeAtomically(to relative: String, _ body: (ByteSink) throws -> Void) throws {
-        let dest = absolute(relative)
-        let part = dest + ".part"
-        var fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == ENOENT {
-            try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        }
-        guard fd >= 0 else { throw SinkError(errno: errno) }
+        let fd = try openPart(for: relative)
         let sink = FileSink(fd: fd)
         do {
             try body(sink)
@@ -82,15 +74,45 @@ public struct Storage: Sendable {
         } catch {
             try? sink.finish()  // nothing may still be writing to the descriptor once it is closed
             close(fd)
-            unlink(part)
+            discardPart(for: relative)
             throw error
         }
-        let closed = close(fd) == 0
-        guard closed, rename(part, dest) == 0 else {
+        guard close(fd) == 0 else {
             let e = errno
-            unlink(part)
+            discardPart(for: relative)
             throw SinkError(errno: e)
         }
+        try commitPart(for: relative)
+    }
+
+    /// Creates (or truncates) `{relative}.part`, mode 0640, creating the folder when needed; the
+    /// descriptor is the caller's to close. Throws `SinkError`.
+    public func openPart(for relative: String) throws -> Int32 {
+        let dest = absolute(relative)
+        let part = dest + ".part"
+        var fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        if fd < 0 && errno == ENOENT {
+            try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        }
+        guard fd >= 0 else { throw SinkError(errno: errno) }
+        return fd
+    }
+
+    /// Renames `{relative}.part` to `relative` (the output is whole). Throws `SinkError`.
+    public func commitPart(for relative: String) throws {
+        let dest = absolute(relative)
+        guard rename(dest + ".part", dest) == 0 else {
+            let e = errno
+            unlink(dest + ".part")
+            throw SinkError(errno: e)
+        }
+    }
+
+    /// Removes `{relative}.part` (the conversion failed).
+    public func discardPart(for relative: String) {
+        unlink(absolute(relative) + ".part")
     }
 
     /// Writes every byte to a file descriptor; false on an error, with errno set (`FileSink.writeAll`).

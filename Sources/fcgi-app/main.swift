@@ -15,7 +15,9 @@ let socketPath = CommandLine.arguments.dropFirst().first ?? config.fcgiSocket
 unlink(socketPath)
 let listenFD = FCGX_OpenSocket(socketPath, 1024)
 guard listenFD >= 0 else { logger.critical("cannot listen", metadata: ["docflow.socket": "\(socketPath)"]); exit(1) }
-chmod(socketPath, 0o666)  // nginx workers run as another user; the socket's directory limits who reaches it
+// libfcgi creates the socket 0777: only its owner and its group (www-data, handed down by the
+// setgid run folder: nginx) may talk FastCGI to it, not any local user bypassing nginx.
+chmod(socketPath, 0o660)
 
 /// libfcgi catches SIGTERM and only sets a flag (PLATFORM-NOTES 5): ignore it and stop via
 /// FCGX_ShutdownPending plus shutdown(2) of the listening socket, which wakes blocked accepts.

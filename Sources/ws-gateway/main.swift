@@ -25,7 +25,9 @@ let upgrader = NIOWebSocketServerUpgrader(
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 512)
     .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-    .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+    // TCP_NODELAY is a TCP-level option: as a socket-level one it is SO_DEBUG (1), which only root
+    // may set — as the unprivileged user every accepted connection failed.
+    .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
         let plain = PlainHTTPHandler()
         let upgrade: NIOHTTPServerUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { _ in

@@ -37,6 +37,8 @@ BIN = ENV["DOCFLOW_BIN"]
 STORAGE = ENV["DOCFLOW_STORAGE"]
 VAR = ENV["DOCFLOW_VAR"]
 PROC_ENV = {**os.environ, **ENV}
+# Service processes the tests start run as the service user, as cron and scripts/instance start them.
+AS_SERVICE = {"user": "docflow", "group": "docflow", "extra_groups": [], "umask": 0o027}
 _addresses = itertools.count(1)
 
 
@@ -143,7 +145,7 @@ def psql(sql):
 def start_runner(*args, env=None, log=None):
     """A real job-runner process; its JSON log lines go to `log` (a path) if given."""
     out = open(log, "ab") if log else subprocess.DEVNULL
-    return subprocess.Popen([f"{BIN}/job-runner", *args], env={**PROC_ENV, **(env or {})}, stdout=out, stderr=out)
+    return subprocess.Popen([f"{BIN}/job-runner", *args], env={**PROC_ENV, **(env or {})}, stdout=out, stderr=out, **AS_SERVICE)
 
 
 def stop(proc):
@@ -157,7 +159,7 @@ def stop(proc):
 
 
 def run_janitor(env=None):
-    out = subprocess.run([f"{BIN}/janitor"], env={**PROC_ENV, **(env or {})}, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([f"{BIN}/janitor"], env={**PROC_ENV, **(env or {})}, capture_output=True, text=True, timeout=60, **AS_SERVICE)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conftest import BASE, BIN, ENV, PROC_ENV, ROOT, VAR, Client, psql
+from conftest import AS_SERVICE, BASE, BIN, ENV, PROC_ENV, ROOT, VAR, Client, psql
 
 
 def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
@@ -20,23 +20,23 @@ def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
         entries = [l for l in lines if not re.match(r"^[A-Z_]+=", l)]
         assert len(entries) == 1
         fields = entries[0].split(None, 6)
-        assert len(fields) == 7 and fields[5] == "root"
+        assert len(fields) == 7 and fields[5] == "docflow"  # never root
         assert "%" not in fields[6]
         if name == "docflow-janitor":
             assert "flock -n" in fields[6]
             before = os.path.getsize(f"{VAR}/log/janitor.log") if os.path.exists(f"{VAR}/log/janitor.log") else 0
-            subprocess.run(["/bin/sh", "-c", fields[6]], check=True, timeout=60)
+            subprocess.run(["/bin/sh", "-c", fields[6]], check=True, timeout=60, **AS_SERVICE)
             assert os.path.getsize(f"{VAR}/log/janitor.log") > before  # the janitor ran and logged
         else:
             # Run the runner entry with a tiny budget, as cron would, and check it starts and exits.
             cmd = fields[6].replace("job-runner ", "job-runner --budget 1 ")
-            subprocess.run(["/bin/sh", "-c", cmd], check=True, timeout=60)
+            subprocess.run(["/bin/sh", "-c", cmd], check=True, timeout=60, **AS_SERVICE)
             log = open(f"{VAR}/log/job-runner.log").read()
             assert "runner started" in log or "slots are busy" in log
 
 
 def test_migrations_are_recorded_and_idempotent():
-    out = subprocess.run([f"{BIN}/janitor", "migrate"], env=PROC_ENV, capture_output=True, text=True, check=True)
+    out = subprocess.run([f"{BIN}/janitor", "migrate"], env=PROC_ENV, capture_output=True, text=True, check=True, **AS_SERVICE)
     assert out.stdout.strip() == "database is up to date"
     assert psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2"
 
@@ -74,9 +74,8 @@ def test_nginx_config_passes_nginx_t():
 
 def test_health_is_503_while_the_database_is_down_and_recovers():
     pg_bin = sorted(os.listdir("/usr/lib/postgresql"))[-1]
-    data = "/var/lib/docflow/test/data"
+    data = f"{VAR}/data"
     ctl = ["runuser", "-u", "postgres", "--", f"/usr/lib/postgresql/{pg_bin}/bin/pg_ctl", "-D", data]
-    base_opts = subprocess.run(["cat", f"{data}/postmaster.opts"], capture_output=True, text=True).stdout
     subprocess.run(ctl + ["-m", "fast", "stop"], check=True, capture_output=True)
     try:
         r = requests.get(f"{BASE}/api/health", timeout=10)
@@ -84,11 +83,11 @@ def test_health_is_503_while_the_database_is_down_and_recovers():
         r = requests.get(f"{BASE}/api/queue", timeout=10)
         assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable"
     finally:
-        opts = base_opts.split(None, 1)[1].strip() if base_opts else ""
         port = ENV["DOCFLOW_DATABASE"].split("port=")[1].split()[0]
         sock = ENV["DOCFLOW_DATABASE"].split("host=")[1].split()[0]
-        subprocess.run(ctl + ["-w", "-l", f"/var/lib/docflow/test/postgres.log", "-o",
-                              f"-k {sock} -p {port} -c listen_addresses='' -c max_connections=200", "start"],
+        opts = (f"-k {sock} -p {port} -c listen_addresses='' -c max_connections=200"
+                " -c unix_socket_group=docflow -c unix_socket_permissions=0770")  # as scripts/instance starts it
+        subprocess.run(ctl + ["-w", "-l", f"{data}/server.log", "-o", opts, "start"],
                        check=True, capture_output=True)
     deadline = time.time() + 10
     while requests.get(f"{BASE}/api/health", timeout=10).status_code != 200:
