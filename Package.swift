@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "convert-worker", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "janitor", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [

@@ -77,12 +77,17 @@ public struct Janitor {
         return removed
     }
 
-    /// Temporary files older than any conversion may take.
+    /// Temporary files older than any conversion may take, and the scratch folders (`sbx-*`) of
+    /// converters whose runner died.
     private func removeStaleTmp() -> Int {
         let limit = max(orphanMinAge, config.jobTimeoutSeconds + config.leaseSeconds + 60)
         var removed = 0
         for f in (try? FileManager.default.contentsOfDirectory(atPath: storage.absolute("tmp"))) ?? [] where age(storage.absolute("tmp/\(f)")) > limit {
-            storage.remove("tmp/\(f)")
+            if f.hasPrefix("sbx-") {
+                try? FileManager.default.removeItem(atPath: storage.absolute("tmp/\(f)"))
+            } else {
+                storage.remove("tmp/\(f)")
+            }
             removed += 1
         }
         return removed

@@ -82,17 +82,24 @@ public final class SandboxPool: @unchecked Sendable {
     let workerBinary: String
     let scratchRoot: String
     let testHooks: Bool
+    /// bubblewrap's path (`DOCFLOW_BWRAP`).
+    let bwrapPath: String
     private var spare: SandboxWorker?
     private var current: SandboxWorker?
 
-    public init(mode: SandboxMode, limits: Worker.Limits, workerBinary: String, scratchRoot: String, testHooks: Bool) {
+    public init(mode: SandboxMode, limits: Worker.Limits, workerBinary: String, scratchRoot: String, testHooks: Bool,
+                bwrapPath: String = "/usr/bin/bwrap") {
         self.mode = mode; self.limits = limits; self.workerBinary = workerBinary
-        self.scratchRoot = scratchRoot; self.testHooks = testHooks
+        self.scratchRoot = scratchRoot; self.testHooks = testHooks; self.bwrapPath = bwrapPath
     }
 
     /// Starts the spare and waits until it is ready: the runner's start-up check. Throws when the
     /// sandbox cannot be set up (no bwrap, no user namespaces), so nothing runs unsandboxed.
     public func check() throws {
+        if mode == .bwrap, access(bwrapPath, X_OK) != 0 {
+            throw SandboxError("the conversion sandbox cannot be set up: \(bwrapPath) is missing (apt-get install bubblewrap; "
+                + "DOCFLOW_SANDBOX=off runs converters unsandboxed, for development only)")
+        }
         let w = try spawn()
         guard w.waitReady() else {
             let status = w.kill()
@@ -106,7 +113,10 @@ public final class SandboxPool: @unchecked Sendable {
     /// A ready worker for a job of `client`: the current one if it serves that client and has jobs
     /// left, else the spare (a new spare is started at once).
     public func worker(for client: UUID) throws -> SandboxWorker {
-        if let c = current, c.client == client, c.jobs < limits.maxJobs { return c }
+        if let c = current, c.client == client, c.jobs < limits.maxJobs {
+            _ = utime(c.scratch, nil)  // in use: the janitor removes only scratch folders left untouched
+            return c
+        }
         retireCurrent()
         var w = try spare ?? spawn()
         spare = nil
@@ -159,7 +169,7 @@ public final class SandboxPool: @unchecked Sendable {
         let workerArgs = limits.arguments + (testHooks ? ["--test-hooks"] : [])
         switch mode {
         case .bwrap:
-            argv = Bubblewrap.arguments(scratch: scratch, worker: workerBinary) + workerArgs
+            argv = Bubblewrap.arguments(bwrap: bwrapPath, scratch: scratch, worker: workerBinary) + workerArgs + ["--pid-namespace"]
             env = []
         case .off:
             argv = [workerBinary] + workerArgs
@@ -196,13 +206,8 @@ public final class SandboxPool: @unchecked Sendable {
 
 /// The bubblewrap command line of one worker.
 enum Bubblewrap {
-    static let path: String = {
-        for p in ["/usr/bin/bwrap", "/bin/bwrap"] where access(p, X_OK) == 0 { return p }
-        return "/usr/bin/bwrap"
-    }()
-
-    static func arguments(scratch: String, worker: String) -> [String] {
-        var a = [path, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+    static func arguments(bwrap: String, scratch: String, worker: String) -> [String] {
+        var a = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
                  "--cap-drop", "ALL", "--clearenv",
                  "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
                  "--ro-bind", "/usr", "/usr"]

@@ -31,6 +31,7 @@ public enum Worker {
     public static func main(_ args: [String]) -> Int32 {
         var limits = Limits()
         var testHooks = false
+        var ownPIDNamespace = false
         var it = args.makeIterator()
         while let a = it.next() {
             switch a {
@@ -39,6 +40,7 @@ public enum Worker {
             case "--file-mb": limits.fileMB = it.next().flatMap { Int($0) } ?? limits.fileMB
             case "--max-jobs": limits.maxJobs = it.next().flatMap { Int($0) } ?? limits.maxJobs
             case "--test-hooks": testHooks = true
+            case "--pid-namespace": ownPIDNamespace = true
             default:
                 FileHandle.standardError.write(Data("usage: convert-worker [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--max-jobs N] [--test-hooks]\n".utf8))
                 return 64
@@ -66,6 +68,10 @@ public enum Worker {
                                  channel: channel, fileMB: limits.fileMB, testHooks: testHooks)
             close(frame.fds[0])
             close(frame.fds[1])
+            // Whatever the conversion started (a hostile file's code forking) ends with the job:
+            // in the sandbox's own PID namespace, kill(-1) reaches every process but bwrap's init
+            // and this one. Never outside it (it would reach every process of the user).
+            if ownPIDNamespace, getpid() == 2 { _ = kill(-1, SIGKILL) }
             let (type, payload) = result.frame
             guard channel.send(type, payload) else { return 0 }
         }

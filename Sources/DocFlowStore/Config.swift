@@ -21,6 +21,8 @@ public struct Config: Sendable {
     public var jobFileMB: Int
     /// How conversions are isolated: `bwrap` (bubblewrap, the default) or `off` (development only).
     public var sandbox: String
+    /// bubblewrap's path.
+    public var bwrap: String
     /// Jobs one converter process may take (of one client) before it is replaced.
     public var workerMaxJobs: Int
     /// Lease of a claimed job; the runner renews it every third of this.
@@ -57,6 +59,7 @@ public struct Config: Sendable {
         jobMemoryMB = int("DOCFLOW_JOB_MEMORY_MB", 4096)
         jobFileMB = max(1, int("DOCFLOW_JOB_FILE_MB", 1024))
         sandbox = env["DOCFLOW_SANDBOX"] ?? "bwrap"
+        bwrap = env["DOCFLOW_BWRAP"] ?? "/usr/bin/bwrap"
         workerMaxJobs = max(1, int("DOCFLOW_WORKER_MAX_JOBS", 64))
         leaseSeconds = double("DOCFLOW_LEASE_SECONDS", 60)
         runnerSlots = max(1, int("DOCFLOW_RUNNER_SLOTS", 2))

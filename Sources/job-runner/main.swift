@@ -2,6 +2,7 @@
 //   job-runner [--drain] [--budget SECONDS]
 import DocFlowJobs
 import DocFlowModel
+import DocFlowSandbox
 import DocFlowStore
 import Foundation
 import Logging
@@ -24,6 +25,9 @@ signal(SIGPIPE, SIG_IGN)
 Allocator.reuseFreedBuffers()
 do {
     try runner.run()
+} catch let e as SandboxError {
+    logger.critical("runner refuses to start", metadata: ["docflow.error": "\(e.description)"])
+    exit(2)
 } catch {
     logger.error("runner stopped", metadata: ["docflow.error": "\(String(reflecting: error))"])
     exit(1)
