@@ -128,6 +128,11 @@ struct BatchConversion: Sendable {
         // takes the filesystem-wide rename lock, which serialised two runners — bench/README.md)
         // and renamed into place once the converter says it is whole.
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
+        // A runner killed mid-job left its attempt's part file; the attempt that follows removes it
+        // (a late finish of that attempt is fenced anyway).
+        for earlier in max(1, job.attempt - 5)..<max(1, job.attempt) {
+            storage.discardPart(for: Storage.outputPath(client: job.clientID, job: job.id, attempt: earlier, ext: to.id))
+        }
         let output: Int32
         do { output = try storage.openPart(for: dest) } catch {
             return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
@@ -158,13 +163,14 @@ struct BatchConversion: Sendable {
         guard let result else {
             // The link ended before a result: the converter crashed, was killed for its time or a
             // limit, or closed the link. It is killed (with anything it started) and replaced.
-            let status = worker.kill()
+            let expired = batch.currentExpired
+            let (status, killedHere) = worker.settle(grace: expired ? 0 : 1)
             pool.discard(worker)
             storage.discardPart(for: dest)
-            if batch.currentExpired {
+            if expired {
                 return .failed(job, code: "timeout", message: "The conversion took longer than the \(Int(timeoutSeconds)) s time limit.", retry: true)
             }
-            return .failed(job, code: "converter_crashed", message: crashMessage(job, status), retry: true)
+            return .failed(job, code: "converter_crashed", message: crashMessage(job, killedHere ? nil : status), retry: true)
         }
         pool.finished(worker)
         switch result {
@@ -180,14 +186,15 @@ struct BatchConversion: Sendable {
     }
 
     /// A readable reason for a converter that stopped: the signal or exit code, and the likely cause.
-    private func crashMessage(_ job: ClaimedJob, _ status: Int32) -> String {
-        let (sig, code) = SandboxWorker.describe(status)
+    private func crashMessage(_ job: ClaimedJob, _ status: Int32?) -> String {
+        let (sig, code) = status.map(SandboxWorker.describe) ?? (nil, nil)
         var how: String
         switch sig {
+        case .none where status == nil: how = "closed its link without a result and was stopped"
         case .some(SIGKILL): how = "was killed (SIGKILL)"
         case .some(SIGXCPU): how = "ran out of CPU time (SIGXCPU)"
         case .some(SIGSEGV): how = "crashed (SIGSEGV)"
-        case .some(SIGILL), .some(SIGTRAP): how = "stopped on a failed check or an allocation past its \(memoryMB) MiB memory limit (signal \(sig!))"
+        case .some(SIGILL), .some(SIGTRAP), .some(SIGABRT): how = "stopped on a failed check or an allocation past its \(memoryMB) MiB memory limit (signal \(sig!))"
         case .some(let s): how = "stopped on signal \(s)"
         case .none: how = "exited (code \(code ?? 0)) without a result"
         }

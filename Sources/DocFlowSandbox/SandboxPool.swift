@@ -43,6 +43,26 @@ public final class SandboxWorker: @unchecked Sendable {
         return reap()
     }
 
+    /// The link ended: gives the worker `grace` seconds to exit by itself (its own status says
+    /// why: a crash signal, a limit), then kills it. The wait status, and whether it was killed here.
+    public func settle(grace: Double) -> (status: Int32, killed: Bool) {
+        if let r = reaped { return (r, false) }
+        let deadline = Date().addingTimeInterval(grace)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid {
+                reaped = status
+                channel.close()
+                try? FileManager.default.removeItem(atPath: scratch)
+                return (status, false)
+            }
+            if r < 0 && errno != EINTR { break }
+            usleep(2_000)
+        }
+        return (kill(), true)
+    }
+
     /// Waits for the worker to exit; its wait status.
     @discardableResult
     public func reap() -> Int32 {
@@ -169,11 +189,13 @@ public final class SandboxPool: @unchecked Sendable {
         let workerArgs = limits.arguments + (testHooks ? ["--test-hooks"] : [])
         switch mode {
         case .bwrap:
-            argv = Bubblewrap.arguments(bwrap: bwrapPath, scratch: scratch, worker: workerBinary) + workerArgs + ["--pid-namespace"]
+            let args = workerArgs + ["--pid-namespace"]
+            argv = Bubblewrap.arguments(bwrap: bwrapPath, scratch: scratch, worker: workerBinary,
+                                        environment: ["DOCFLOW_WORKER_ARGS": args.joined(separator: " ")]) + args
             env = []
         case .off:
             argv = [workerBinary] + workerArgs
-            env = ["HOME=\(scratch)", "TMPDIR=\(scratch)", "LANG=C.UTF-8"]
+            env = ["HOME=\(scratch)", "TMPDIR=\(scratch)", "LANG=C.UTF-8", "DOCFLOW_WORKER_ARGS=\(workerArgs.joined(separator: " "))"]
         }
         var fa = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fa)
@@ -206,11 +228,13 @@ public final class SandboxPool: @unchecked Sendable {
 
 /// The bubblewrap command line of one worker.
 enum Bubblewrap {
-    static func arguments(bwrap: String, scratch: String, worker: String) -> [String] {
+    /// No /proc is mounted (Swift then cannot read its command line: `environment` carries it).
+    static func arguments(bwrap: String, scratch: String, worker: String, environment: [String: String]) -> [String] {
         var a = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
                  "--cap-drop", "ALL", "--clearenv",
-                 "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
-                 "--ro-bind", "/usr", "/usr"]
+                 "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]
+        for (k, v) in environment.sorted(by: { $0.key < $1.key }) { a += ["--setenv", k, v] }
+        a += ["--ro-bind", "/usr", "/usr"]
         // /bin, /lib, … are links into /usr on a merged-/usr system (Debian 12), folders elsewhere.
         for top in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
             if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: top) {

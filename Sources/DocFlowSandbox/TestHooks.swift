@@ -68,7 +68,10 @@ enum TestHooks {
         }
         if options["debug_spin"] as? Bool == true {
             var x = 0
-            while x >= 0 { x = x &+ 1 | 1 }  // forever, on the CPU
+            while true {  // forever, on the CPU (the yield keeps the optimiser from folding the loop)
+                x &+= 1
+                if x & 0xFFFFFF == 0 { sched_yield() }
+            }
         }
         if let mb = options["debug_alloc_mb"] as? Int, mb > 0 {
             // Touch every page, as a conversion of a huge file would; past RLIMIT_AS this dies.

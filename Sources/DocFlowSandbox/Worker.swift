@@ -71,7 +71,11 @@ public enum Worker {
             // Whatever the conversion started (a hostile file's code forking) ends with the job:
             // in the sandbox's own PID namespace, kill(-1) reaches every process but bwrap's init
             // and this one. Never outside it (it would reach every process of the user).
-            if ownPIDNamespace, getpid() == 2 { _ = kill(-1, SIGKILL) }
+            if ownPIDNamespace, getpid() == 2 {
+                _ = kill(-1, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(-1, &status, 0) > 0 || errno == EINTR {}  // reap this process's own children
+            }
             let (type, payload) = result.frame
             guard channel.send(type, payload) else { return 0 }
         }

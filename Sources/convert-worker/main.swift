@@ -4,4 +4,8 @@
 import DocFlowSandbox
 import Foundation
 
-exit(Worker.main(Array(CommandLine.arguments.dropFirst())))
+// In the sandbox there is no /proc, where Swift reads the command line from: the runner passes the
+// same arguments in DOCFLOW_WORKER_ARGS too (the command line stays for ps).
+let args = getenv("DOCFLOW_WORKER_ARGS").map { String(cString: $0).split(separator: " ").map(String.init) }
+    ?? Array(CommandLine.arguments.dropFirst())
+exit(Worker.main(args))
