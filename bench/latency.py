@@ -8,11 +8,9 @@ Needs a running instance (DOCFLOW_ENV_FILE); bench/run starts one with the rate 
 With the rate limit in place each upload comes from a fresh loopback address.
 """
 import argparse
-import json
 import statistics
-import time
 
-from common import Client, machine, percentile, start_runner, stop
+from common import machine, percentile, start_runner, stop, upload_to_done
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--jobs", type=int, default=200)
@@ -21,28 +19,7 @@ args = ap.parse_args()
 
 runners = [start_runner("--budget", "600") for _ in range(2)]
 try:
-    owner = Client()
-    first = owner.upload("warm.md", b"# warm\n", "html")
-    assert first.status_code == 201, first.text
-    cookie = owner.client_id
-    ws = owner.websocket()
-    body = b"# Latency\n\nA *small* Markdown file with a [link](https://example.org).\n"
-    samples = []
-    for i in range(args.jobs + 5):
-        c = Client()  # own address: never rate limited; same client through the cookie
-        c.http.cookies.set("client_id", cookie)
-        t0 = time.perf_counter()
-        r = c.upload(f"doc{i}.md", body, "html")
-        assert r.status_code == 201, r.text
-        job_id = r.json()["id"]
-        while True:
-            event = json.loads(ws.recv())
-            if event.get("job", {}).get("id") == job_id and event["type"] in ("job_done", "job_failed"):
-                assert event["type"] == "job_done", event
-                break
-        if i >= 5:  # warm-up excluded
-            samples.append((time.perf_counter() - t0) * 1000)
-    ws.close()
+    samples = upload_to_done(args.jobs)
 finally:
     for r in runners:
         stop(r)

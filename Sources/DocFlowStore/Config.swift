@@ -60,7 +60,7 @@ public struct Config: Sendable {
         jobFileMB = max(1, int("DOCFLOW_JOB_FILE_MB", 1024))
         sandbox = env["DOCFLOW_SANDBOX"] ?? "bwrap"
         bwrap = env["DOCFLOW_BWRAP"] ?? "/usr/bin/bwrap"
-        workerMaxJobs = max(1, int("DOCFLOW_WORKER_MAX_JOBS", 64))
+        workerMaxJobs = max(1, int("DOCFLOW_WORKER_MAX_JOBS", 500))
         leaseSeconds = double("DOCFLOW_LEASE_SECONDS", 60)
         runnerSlots = max(1, int("DOCFLOW_RUNNER_SLOTS", 2))
         runnerBudgetSeconds = double("DOCFLOW_RUNNER_BUDGET_SECONDS", 58)

@@ -10,7 +10,7 @@ import Testing
     FileManager.default.createFile(atPath: path, contents: Data("hello".utf8))
     defer { unlink(path) }
     let fd = open(path, O_RDONLY)
-    let big = [UInt8](repeating: 0x41, count: 3 << 20)  // larger than a socket buffer: sent in parts
+    let big = [UInt8](repeating: 0x41, count: 1 << 20)  // larger than a socket buffer: sent in parts
     let sender = Thread {
         _ = left.send(Channel.Frame.job, JobRequest(from: "csv", to: "json", optionsJSON: "{\"a\": \"x\\ty\"}").encoded, fds: [fd, fd])
         _ = left.send(Channel.Frame.progress, big)

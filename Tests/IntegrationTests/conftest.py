@@ -8,6 +8,7 @@ exactly as it would for separate users.
 import itertools
 import json
 import os
+import pwd
 import socket
 import subprocess
 import time
@@ -39,6 +40,7 @@ VAR = ENV["DOCFLOW_VAR"]
 PROC_ENV = {**os.environ, **ENV}
 # Service processes the tests start run as the service user, as cron and scripts/instance start them.
 AS_SERVICE = {"user": "docflow", "group": "docflow", "extra_groups": [], "umask": 0o027}
+SERVICE_UID = pwd.getpwnam("docflow").pw_uid
 _addresses = itertools.count(1)
 
 
