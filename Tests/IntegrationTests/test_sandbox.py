@@ -135,6 +135,8 @@ def test_a_converter_that_closes_its_link_or_leaves_a_child_fails_only_its_job(r
 
 def test_the_runner_refuses_to_start_without_its_sandbox():
     for env, words in (({"DOCFLOW_BWRAP": "/nonexistent/bwrap"}, "is missing"),
+                       # a bwrap that cannot build the sandbox (as on a kernel without user namespaces)
+                       ({"DOCFLOW_BWRAP": "/bin/false"}, "could not be set up"),
                        ({"DOCFLOW_SANDBOX": "maybe"}, "DOCFLOW_SANDBOX must be")):
         out = subprocess.run([f"{BIN}/job-runner", "--budget", "5"], env={**PROC_ENV, **env},
                              capture_output=True, text=True, timeout=30, **AS_SERVICE)
