@@ -83,11 +83,12 @@ public struct Janitor {
         let limit = max(orphanMinAge, config.jobTimeoutSeconds + config.leaseSeconds + 60)
         var removed = 0
         for f in (try? FileManager.default.contentsOfDirectory(atPath: storage.absolute("tmp"))) ?? [] where age(storage.absolute("tmp/\(f)")) > limit {
-            if f.hasPrefix("sbx-") {
-                try? FileManager.default.removeItem(atPath: storage.absolute("tmp/\(f)"))
-            } else {
-                storage.remove("tmp/\(f)")
-            }
+            storage.remove("tmp/\(f)")
+            removed += 1
+        }
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: storage.absolute("scratch"))) ?? []
+        where f.hasPrefix("sbx-") && age(storage.absolute("scratch/\(f)")) > limit {
+            try? FileManager.default.removeItem(atPath: storage.absolute("scratch/\(f)"))
             removed += 1
         }
         return removed

@@ -36,7 +36,7 @@ public final class Runner {
         limits.fileMB = config.jobFileMB
         limits.maxJobs = config.workerMaxJobs
         self.pool = SandboxPool(mode: SandboxMode(rawValue: config.sandbox) ?? .bwrap, limits: limits,
-                                workerBinary: Self.workerBinary, scratchRoot: storage.absolute("tmp"), testHooks: config.testHooks,
+                                workerBinary: Self.workerBinary, scratchRoot: storage.absolute("scratch"), testHooks: config.testHooks,
                                 bwrapPath: config.bwrap)
     }
 

@@ -14,9 +14,9 @@ public struct Storage: Sendable {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    /// Creates `input/`, `output/` and `tmp/`.
+    /// Creates `input/`, `output/`, `tmp/` and `scratch/` (converters' own folders, `sbx-{uuid}`).
     public func prepare() throws {
-        for dir in ["input", "output", "tmp"] {
+        for dir in ["input", "output", "tmp", "scratch"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
         }
     }

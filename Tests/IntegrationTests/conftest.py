@@ -41,6 +41,19 @@ PROC_ENV = {**os.environ, **ENV}
 # Service processes the tests start run as the service user, as cron and scripts/instance start them.
 AS_SERVICE = {"user": "docflow", "group": "docflow", "extra_groups": [], "umask": 0o027}
 SERVICE_UID = pwd.getpwnam("docflow").pw_uid
+
+
+def service_makedirs(path):
+    """A storage folder as the service would make it: the service user's, 0750."""
+    os.makedirs(path, mode=0o750, exist_ok=True)
+    os.chown(path, SERVICE_UID, -1)
+
+
+def service_write(path, data):
+    """A storage file as the service would write it: the service user's, 0640."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "wb") as f:
+        f.write(data)
+    os.chown(path, SERVICE_UID, -1)
 _addresses = itertools.count(1)
 
 

@@ -4,7 +4,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import STORAGE, Client, psql, run_janitor, ws_events
+from conftest import STORAGE, Client, psql, run_janitor, service_makedirs, service_write, ws_events
 
 LIMIT = 250 * 1024 * 1024
 
@@ -64,16 +64,22 @@ def test_expired_client_loses_rows_files_and_quota(runner, client):
 def test_janitor_removes_orphans_and_stale_tmp():
     ghost = str(uuid.uuid4())
     d = os.path.join(STORAGE, "input", ghost)
-    os.makedirs(d)
+    service_makedirs(d)
     orphan = os.path.join(d, f"{uuid.uuid4()}.md")
     fresh = os.path.join(STORAGE, "tmp", f"{uuid.uuid4()}-upload.part")
     stale = os.path.join(STORAGE, "tmp", f"{uuid.uuid4()}-upload.part")
     for p in (orphan, fresh, stale):
-        open(p, "wb").write(b"x")
+        service_write(p, b"x")
+    # The scratch folder of a converter whose runner died (kill -9 leaves it).
+    scratch = os.path.join(STORAGE, "scratch", f"sbx-{uuid.uuid4()}")
+    service_makedirs(scratch)
+    service_write(os.path.join(scratch, "workbook.xlsx"), b"x")
     old = time.time() - 7200
     os.utime(orphan, (old, old))
     os.utime(stale, (old, old))
+    os.utime(scratch, (old, old))
     report = run_janitor()
+    assert not os.path.exists(scratch)
     assert report["orphans_removed"] >= 1 and report["tmp_removed"] >= 1
     assert not os.path.exists(orphan) and not os.path.exists(d)
     assert not os.path.exists(stale)

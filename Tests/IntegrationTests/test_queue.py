@@ -7,15 +7,14 @@ import signal
 import time
 import uuid
 
-from conftest import SERVICE_UID, STORAGE, VAR, Client, psql, quiesce, start_runner, stop
+from conftest import STORAGE, service_makedirs, service_write, VAR, Client, psql, quiesce, start_runner, stop
 
 
 def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
     """n pending jobs through SQL (the upload path is tested elsewhere; 1,000 uploads through
     nginx would only test the rate limit). Each job gets its own real input file."""
     d = os.path.join(STORAGE, "input", client_id)
-    os.makedirs(d, mode=0o750, exist_ok=True)
-    os.chown(d, SERVICE_UID, -1)  # as fcgi-app would have stored them: the service user's, 0640
+    service_makedirs(d)  # as fcgi-app would have stored them
     psql(f"INSERT INTO clients (id, expires_at, bytes_limit) VALUES ('{client_id}', now() + interval '1 day', 262144000)")
     ids = psql(f"""
         INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
@@ -25,10 +24,7 @@ def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
         FROM (SELECT gen_random_uuid() AS g FROM generate_series(1, {n})) s
         RETURNING id""").split()
     for i in ids:
-        path = os.path.join(d, f"{i}.{fmt}")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "wb") as f:
-            f.write(body)
-        os.chown(path, SERVICE_UID, -1)
+        service_write(os.path.join(d, f"{i}.{fmt}"), body)
     return ids
 
 

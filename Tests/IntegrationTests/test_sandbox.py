@@ -61,7 +61,7 @@ def test_the_converter_reaches_no_network_no_other_files_and_writes_nowhere(runn
     job = me.submit("scratch.md", b"# scratch\n", "html", options={"debug_write_paths": ["/tmp/mine.txt"]})
     assert me.wait_status(job["id"])["metadata"]["debug_probes"]["write /tmp/mine.txt"] == "allowed"
     # ... and it is emptied after the job.
-    assert not glob.glob(f"{STORAGE}/tmp/sbx-*/mine.txt")
+    assert not glob.glob(f"{STORAGE}/scratch/sbx-*/mine.txt")
 
 
 def test_a_fork_bomb_is_bounded_and_its_processes_end_with_the_job(runner):
