@@ -46,6 +46,7 @@ final class Batch: @unchecked Sendable {
     func setWorker(_ pid: pid_t?) {
         lock.lock(); defer { lock.unlock() }
         workerPID = pid
+        if expired, let pid { kill(pid, SIGKILL) }  // the limit ran out while a converter was being started
     }
 
     /// The runner's time limit ran out for the current job: its converter is killed (SIGKILL);

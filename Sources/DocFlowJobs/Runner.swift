@@ -55,13 +55,13 @@ public final class Runner {
             throw SandboxError("DOCFLOW_SANDBOX must be bwrap or off, not \(config.sandbox)")
         }
         try storage.prepare()
-        try pool.check()  // no sandbox, no conversions: never silently unsandboxed
-        defer { pool.shutdown() }
         let db = try PGConnection(config.database)
         guard let slot = try db.runnerSlotTake(slots: config.runnerSlots) else {
             logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
             return 0
         }
+        try pool.check()  // no sandbox, no conversions: never silently unsandboxed
+        defer { pool.shutdown() }
         logger.info("runner started", metadata: ["docflow.runner.slot": "\(slot)", "docflow.runner.worker": "\(worker)"])
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var lastRescue = Date.distantPast
