@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// The runner ↔ converter link: a Unix stream socket carrying frames
 /// `[length: UInt32 LE][type: UInt8][payload]`, with file descriptors passed alongside a frame
@@ -9,7 +7,7 @@ public final class Channel: @unchecked Sendable {
     // @unchecked: `send` is serialised by `lock` (progress may come from a converter's threads);
     // `receive` is only ever called from one thread per side.
     public let fd: Int32
-    private let lock = NSLockLite()
+    private let lock = NSLock()
 
     public init(fd: Int32) { self.fd = fd }
 
@@ -43,10 +41,7 @@ public final class Channel: @unchecked Sendable {
                     hdr.pointee.cmsg_level = SOL_SOCKET
                     hdr.pointee.cmsg_type = Int32(SCM_RIGHTS)
                     fds.withUnsafeBytes { ctl.baseAddress!.advanced(by: Self.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                    var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovp in
-                        var msg = msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovp, msg_iovlen: 1,
-                                         msg_control: ctl.baseAddress, msg_controllen: space, msg_flags: 0)
+                    return Self.withMessage(data, ctl) { msg in
                         var r: Int
                         repeat { r = sendmsg(fd, &msg, Int32(MSG_NOSIGNAL)) } while r < 0 && errno == EINTR
                         return r
@@ -74,10 +69,7 @@ public final class Channel: @unchecked Sendable {
         var control = [UInt8](repeating: 0, count: space)
         let first: Int = header.withUnsafeMutableBytes { data in
             control.withUnsafeMutableBytes { ctl in
-                var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                return withUnsafeMutablePointer(to: &iov) { iovp in
-                    var msg = msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovp, msg_iovlen: 1,
-                                     msg_control: ctl.baseAddress, msg_controllen: space, msg_flags: 0)
+                Self.withMessage(data, ctl) { msg in
                     var r: Int
                     repeat { r = recvmsg(fd, &msg, Int32(MSG_CMSG_CLOEXEC)) } while r < 0 && errno == EINTR
                     if r > 0, msg.msg_controllen >= Self.headerSize {
@@ -100,6 +92,17 @@ public final class Channel: @unchecked Sendable {
         return (header[4], payload, fds)
     }
 
+    /// A `msghdr` over one data buffer and one control buffer, for `sendmsg` and `recvmsg`.
+    private static func withMessage(_ data: UnsafeMutableRawBufferPointer, _ control: UnsafeMutableRawBufferPointer,
+                                    _ body: (inout msghdr) -> Int) -> Int {
+        var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
+        return withUnsafeMutablePointer(to: &iov) { iovp in
+            var msg = msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovp, msg_iovlen: 1,
+                             msg_control: control.baseAddress, msg_controllen: control.count, msg_flags: 0)
+            return body(&msg)
+        }
+    }
+
     private func readFully(_ buf: inout [UInt8], from start: Int) -> Bool {
         var off = start
         while off < buf.count {
@@ -116,16 +119,6 @@ public final class Channel: @unchecked Sendable {
     /// `CMSG_LEN(0)` and `CMSG_SPACE(4 n)` (macros, not imported into Swift).
     static let headerSize = (MemoryLayout<cmsghdr>.size + 7) & ~7
     static func controlSpace(_ fds: Int) -> Int { headerSize + ((fds * 4 + 7) & ~7) }
-}
-
-/// A pthread mutex without Foundation (the worker links Foundation anyway; this keeps the channel
-/// usable from either side without it).
-final class NSLockLite: @unchecked Sendable {
-    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(m, nil) }
-    deinit { pthread_mutex_destroy(m); m.deallocate() }
-    func lock() { pthread_mutex_lock(m) }
-    func unlock() { pthread_mutex_unlock(m) }
 }
 
 /// A sandbox that cannot be set up or a worker that misbehaved, for the runner's log.
