@@ -171,7 +171,7 @@ struct BatchConversion: Sendable {
             if expired {
                 return .failed(job, code: "timeout", message: "The conversion took longer than the \(Int(timeoutSeconds)) s time limit.", retry: true)
             }
-            return .failed(job, code: "converter_crashed", message: crashMessage(job, killedHere ? nil : status), retry: true)
+            return crashed(job, from: from, to: to, status: killedHere ? nil : status)
         }
         pool.finished(worker)
         switch result {
@@ -186,21 +186,37 @@ struct BatchConversion: Sendable {
         }
     }
 
-    /// A readable reason for a converter that stopped: the signal or exit code, and the likely cause.
-    private func crashMessage(_ job: ClaimedJob, _ status: Int32?) -> String {
+    /// Signals that say the converter itself failed on this input (a bad access, a failed check, an
+    /// allocation past its memory limit), so a second attempt that ends the same way is the last.
+    /// SIGKILL (the OOM killer, an operator) and SIGXCPU (a busy machine) are retried to the end.
+    static let deterministicSignals: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL",
+                                                        SIGTRAP: "SIGTRAP", SIGABRT: "SIGABRT", SIGFPE: "SIGFPE"]
+
+    /// The failed attempt of a converter that stopped without a result: retried, unless it died of
+    /// the same deterministic signal as the previous attempt did.
+    private func crashed(_ job: ClaimedJob, from: Format, to: Format, status: Int32?) -> JobOutcome {
         let (sig, code) = status.map(SandboxWorker.describe) ?? (nil, nil)
+        if let sig, let name = Self.deterministicSignals[sig], let previous = job.previousError,
+           previous.code == "converter_crashed", previous.message.contains("(\(name)") {
+            let memory = sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ? "" : " or ran past its \(memoryMB) MiB memory limit"
+            return .failed(job, code: "converter_crashed",
+                           message: "The \(from.name) → \(to.name) converter crashed on this file twice (\(name)): it failed a check\(memory). "
+                               + "It was not tried a third time.", retry: false)
+        }
         var how: String
         switch sig {
         case .none where status == nil: how = "closed its link without a result and was stopped"
         case .some(SIGKILL): how = "was killed (SIGKILL)"
         case .some(SIGXCPU): how = "ran out of CPU time (SIGXCPU)"
         case .some(SIGSEGV): how = "crashed (SIGSEGV)"
-        case .some(SIGILL), .some(SIGTRAP), .some(SIGABRT): how = "stopped on a failed check or an allocation past its \(memoryMB) MiB memory limit (signal \(sig!))"
+        case .some(let s) where Self.deterministicSignals[s] != nil:
+            how = "stopped on a failed check or an allocation past its \(memoryMB) MiB memory limit (\(Self.deterministicSignals[s]!), signal \(s))"
         case .some(let s): how = "stopped on signal \(s)"
         case .none: how = "exited (code \(code ?? 0)) without a result"
         }
-        return job.attempt < job.maxAttempts
-            ? "Attempt \(job.attempt) of \(job.maxAttempts): the converter \(how); the job will be retried."
-            : "Gave up after \(job.attempt) attempts: the converter \(how)."
+        let message = job.attempt < job.maxAttempts
+            ? "Attempt \(job.attempt) of \(job.maxAttempts): the \(from.name) → \(to.name) converter \(how); the job will be retried."
+            : "Gave up after \(job.attempt) attempts: the \(from.name) → \(to.name) converter \(how)."
+        return .failed(job, code: "converter_crashed", message: message, retry: true)
     }
 }

@@ -32,7 +32,8 @@ public struct Janitor {
         let db = try PGConnection(config.database)
         defer { db.close() }
         var report = Report()
-        report.rescued = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds)
+        report.rescued = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds,
+                                          graceSeconds: config.rescueGraceSeconds)
         while true {
             let expired = try db.clientsExpired(limit: batchSize)
             if expired.isEmpty { break }

@@ -46,7 +46,9 @@ public final class Runner {
         return (exe as NSString).deletingLastPathComponent + "/convert-worker"
     }
 
-    /// Runs until the budget is spent; returns the number of jobs handled.
+    /// Runs until the budget is spent and a successor has come for the slot (or the handoff wait
+    /// ran out, or the queue is empty with `drain`); returns the number of jobs handled. A lost
+    /// database connection is re-established (`RunnerSession`); the conversions go on meanwhile.
     @discardableResult
     public func run() throws -> Int {
         if let mode = SandboxMode(rawValue: config.sandbox) {
@@ -55,33 +57,50 @@ public final class Runner {
             throw SandboxError("DOCFLOW_SANDBOX must be bwrap or off, not \(config.sandbox)")
         }
         try storage.prepare()
-        let db = try PGConnection(config.database)
-        guard let slot = try db.runnerSlotTake(slots: config.runnerSlots) else {
-            logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
-            return 0
-        }
+        let db = RunnerSession(conninfo: config.database, logger: logger, giveUpAfter: config.runnerReconnectSeconds)
+        defer { db.close() }
+        guard let slot = try takeSlot(db) else { return 0 }
+        db.slot = slot
         try pool.check()  // no sandbox, no conversions: never silently unsandboxed
         defer { pool.shutdown() }
         logger.info("runner started", metadata: ["docflow.runner.slot": "\(slot)", "docflow.runner.worker": "\(worker)"])
         let deadline = Date().addingTimeInterval(budgetSeconds)
-        var lastRescue = Date.distantPast
+        var lastRescue = Date.distantPast, lastSuccessorCheck = Date.distantPast
         var handled = 0
         var batchSize = 1
-        // LISTEN only while idle: every listening backend is woken for every notification of the
-        // database (all channels) and reads it, so a busy runner that listened would make
-        // PostgreSQL read each job event three times (bench/README.md).
-        var listening = false
-        while Date() < deadline {
-            if Date().timeIntervalSince(lastRescue) > 5 {
-                let n = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds)
-                if n > 0 { logger.warning("rescued jobs of lost runners", metadata: ["docflow.jobs.rescued": "\(n)"]) }
-                lastRescue = Date()
+        while true {
+            let now = Date()
+            if db.slotLost { break }
+            if now >= deadline {
+                // Budget spent: hand the slot on only to a runner that is there to take it, so
+                // some runner is always listening (README: runner lifetimes).
+                if drain || config.runnerHandoffSeconds == 0 { break }
+                if now.timeIntervalSince(lastSuccessorCheck) >= 0.2 {
+                    lastSuccessorCheck = now
+                    if try db.run({ try $0.runnerSuccessorWaiting(slot) }) {
+                        logger.info("budget spent; handing the slot to the waiting runner", metadata: ["docflow.runner.slot": "\(slot)"])
+                        break
+                    }
+                    if now.timeIntervalSince(deadline) > config.runnerHandoffSeconds {
+                        logger.warning("budget spent and no runner came for the slot (is cron running?); exiting",
+                                       metadata: ["docflow.runner.slot": "\(slot)"])
+                        break
+                    }
+                }
             }
-            let jobs = try db.jobClaim(limit: batchSize, leaseSeconds: config.leaseSeconds, worker: worker)
+            if now.timeIntervalSince(lastRescue) > 5 {
+                let n = try db.run { try $0.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds,
+                                                     graceSeconds: config.rescueGraceSeconds) }
+                if n > 0 { logger.warning("rescued jobs of lost runners", metadata: ["docflow.jobs.rescued": "\(n)"]) }
+                lastRescue = now
+            }
+            let size = batchSize
+            let jobs = try db.run { try $0.jobClaim(limit: size, leaseSeconds: config.leaseSeconds, worker: worker) }
             if !jobs.isEmpty {
-                if listening {
-                    try db.unlisten("docflow_jobs")
-                    listening = false
+                db.hold(jobs)
+                if db.listening {
+                    db.listening = false
+                    try db.run { try $0.unlisten("docflow_jobs") }
                 }
                 stats.claims += 1
                 let (count, converting) = try work(jobs, db: db)
@@ -95,20 +114,45 @@ public final class Runner {
                 continue
             }
             batchSize = 1
-            if !listening {
-                try db.listen("docflow_jobs")
-                listening = true
+            // LISTEN only while idle: every listening backend is woken for every notification of
+            // the database (all channels) and reads it, so a busy runner that listened would make
+            // PostgreSQL read each job event three times (bench/README.md).
+            if !db.listening {
+                try db.run { try $0.listen("docflow_jobs") }
+                db.listening = true
                 continue  // claim once more: a job may have arrived between that claim and LISTEN
             }
-            if drain, try db.query("SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'PROCESSING')").first?.int("n") == 0 {
+            if drain, try db.run({ try $0.query("SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'PROCESSING')").first?.int("n") }) == 0 {
                 break
             }
             // Draining: other runners' jobs may still fail back into the queue, so look again soon.
-            _ = try db.notifications(timeout: min(drain ? 0.05 : 1.0, max(0, deadline.timeIntervalSinceNow)))
+            // Past the budget: look for a successor often. A lost connection is found here too.
+            let wait = drain ? 0.05 : (now >= deadline ? 0.2 : 1.0)
+            _ = try db.run { try $0.notifications(timeout: wait) }
         }
         logger.info("runner finished", metadata: ["docflow.runner.jobs": "\(handled)", "docflow.runner.claims": "\(stats.claims)",
-                                                  "docflow.runner.flushes": "\(stats.flushes)", "docflow.runner.released": "\(stats.released)"])
+                                                  "docflow.runner.flushes": "\(stats.flushes)", "docflow.runner.released": "\(stats.released)",
+                                                  "docflow.runner.reconnects": "\(db.reconnects)", "docflow.runner.retries": "\(db.retries)"])
         return handled
+    }
+
+    /// A free slot, or — when every slot is busy and handoffs are on — the slot of a runner whose
+    /// successor this one becomes: it waits (a blocking advisory lock) until that runner has spent
+    /// its budget and lets go. Nil when there is nothing to do (every slot has a successor already).
+    private func takeSlot(_ db: RunnerSession) throws -> Int? {
+        if let slot = try db.run({ try $0.runnerSlotTake(slots: config.runnerSlots) }) { return slot }
+        guard config.runnerHandoffSeconds > 0, !drain,
+              let next = try db.run({ try $0.runnerSuccessorTake(slots: config.runnerSlots) }) else {
+            logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
+            return nil
+        }
+        logger.info("all runner slots are busy; waiting to take over one", metadata: ["docflow.runner.slot": "\(next)"])
+        let limit = config.runnerBudgetSeconds + config.runnerHandoffSeconds + 10
+        guard try db.run({ try $0.runnerSlotWait(next, timeout: limit) }) else {
+            logger.info("the slot's runner did not let go in time; exiting", metadata: ["docflow.runner.slot": "\(next)"])
+            return nil
+        }
+        return next
     }
 
     /// Counts for the closing log line.
@@ -127,7 +171,7 @@ public final class Runner {
     /// renew the current job's lease, write its progress, enforce its time limit, and give unstarted
     /// jobs back once the batch has run past `batchPatience`. Returns how many jobs were started and
     /// the seconds spent converting.
-    private func work(_ jobs: [ClaimedJob], db: PGConnection) throws -> (Int, Double) {
+    private func work(_ jobs: [ClaimedJob], db: RunnerSession) throws -> (Int, Double) {
         let batch = Batch(jobs: jobs)
         let convert = BatchConversion(registry: registry, storage: storage, pool: pool,
                                       timeoutSeconds: config.jobTimeoutSeconds, memoryMB: config.jobMemoryMB)
@@ -145,7 +189,8 @@ public final class Runner {
                 case .failed(let job, let code, let message, let retry):
                     logger.info("conversion failed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())",
                                                               "docflow.job.attempt": "\(job.attempt)", "docflow.error": "\(message)"])
-                    try db.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0)
+                    try db.run { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
+                    try db.unlock([job])
                 }
             }
             try flush(&finished, db: db)
@@ -162,20 +207,22 @@ public final class Runner {
             if releasedFrom == nil, now.timeIntervalSince(started) > Self.batchPatience {
                 let from = batch.stop()
                 if from < jobs.count {
-                    try db.jobRelease(Array(jobs[from...]))
+                    let unstarted = Array(jobs[from...])
+                    try db.run { try $0.jobRelease(unstarted) }
+                    try db.unlock(unstarted)
                     stats.released += jobs.count - from
                 }
                 releasedFrom = from
             }
             if now.timeIntervalSince(lastBeat) > config.leaseSeconds / 3 {
-                if try !db.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) {
+                if try !db.run({ try $0.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) }) {
                     logger.info("job was deleted or taken over while converting", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
                 }
                 lastBeat = now
             }
             let p = current.progress
             if (current.index, p.0, p.1) != sentProgress, now.timeIntervalSince(lastProgress) >= 0.25, p.0 > 0 || !p.1.isEmpty {
-                try db.jobProgress(job, percent: min(p.0, 99), step: p.1)
+                try db.run { try $0.jobProgress(job, percent: min(p.0, 99), step: p.1) }
                 sentProgress = (current.index, p.0, p.1)
                 lastProgress = now
             }
@@ -185,12 +232,14 @@ public final class Runner {
 
     /// Marks converted jobs done. Outputs of jobs that were no longer ours are removed; when the
     /// group would put a client over quota, each job is finished alone so only that one fails.
-    private func flush(_ finished: inout [FinishedJob], db: PGConnection) throws {
+    private func flush(_ finished: inout [FinishedJob], db: RunnerSession) throws {
         guard !finished.isEmpty else { return }
         defer { finished.removeAll() }
         stats.flushes += 1
         do {
-            let mine = try db.jobFinish(finished)
+            let group = finished
+            let mine = try db.run { try $0.jobFinish(group) }
+            try db.unlock(group.map(\.job))
             for f in finished {
                 let meta: Logger.Metadata = ["docflow.job.id": "\(f.job.id.uuidString.lowercased())", "docflow.job.attempt": "\(f.job.attempt)"]
                 if mine.contains(f.job.id) {
@@ -208,9 +257,10 @@ public final class Runner {
         } catch let e as StoreError where e.sqlState == "23514" {
             let f = finished[0]
             storage.remove(f.outputPath)
-            try db.jobFail(f.job, code: "quota_exceeded",
-                           message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
-                           retry: false, backoffSeconds: 0)
+            try db.run { try $0.jobFail(f.job, code: "quota_exceeded",
+                                        message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
+                                        retry: false, backoffSeconds: 0) }
+            try db.unlock([f.job])
         }
     }
 }

@@ -148,7 +148,7 @@ extension PGConnection {
                     FROM jobs WHERE status = 'DONE' AND processed_at > now() - interval '1 hour'),
                 'oldest_pending_seconds', (SELECT round(extract(epoch FROM now() - min(created_at))::numeric, 3)
                     FROM jobs WHERE status = 'PENDING'),
-                'runners_active', (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7002 AND granted)
+                'runners_active', (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = \(LockClass.runnerSlot)::int::oid AND granted)
             )::text AS body
             """).first?.string("body") ?? "{}"
     }

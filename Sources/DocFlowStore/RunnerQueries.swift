@@ -11,6 +11,8 @@ public struct ClaimedJob: Sendable {
     public var optionsJSON: String
     public var attempt: Int
     public var maxAttempts: Int
+    /// What the previous attempt failed with (`error_code`, `error_message`), if any.
+    public var previousError: (code: String, message: String)?
 }
 
 /// A converted job waiting to be marked done.
@@ -33,36 +35,90 @@ public struct FinishedJob: Sendable {
     }
 }
 
+/// Advisory lock classes: the first key of `pg_advisory_lock(int4, int4)`, one per use, so the
+/// locks of one use never collide with another's.
+public enum LockClass {
+    /// A job, keyed by `hashtext(id)`: held by the runner session converting it (README: the queue's
+    /// states and transitions). A rescuer that can take it knows the owner's session is gone.
+    public static let job: Int32 = 7001
+    /// A runner slot, keyed 1…DOCFLOW_RUNNER_SLOTS.
+    public static let runnerSlot: Int32 = 7002
+    /// The runner waiting to take over a slot whose runner has spent its budget, keyed by slot.
+    public static let successor: Int32 = 7003
+}
+
 /// Queries of the job-runner and the janitor: claim, heartbeat, progress, finish, fail, rescue.
-/// Every write after the claim is fenced by (id, status PROCESSING, attempt).
+/// Every write after the claim is fenced by (id, status PROCESSING, attempt). Job locks are taken
+/// by the claim and given up only by `jobUnlock`, after the statement that fenced the job has
+/// committed (a session lock is not transactional: an unlock inside a statement that then fails
+/// would free a live job for a rescuer).
 extension PGConnection {
-    /// Takes one of the runner slots (`pg_try_advisory_lock(7002, n)`), or returns nil.
+    /// Takes one of the runner slots (`pg_try_advisory_lock(runnerSlot, n)`), or returns nil.
     public func runnerSlotTake(slots: Int) throws -> Int? {
         for n in 1...slots {
-            if try query("SELECT pg_try_advisory_lock(7002, \(n)) AS ok").first?.bool("ok") == true { return n }
+            if try query("SELECT pg_try_advisory_lock(\(LockClass.runnerSlot), \(n)) AS ok").first?.bool("ok") == true { return n }
         }
         return nil
     }
 
-    /// Claims up to `limit` of the best pending jobs in one statement (SKIP LOCKED), with a lease
-    /// and a session advisory lock on each job that tells a rescuer whether this runner is alive.
-    /// Returned best first.
+    /// Takes slot `n` again (after a reconnect); false when another runner has it now.
+    public func runnerSlotRetake(_ n: Int) throws -> Bool {
+        try query("SELECT pg_try_advisory_lock(\(LockClass.runnerSlot), \(n)) AS ok").first?.bool("ok") == true
+    }
+
+    /// Becomes the successor of one busy slot (`pg_try_advisory_lock(successor, n)`), or nil when
+    /// every slot already has one.
+    public func runnerSuccessorTake(slots: Int) throws -> Int? {
+        for n in 1...slots {
+            if try query("SELECT pg_try_advisory_lock(\(LockClass.successor), \(n)) AS ok").first?.bool("ok") == true { return n }
+        }
+        return nil
+    }
+
+    /// Waits until slot `n` is free and takes it (a blocking `pg_advisory_lock`), then gives up the
+    /// successor lock. False when `timeout` seconds pass first (`lock_timeout`, SQLSTATE 55P03).
+    public func runnerSlotWait(_ n: Int, timeout: Double) throws -> Bool {
+        try execute("SET lock_timeout = \(Int(timeout * 1000))")
+        defer { _ = try? execute("RESET lock_timeout") }
+        do {
+            try query("SELECT pg_advisory_lock(\(LockClass.runnerSlot), \(n))")
+        } catch let e as StoreError where e.sqlState == "55P03" {
+            try query("SELECT pg_advisory_unlock(\(LockClass.successor), \(n)) AS unlocked")
+            return false
+        }
+        try query("SELECT pg_advisory_unlock(\(LockClass.successor), \(n)) AS unlocked")
+        return true
+    }
+
+    /// Whether a successor is waiting for slot `n`.
+    public func runnerSuccessorWaiting(_ n: Int) throws -> Bool {
+        try query("""
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                           AND classid = \(LockClass.successor)::int::oid AND objid = \(n)::int::oid AND objsubid = 2) AS waiting
+            """).first?.bool("waiting") == true
+    }
+
+    /// Claims up to `limit` of the best pending jobs in one statement (SKIP LOCKED), each with a
+    /// lease and this session's advisory lock on the job. A job whose lock another session still
+    /// holds (its previous owner, stalled past its lease but alive) is not handed out: it stays
+    /// pending until that owner lets go or dies. Returned best first.
     public func jobClaim(limit: Int = 1, leaseSeconds: Double, worker: String) throws -> [ClaimedJob] {
         let r = try query("""
-            WITH next AS (
+            WITH next AS MATERIALIZED (
                 SELECT id FROM jobs
                 WHERE status = 'PENDING' AND run_after <= now()
                 ORDER BY priority DESC, created_at
                 FOR UPDATE SKIP LOCKED
                 LIMIT \(limit)
+            ), mine AS MATERIALIZED (
+                SELECT id FROM next WHERE pg_try_advisory_lock(\(LockClass.job), hashtext(id::text))
             )
             UPDATE jobs j SET status = 'PROCESSING', attempt = j.attempt + 1,
                    lease_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(worker),
                    started_at = now(), progress = 0, step = 'starting'
-            FROM next WHERE j.id = next.id
+            FROM mine WHERE j.id = mine.id
             RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
-                      j.attempt, j.max_attempts, j.priority, j.created_at,
-                      pg_try_advisory_lock(7001, hashtext(j.id::text)) AS locked
+                      j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message
             """)
         return r.rows.sorted {
             let (p0, p1) = ($0.int("priority") ?? 0, $1.int("priority") ?? 0)
@@ -71,11 +127,27 @@ extension PGConnection {
             ClaimedJob(id: r.uuid("id")!, clientID: r.uuid("client_id")!, inputPath: r.string("input_path") ?? "",
                        inputFormat: r.string("input_format") ?? "", outputFormat: r.string("output_format") ?? "",
                        optionsJSON: r.string("options") ?? "{}", attempt: r.int("attempt") ?? 1,
-                       maxAttempts: r.int("max_attempts") ?? 1)
+                       maxAttempts: r.int("max_attempts") ?? 1,
+                       previousError: r.string("error_code").map { ($0, r.string("error_message") ?? "") })
         }
     }
 
-    /// Gives claimed jobs that were not started back to the queue, as if never claimed.
+    /// Takes a claimed job's lock again after a reconnect; false when another session has it.
+    public func jobRelock(_ job: ClaimedJob) throws -> Bool {
+        try query("SELECT pg_try_advisory_lock(\(LockClass.job), hashtext(\(job.id.uuidString.lowercased()))) AS ok")
+            .first?.bool("ok") == true
+    }
+
+    /// Gives up this session's locks on jobs it no longer converts: only after the statement that
+    /// fenced them has committed.
+    public func jobUnlock(_ jobs: [ClaimedJob]) throws {
+        guard !jobs.isEmpty else { return }
+        let ids = "{" + jobs.map { $0.id.uuidString.lowercased() }.joined(separator: ",") + "}"
+        try query("SELECT pg_advisory_unlock(\(LockClass.job), hashtext(x)) AS unlocked FROM unnest(\(ids)::text[]) AS x")
+    }
+
+    /// Gives claimed jobs that were not started back to the queue, as if never claimed (the
+    /// caller unlocks them afterwards).
     public func jobRelease(_ jobs: [ClaimedJob]) throws {
         guard !jobs.isEmpty else { return }
         let list = "[" + jobs.map { "{\"id\": \"\($0.id.uuidString.lowercased())\", \"attempt\": \($0.attempt)}" }.joined(separator: ",") + "]"
@@ -84,7 +156,6 @@ extension PGConnection {
                    started_at = NULL, step = NULL
             FROM jsonb_to_recordset(\(list)::jsonb) AS x(id uuid, attempt int)
             WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
-            RETURNING pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
             """)
     }
 
@@ -104,32 +175,48 @@ extension PGConnection {
             """)
     }
 
-    /// Marks jobs done with their outputs, each once, in one statement that also charges the output
-    /// bytes to their clients' quota (one row update per client): returns the ids that were still
-    /// ours (a job deleted or taken over meanwhile is left alone). Throws SQLSTATE 23514 when an
-    /// output would put its client over quota (the whole statement is then undone).
+    /// Marks jobs done with their outputs, each once, and charges the output bytes to their
+    /// clients' quota, in one transaction: the jobs' rows first, then the clients' rows locked in
+    /// id order (two runners finishing jobs of the same clients wait for each other instead of
+    /// deadlocking — the order fcgi-app's delete takes them too: job, then client). Returns the ids
+    /// that are done by these attempts — still ours, or already done by this same finish whose
+    /// answer a lost connection swallowed (the runner then re-ran it). A job deleted or taken over
+    /// meanwhile is left alone. Throws SQLSTATE 23514 when an output would put its client over
+    /// quota (the whole transaction is then undone).
     public func jobFinish(_ items: [FinishedJob]) throws -> Set<UUID> {
         guard !items.isEmpty else { return [] }
         let list = "[" + items.map(\.json).joined(separator: ",") + "]"
-        let r = try query("""
-            WITH done AS (
+        let mine: Set<UUID> = try transaction {
+            let done = try query("""
                 UPDATE jobs j SET status = 'DONE', output_path = x.output_path, output_bytes = x.output_bytes,
                        warnings = x.warnings, metadata = x.metadata, progress = 100, step = 'done',
                        processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
                 FROM jsonb_to_recordset(\(list)::jsonb)
                      AS x(id uuid, attempt int, output_path text, output_bytes bigint, warnings jsonb, metadata jsonb)
                 WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
-                RETURNING j.id, j.client_id, j.output_bytes, pg_advisory_unlock(7001, hashtext(j.id::text)) AS unlocked
-            ), charged AS (
-                UPDATE clients c SET bytes_used = c.bytes_used + d.bytes
-                FROM (SELECT client_id, sum(output_bytes) AS bytes FROM done GROUP BY client_id) d
-                WHERE c.id = d.client_id
-            )
-            SELECT id FROM done
-            """)
-        let mine = Set(r.rows.compactMap { $0.uuid("id") })
-        for item in items where !mine.contains(item.job.id) { try releaseJobLock(item.job) }
-        return mine
+                RETURNING j.id, j.client_id, j.output_bytes
+                """).rows
+            var perClient: [UUID: Int64] = [:]
+            for r in done { if let c = r.uuid("client_id") { perClient[c, default: 0] += Int64(r.int("output_bytes") ?? 0) } }
+            if !perClient.isEmpty {
+                let ids = "{" + perClient.keys.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+                let charges = "[" + perClient.map { "{\"id\": \"\($0.key.uuidString.lowercased())\", \"bytes\": \($0.value)}" }
+                    .joined(separator: ",") + "]"
+                try query("SELECT id FROM clients WHERE id = ANY(\(ids)::uuid[]) ORDER BY id FOR UPDATE")
+                try query("""
+                    UPDATE clients c SET bytes_used = c.bytes_used + x.bytes
+                    FROM jsonb_to_recordset(\(charges)::jsonb) AS x(id uuid, bytes bigint) WHERE c.id = x.id
+                    """)
+            }
+            return Set(done.compactMap { $0.uuid("id") })
+        }
+        guard mine.count < items.count else { return mine }
+        let earlier = try query("""
+            SELECT j.id FROM jobs j
+            JOIN jsonb_to_recordset(\(list)::jsonb) AS x(id uuid, attempt int, output_path text) ON j.id = x.id
+            WHERE j.status = 'DONE' AND j.attempt = x.attempt AND j.output_path = x.output_path
+            """).rows.compactMap { $0.uuid("id") }
+        return mine.union(earlier)
     }
 
     /// Records a failed attempt: back to PENDING after a backoff when `retry` and attempts remain,
@@ -137,32 +224,31 @@ extension PGConnection {
     @discardableResult
     public func jobFail(_ job: ClaimedJob, code: String, message: String, retry: Bool,
                         backoffSeconds: Double) throws -> Bool {
-        let r = try query("""
+        try query("""
             UPDATE jobs SET
                 status = CASE WHEN \(retry) AND attempt < max_attempts THEN 'PENDING' ELSE 'FAILED' END::job_status,
                 run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * attempt),
                 error_code = \(code), error_message = \(message), lease_until = NULL, step = NULL,
                 processed_at = CASE WHEN \(retry) AND attempt < max_attempts THEN NULL ELSE now() END
             WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
-            RETURNING pg_advisory_unlock(7001, hashtext(id::text)) AS unlocked
-            """)
-        if r.count == 0 { try releaseJobLock(job) }
-        return r.count == 1
+            """).affectedRows == 1
     }
 
-    private func releaseJobLock(_ job: ClaimedJob) throws {
-        try query("SELECT pg_advisory_unlock(7001, hashtext(\(job.id.uuidString.lowercased()))) AS unlocked")
-    }
-
-    /// Puts back (or fails, after max_attempts) processing jobs whose runner is gone: its lease ran
-    /// out, or its session advisory lock is free. Must not run while this connection holds a job.
-    public func jobRescue(backoffSeconds: Double, limit: Int = 100) throws -> Int {
+    /// Puts back (or fails, after max_attempts) processing jobs whose runner is gone or stalled:
+    /// its lease ran out (a server restart counts as renewing every lease: runners reconnect and
+    /// renew them), or its session's lock on the job is free and the server has been up for
+    /// `graceSeconds` (time for runners to reconnect and take their locks again after a restart).
+    /// A job whose owner holds its lock and renews its lease is never taken. Must not run while
+    /// this connection holds a job's lock (a session's own lock looks free to it).
+    public func jobRescue(backoffSeconds: Double, leaseSeconds: Double, graceSeconds: Double, limit: Int = 100) throws -> Int {
         try transaction {
             try query("""
                 WITH dead AS (
                     SELECT id FROM jobs
                     WHERE status = 'PROCESSING'
-                      AND (lease_until < now() OR pg_try_advisory_xact_lock(7001, hashtext(id::text)))
+                      AND (greatest(lease_until, pg_postmaster_start_time() + make_interval(secs => \(leaseSeconds))) < now()
+                           OR (pg_postmaster_start_time() < now() - make_interval(secs => \(graceSeconds))
+                               AND pg_try_advisory_xact_lock(\(LockClass.job), hashtext(id::text))))
                     FOR UPDATE SKIP LOCKED
                     LIMIT \(limit)
                 )
@@ -171,8 +257,8 @@ extension PGConnection {
                     run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * j.attempt),
                     error_code = 'runner_lost',
                     error_message = CASE WHEN j.attempt < j.max_attempts
-                        THEN 'Attempt ' || j.attempt || ' of ' || j.max_attempts || ' stopped: the runner process died (crash, kill or memory limit); the job will be retried.'
-                        ELSE 'Gave up after ' || j.attempt || ' attempts: the runner process died during the conversion each time (crash, kill or memory limit).' END,
+                        THEN 'Attempt ' || j.attempt || ' of ' || j.max_attempts || ' stopped: its runner died or stopped answering (crash, kill or memory limit); the job will be retried.'
+                        ELSE 'Gave up after ' || j.attempt || ' attempts: the runner died or stopped answering during the conversion each time (crash, kill or memory limit).' END,
                     lease_until = NULL, step = NULL,
                     processed_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE now() END
                 FROM dead WHERE j.id = dead.id
