@@ -14,6 +14,9 @@ public struct XLSXWriter: TableStreamWriter {
     public init() {}
 
     static let maxCellText = 32_767
+    /// Excel's (and libxlsxwriter's) widest sheet: columns A to XFD. `lxw_col_t` is 16 bits wide,
+    /// so a wider table must be refused before any index reaches it.
+    static let maxColumns = 16_384
     static let exactDoubleLimit: Int64 = 1 << 53
 
     public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
@@ -39,6 +42,11 @@ public struct XLSXWriter: TableStreamWriter {
         var cell: [CChar] = []
         // Batch by batch; libxlsxwriter's constant-memory mode flushes each row as it goes.
         while let table = try stream.next() {
+            guard table.columns.count <= Self.maxColumns else {
+                workbook_close(wb)
+                throw ConversionError(.tooLarge, "XLSX holds at most \(Self.maxColumns) columns; this table has \(table.columns.count). "
+                                      + "Convert it to CSV, JSON or Parquet, or split its columns.")
+            }
             if widths == nil { widths = Self.widths(table) }
             for r in 0..<table.rowCount {
                 if sheet == nil || Int(row) > rowsPerSheet {

@@ -14,10 +14,11 @@ final class PDFFont {
     final class Shaped {
         let glyphs: [UInt16]
         let advances: [Int32]
-        let width: Int32
+        /// 64-bit: a 2 MiB word of 2M glyphs adds past Int32 (a crash the fault sweep found).
+        let width: Int64
         let kerning: [Int32]
 
-        init(glyphs: [UInt16], advances: [Int32], width: Int32, kerning: [Int32] = []) {
+        init(glyphs: [UInt16], advances: [Int32], width: Int64, kerning: [Int32] = []) {
             self.glyphs = glyphs
             self.advances = advances
             self.width = width
@@ -29,7 +30,7 @@ final class PDFFont {
         /// Glyphs `range` of this word.
         func slice(_ range: Range<Int>) -> Shaped {
             Shaped(glyphs: Array(glyphs[range]), advances: Array(advances[range]),
-                   width: advances[range].reduce(0, +), kerning: kerning.isEmpty ? [] : Array(kerning[range]))
+                   width: advances[range].reduce(0) { $0 + Int64($1) }, kerning: kerning.isEmpty ? [] : Array(kerning[range]))
         }
     }
 
@@ -91,7 +92,7 @@ final class PDFFont {
         let infos = hb_buffer_get_glyph_infos(buffer, &count)!
         let positions = hb_buffer_get_glyph_positions(buffer, &count)!
         let n = Int(count)
-        var glyphs: [UInt16] = [], advances: [Int32] = [], width: Int32 = 0
+        var glyphs: [UInt16] = [], advances: [Int32] = [], width: Int64 = 0
         glyphs.reserveCapacity(n)
         advances.reserveCapacity(n)
         var kerning = [Int32](repeating: 0, count: n)
@@ -102,7 +103,7 @@ final class PDFFont {
             let g = UInt16(gid)
             glyphs.append(g)
             advances.append(positions[i].x_advance)
-            width += positions[i].x_advance
+            width += Int64(positions[i].x_advance)
             kerning[i] = hb_font_get_glyph_h_advance(font, gid) - positions[i].x_advance
             if kerning[i] != 0 { kerned = true }
             if used[g] == nil {
