@@ -238,6 +238,7 @@ function announce(text) {
 
 // ---- quota and expiry ----------------------------------------------------------------------
 
+// Resolves to whether this browser has a client yet (its cookie names a live client).
 async function refreshUsage() {
   try {
     const u = await api.usage();
@@ -254,8 +255,10 @@ async function refreshUsage() {
     } else {
       els.expiry.textContent = '';
     }
+    return Boolean(u.expires_at);
   } catch {
     // The quota line is informative; errors show where the user acted.
+    return false;
   }
 }
 
@@ -289,10 +292,11 @@ function connect() {
   };
 }
 
-// The first upload creates this browser's client (its cookie): reconnect so the gateway puts
-// the socket in that client's room.
+// The gateway accepts a socket only from a browser that has a client (its cookie): the first
+// upload creates it, and the socket opens then; a socket opened without one is reopened.
 function ensureSocketHasClient() {
-  if (!socketHasClient && socket) socket.close();
+  if (!socket) connect();
+  else if (!socketHasClient) socket.close();
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -325,6 +329,6 @@ setInterval(() => { for (const job of jobs.values()) upsert(job); refreshUsage()
   } catch (e) {
     els.error.textContent = e.message;
   }
-  refreshUsage();
-  connect();
+  if (await refreshUsage()) connect();
+  else els.connection.textContent = 'Live updates start with your first upload.';
 })();

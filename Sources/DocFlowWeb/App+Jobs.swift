@@ -10,6 +10,14 @@ extension App.Worker {
         return c
     }
 
+    /// The timestamp half of a cursor, as `jobList` writes it (`2026-12-02T15:04:05.123456Z`).
+    /// (A formatter per call: it is not documented as thread-safe, and cursors are rare.)
+    static func cursorTime() -> ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }
+
     /// `GET /api/jobs?status=&limit=&order=asc|desc&cursor=`.
     func listJobs(_ req: Request) throws -> Response {
         guard let client = Identity.clientID(req) else { return .json(200, "{\"jobs\": [], \"next_cursor\": null}") }
@@ -28,7 +36,8 @@ extension App.Worker {
         if let c = req.query["cursor"], !c.isEmpty {
             let parts = c.split(separator: "_", maxSplits: 1).map(String.init)
             guard parts.count == 2, let id = UUID(uuidString: parts[1]), parts[0].count <= 40,
-                  parts[0].allSatisfy({ $0.isNumber || "-:.TZ".contains($0) }) else {
+                  parts[0].allSatisfy({ $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) }),
+                  Self.cursorTime().date(from: parts[0]) != nil else {
                 throw APIError(400, "bad_cursor", "The cursor is not one this API returned.")
             }
             cursor = (parts[0], id)

@@ -14,7 +14,10 @@ extension App.Worker {
                            extra: ["limit": config.maxUploadBytes])
         }
         let cookieClient = Identity.clientID(req)
-        let idempotencyKey = req.headers["idempotency-key"].map { String($0.prefix(255)) }
+        let idempotencyKey = req.headers["idempotency-key"]
+        if let key = idempotencyKey, !Self.isIdempotencyKey(key) {
+            throw APIError(400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+        }
         var liveClient: UUID?
         if let c = cookieClient, try withDB({ try $0.clientIsLive(c) }) {
             liveClient = c
@@ -85,6 +88,7 @@ extension App.Worker {
             return .json(201, body, headers: headers)
         } catch let e as StoreError {
             storage.remove(inputPath)
+            if newCookie != nil { forgetNewClient(client) }
             if e.sqlState == "23514", let usage = try withDB({ try $0.clientUsage(client) }) {
                 throw overQuota(used: usage.used, limit: usage.limit)
             }
@@ -95,8 +99,15 @@ extension App.Worker {
             throw e
         } catch {
             storage.remove(inputPath)
+            if newCookie != nil { forgetNewClient(client) }
             throw error
         }
+    }
+
+    /// A client made for an upload that then failed: its row and folder go too (nothing of a
+    /// refused request is kept). Only while it owns no job, so a racing request loses nothing.
+    func forgetNewClient(_ client: UUID) {
+        if (try? withDB({ try $0.clientDeleteIfEmpty(client) })) == true { storage.removeClient(client) }
     }
 
     func overQuota(used: Int64, limit: Int64) -> APIError {
@@ -113,7 +124,9 @@ extension App.Worker {
         guard !name.isEmpty, name.utf8.count <= 255 else {
             throw APIError(400, "bad_filename", "The file name must be 1 to 255 bytes.")
         }
-        guard let from = fields["from"].flatMap({ app.registry.format(named: $0) }) ?? app.registry.format(forFilename: name),
+        // An explicit `from` that names no format is refused, not replaced by the name's extension.
+        let declared = fields["from"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let from = declared.map({ app.registry.format(named: $0) }) ?? app.registry.format(forFilename: name),
               app.registry.readers[from.id] != nil else {
             let known = app.registry.readers.keys.sorted().joined(separator: ", ")
             throw APIError(415, "unsupported_format", "Doc Flow cannot read \(name): supported inputs are \(known).")
@@ -137,9 +150,54 @@ extension App.Worker {
             guard o.utf8.count <= 4096, let obj = try? JSONSerialization.jsonObject(with: Data(o.utf8)), obj is [String: Any] else {
                 throw APIError(400, "bad_options", "options must be a JSON object of at most 4 KB.")
             }
+            // PostgreSQL's jsonb cannot hold U+0000 (nor a lone surrogate half): refused here, before
+            // any client row or file exists, instead of a 500 from the insert.
+            guard Self.storable(obj), !Self.hasUnpairedSurrogateEscape(o) else {
+                throw APIError(400, "bad_options", "options must not contain NUL characters or unpaired \\u surrogate escapes.")
+            }
             options = o
         }
         return (name, from, to, priority, options)
+    }
+
+    /// Idempotency keys: printable ASCII (no spaces or control characters), 1 to 255 characters.
+    static func isIdempotencyKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 255 && key.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
+    /// Whether every string (keys included) of a parsed JSON value is free of U+0000.
+    static func storable(_ value: Any) -> Bool {
+        switch value {
+        case let s as String: return !s.unicodeScalars.contains("\u{0}")
+        case let d as [String: Any]: return d.allSatisfy { storable($0.key) && storable($0.value) }
+        case let a as [Any]: return a.allSatisfy(storable)
+        default: return true
+        }
+    }
+
+    /// Whether JSON text holds a `\\uD800`–`\\uDFFF` escape that is not a high half followed by a
+    /// low half (JSON parsers differ on these; PostgreSQL refuses them).
+    static func hasUnpairedSurrogateEscape(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        func unit(at i: Int) -> UInt32? {
+            guard i + 5 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u"),
+                  let v = UInt32(String(decoding: b[(i + 2)...(i + 5)], as: UTF8.self), radix: 16) else { return nil }
+            return v
+        }
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                if let u = unit(at: i), (0xD800...0xDFFF).contains(u) {
+                    guard u <= 0xDBFF, let low = unit(at: i + 6), (0xDC00...0xDFFF).contains(low) else { return true }
+                    i += 12
+                    continue
+                }
+                i += 2  // an escape: its second character is never the start of another
+                continue
+            }
+            i += 1
+        }
+        return false
     }
 
     /// The last path component of a client-supplied name, without control characters.

@@ -67,6 +67,12 @@ public final class App: @unchecked Sendable {
             } catch let e as StoreError where e.code == .unavailable {
                 connection = nil
                 response = APIError.unavailable.response
+            } catch let e as StoreError where e.sqlState.hasPrefix("22") {
+                // A data exception (22xxx: a value PostgreSQL cannot store or cast) from a value the
+                // request carried that a check above let through: the request's fault, said as such.
+                app.logger.warning("request value refused by the database", metadata: ["docflow.error": "\(String(reflecting: e))",
+                                                                                       "docflow.path": "\(req.path)"])
+                response = APIError(400, "bad_request", "A value in the request cannot be stored: check for control characters or invalid text.").response
             } catch {
                 let id = UUID().uuidString.lowercased()
                 app.logger.error("unhandled error", metadata: ["docflow.request.id": "\(id)",

@@ -68,12 +68,18 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @u
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
         let ok = head.uri == "/health"
-        let body = ok ? "{\"status\": \"ok\"}\n" : "{\"error\": {\"code\": \"upgrade_required\", \"message\": \"Connect with a WebSocket.\"}}\n"
+        // An upgrade that reaches this handler was refused (no client cookie, another origin, or
+        // the client's socket cap).
+        let refused = head.headers.first(name: "upgrade")?.lowercased() == "websocket"
+        let status: HTTPResponseStatus = ok ? .ok : refused ? .forbidden : .upgradeRequired
+        let body = ok ? "{\"status\": \"ok\"}\n"
+            : refused ? "{\"error\": {\"code\": \"forbidden\", \"message\": \"A socket needs a client cookie, this site's Origin, and at most \(Hub.maxSocketsPerClient) open per client.\"}}\n"
+            : "{\"error\": {\"code\": \"upgrade_required\", \"message\": \"Connect with a WebSocket.\"}}\n"
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: ok ? .ok : .upgradeRequired, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

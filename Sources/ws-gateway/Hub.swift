@@ -21,6 +21,21 @@ final class Hub: @unchecked Sendable {
         return nil
     }
 
+    /// Open sockets one client may have (tabs); nginx allows the same per cookie.
+    static let maxSocketsPerClient = 8
+
+    /// Whether an upgrade's Origin names the host it was sent to (`http(s)://` + the Host header).
+    static func isSameOrigin(origin: String?, host: String?) -> Bool {
+        guard let origin, let host, !host.isEmpty else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
+    }
+
+    /// Sockets a client has open now.
+    func count(_ client: String) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return rooms[client]?.count ?? 0
+    }
+
     func join(_ client: String, _ channel: Channel) {
         lock.lock(); defer { lock.unlock() }
         rooms[client, default: [:]][ObjectIdentifier(channel)] = channel

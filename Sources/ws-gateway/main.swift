@@ -16,7 +16,15 @@ let hub = Hub()
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let upgrader = NIOWebSocketServerUpgrader(
     maxFrameSize: 1 << 16,
-    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+    // nginx checks the same (connection-limits-zone.conf); the gateway does not rely on it.
+    shouldUpgrade: { channel, head in
+        let client = Hub.clientID(cookieHeader: head.headers["cookie"].joined(separator: "; "))
+        guard let client, Hub.isSameOrigin(origin: head.headers.first(name: "origin"), host: head.headers.first(name: "host")),
+              hub.count(client) < Hub.maxSocketsPerClient else {
+            return channel.eventLoop.makeSucceededFuture(nil)  // PlainHTTPHandler answers 403
+        }
+        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+    },
     upgradePipelineHandler: { channel, head in
         let client = Hub.clientID(cookieHeader: head.headers["cookie"].joined(separator: "; "))
         return channel.pipeline.addHandler(WebSocketSession(client: client, hub: hub))

@@ -1,10 +1,11 @@
 """Clients: quota under parallel uploads, expiry by the janitor, isolation between clients."""
+import json
 import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import STORAGE, Client, psql, run_janitor, service_makedirs, service_write, ws_events
+from conftest import BASE, STORAGE, Client, psql, run_janitor, service_makedirs, service_write, ws_events
 
 LIMIT = 250 * 1024 * 1024
 
@@ -109,16 +110,44 @@ def test_another_clients_job_is_404_everywhere_and_its_events_stay_private(runne
     assert {e["job"]["id"] for e in seen} <= {marker["id"]} | {j["id"] for j in mallory.get("/api/jobs").json()["jobs"]}
 
 
-def test_socket_without_cookie_gets_no_events(runner):
-    anon = Client()
-    ws = anon.websocket()
-    someone = Client()
-    job = someone.submit("x.md", b"# x\n", "html")
-    someone.wait_status(job["id"])
-    ws.settimeout(0.5)
+def test_socket_needs_a_client_cookie_and_this_sites_origin(runner):
+    """Before: any page could open a socket with no cookie and any Origin (a socket flood needed
+    nothing). Now the upgrade is refused (403, JSON) without a client, or from another origin."""
     import websocket
+    host, port = BASE.split("//")[1].split(":")
+    url = f"ws://{host}:{port}/ws"
+
+    def refused(**kw):
+        try:
+            websocket.create_connection(url, timeout=10, **kw).close()
+        except websocket.WebSocketBadStatusException as e:
+            assert e.status_code == 403, e
+            body = json.loads(e.resp_body)
+            return body["error"]["code"]
+        raise AssertionError(f"upgrade accepted with {kw}")
+
+    assert refused() == "no_client"
+    assert refused(cookie="client_id=not-a-uuid") == "no_client"
+    owner = Client()
+    owner.submit("x.md", b"# x\n", "html")
+    cookie = f"client_id={owner.client_id}"
+    assert refused(cookie=cookie, origin="http://evil.example") == "cross_origin"
+    assert refused(cookie=cookie, suppress_origin=True) == "cross_origin"
+    ws = websocket.create_connection(url, timeout=10, cookie=cookie)  # same origin, with a client
+    assert json.loads(ws.recv()) == {"type": "connected", "client": True}
+    ws.close()
+
+
+def test_a_client_has_at_most_8_sockets(runner):
+    import websocket
+    owner = Client()
+    owner.submit("x.md", b"# x\n", "html")
+    socks = [owner.websocket() for _ in range(8)]
     try:
-        msg = ws.recv()
-        raise AssertionError(f"anonymous socket got {msg}")
-    except websocket.WebSocketTimeoutException:
-        pass
+        owner.websocket()
+        raise AssertionError("a ninth socket was accepted")
+    except websocket.WebSocketBadStatusException as e:
+        assert e.status_code == 429 and json.loads(e.resp_body)["error"]["code"] == "rate_limited"
+    finally:
+        for w in socks:
+            w.close()

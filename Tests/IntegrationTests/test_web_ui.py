@@ -38,7 +38,9 @@ def page(tmp_path):
         drivers.append(drv)
         drv.get(BASE + "/")
         WebDriverWait(drv, 10).until(lambda b: "Accepted:" in b.find_element(By.ID, "accepted").text)
-        WebDriverWait(drv, 10).until(lambda b: "Live updates on" in b.find_element(By.ID, "connection").text)
+        # A new browser has no client yet: its socket opens with the first upload.
+        WebDriverWait(drv, 10).until(lambda b: any(t in b.find_element(By.ID, "connection").text
+                                                   for t in ("Live updates on", "Live updates start with your first upload")))
         return drv
 
     yield open_page
