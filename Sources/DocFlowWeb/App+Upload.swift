@@ -31,7 +31,7 @@ extension App.Worker {
         }
 
         let jobID = UUID()
-        let tmp = Storage.tmpPath(job: jobID, tag: "upload")
+        let tmp = Storage.tmpPath(job: jobID, tag: App.uploadTag)
         let sink = try UploadSink(path: storage.absolute(tmp), limit: config.maxUploadBytes)
         var fields: [String: String]
         var filename: String

@@ -12,6 +12,28 @@ public final class App: @unchecked Sendable {
     let logger: Logger
     let metrics = Metrics()
 
+    /// The tag of this process's upload part files (`tmp/{job}-upload{pid}.part`): a part file
+    /// whose process is gone belongs to an upload that process was killed in.
+    static let uploadTag = "upload\(getpid())"
+
+    /// Removes the part files of uploads whose fcgi-app process is gone (killed mid-upload: its
+    /// files were never removed); returns how many. At start, before any request is served.
+    @discardableResult
+    public func removeAbandonedUploads() -> Int {
+        let tmp = storage.absolute("tmp")
+        var removed = 0
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where f.hasSuffix(".part") {
+            guard let r = f.range(of: "-upload", options: .backwards) else { continue }
+            let digits = f[r.upperBound...].dropLast(".part".count)
+            guard let pid = pid_t(digits), pid > 0 else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
+                if unlink("\(tmp)/\(f)") == 0 { removed += 1 }
+            }
+        }
+        if removed > 0 { logger.warning("removed the part files of interrupted uploads", metadata: ["docflow.files": "\(removed)"]) }
+        return removed
+    }
+
     public init(config: Config, registry: FormatRegistry = .standard, logger: Logger = Logger(label: "docflow.web")) {
         self.config = config
         self.registry = registry

@@ -74,6 +74,7 @@ final class FCGIBody: BodyReader {
 }
 
 let app = App(config: config, logger: logger)
+app.removeAbandonedUploads()
 let acceptLock = NSLock()
 let group = DispatchGroup()
 for _ in 0..<config.fcgiThreads {

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conftest import AS_SERVICE, BASE, BIN, ENV, PROC_ENV, ROOT, VAR, Client, psql
+from conftest import AS_SERVICE, BASE, BIN, ENV, PROC_ENV, ROOT, STORAGE, VAR, Client, psql, service_write
 
 
 def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
@@ -102,3 +102,34 @@ def test_health_is_503_while_the_database_is_down_and_recovers():
     c = Client()
     statuses = [c.get("/api/queue").status_code for _ in range(15)]
     assert statuses == [200] * 15, statuses
+
+
+def test_killed_services_are_restarted_and_interrupted_uploads_cleaned():
+    """Under scripts/instance (hence scripts/up) fcgi-app and ws-gateway run under
+    scripts/supervise: killed, they are back within seconds. fcgi-app removes, at its start, the
+    part files of uploads whose process is gone (one killed mid-upload never removed its own)."""
+    import signal
+    import uuid as _uuid
+    tmp = os.path.join(STORAGE, "tmp")
+    dead = os.path.join(tmp, f"{_uuid.uuid4()}-upload4000000.part")  # no such pid (pid_max is lower)
+    live = os.path.join(tmp, f"{_uuid.uuid4()}-upload1.part")        # pid 1 is alive: not ours to judge
+    for p in (dead, live):
+        service_write(p, b"half an upload")
+    for name, check in (("fcgi-app", f"{BASE}/api/health"), ("ws-gateway", f"http://127.0.0.1:{ENV['DOCFLOW_WS_PORT']}/health")):
+        pids = subprocess.run(["pgrep", "-x", "-f", f"{BIN}/{name}"], capture_output=True, text=True).stdout.split()
+        assert len(pids) == 1, (name, pids)
+        os.kill(int(pids[0]), signal.SIGKILL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                if requests.get(check, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.time() < deadline, f"{name} was not restarted"
+            time.sleep(0.2)
+        again = subprocess.run(["pgrep", "-x", "-f", f"{BIN}/{name}"], capture_output=True, text=True).stdout.split()
+        assert len(again) == 1 and again != pids
+    assert not os.path.exists(dead) and os.path.exists(live)
+    os.unlink(live)
+    assert "fcgi-app exited (status 137); restarting" in open(f"{VAR}/log/fcgi-app.log").read()
