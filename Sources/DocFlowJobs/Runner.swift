@@ -59,10 +59,11 @@ public final class Runner {
         try storage.prepare()
         let db = RunnerSession(conninfo: config.database, logger: logger, giveUpAfter: config.runnerReconnectSeconds)
         defer { db.close() }
-        guard let slot = try takeSlot(db) else { return 0 }
-        db.slot = slot
-        try pool.check()  // no sandbox, no conversions: never silently unsandboxed
         defer { pool.shutdown() }
+        // No sandbox, no conversions: never silently unsandboxed. Checked (and the first converter
+        // started) before a successor waits for its slot, so the handover costs no start-up time.
+        guard let slot = try takeSlot(db, prepare: { try pool.check() }) else { return 0 }
+        db.slot = slot
         logger.info("runner started", metadata: ["docflow.runner.slot": "\(slot)", "docflow.runner.worker": "\(worker)"])
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var lastRescue = Date.distantPast, lastSuccessorCheck = Date.distantPast
@@ -130,6 +131,7 @@ public final class Runner {
             let wait = drain ? 0.05 : (now >= deadline ? 0.2 : 1.0)
             _ = try db.run { try $0.notifications(timeout: wait) }
         }
+        db.close()  // the slot goes with the session: a waiting successor has it now
         logger.info("runner finished", metadata: ["docflow.runner.jobs": "\(handled)", "docflow.runner.claims": "\(stats.claims)",
                                                   "docflow.runner.flushes": "\(stats.flushes)", "docflow.runner.released": "\(stats.released)",
                                                   "docflow.runner.reconnects": "\(db.reconnects)", "docflow.runner.retries": "\(db.retries)"])
@@ -139,13 +141,17 @@ public final class Runner {
     /// A free slot, or — when every slot is busy and handoffs are on — the slot of a runner whose
     /// successor this one becomes: it waits (a blocking advisory lock) until that runner has spent
     /// its budget and lets go. Nil when there is nothing to do (every slot has a successor already).
-    private func takeSlot(_ db: RunnerSession) throws -> Int? {
-        if let slot = try db.run({ try $0.runnerSlotTake(slots: config.runnerSlots) }) { return slot }
+    private func takeSlot(_ db: RunnerSession, prepare: () throws -> Void) throws -> Int? {
+        if let slot = try db.run({ try $0.runnerSlotTake(slots: config.runnerSlots) }) {
+            try prepare()
+            return slot
+        }
         guard config.runnerHandoffSeconds > 0, !drain,
               let next = try db.run({ try $0.runnerSuccessorTake(slots: config.runnerSlots) }) else {
             logger.info("all runner slots are busy; exiting", metadata: ["docflow.runner.slots": "\(config.runnerSlots)"])
             return nil
         }
+        try prepare()
         logger.info("all runner slots are busy; waiting to take over one", metadata: ["docflow.runner.slot": "\(next)"])
         let limit = config.runnerBudgetSeconds + config.runnerHandoffSeconds + 10
         guard try db.run({ try $0.runnerSlotWait(next, timeout: limit) }) else {
