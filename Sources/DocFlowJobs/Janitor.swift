@@ -32,8 +32,7 @@ public struct Janitor {
         let db = try PGConnection(config.database)
         defer { db.close() }
         var report = Report()
-        report.rescued = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds,
-                                          graceSeconds: config.rescueGraceSeconds)
+        report.rescued = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds)
         while true {
             let expired = try db.clientsExpired(limit: batchSize)
             if expired.isEmpty { break }

@@ -57,7 +57,8 @@ public final class Runner {
             throw SandboxError("DOCFLOW_SANDBOX must be bwrap or off, not \(config.sandbox)")
         }
         try storage.prepare()
-        let db = RunnerSession(conninfo: config.database, logger: logger, giveUpAfter: config.runnerReconnectSeconds)
+        let db = RunnerSession(conninfo: config.database, logger: logger, giveUpAfter: config.runnerReconnectSeconds,
+                               leaseSeconds: config.leaseSeconds)
         defer { db.close() }
         defer { pool.shutdown() }
         // No sandbox, no conversions: never silently unsandboxed. Checked (and the first converter
@@ -90,8 +91,7 @@ public final class Runner {
                 }
             }
             if now.timeIntervalSince(lastRescue) > 5 {
-                let n = try db.run { try $0.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds,
-                                                     graceSeconds: config.rescueGraceSeconds) }
+                let n = try db.run { try $0.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds) }
                 if n > 0 { logger.warning("rescued jobs of lost runners", metadata: ["docflow.jobs.rescued": "\(n)"]) }
                 lastRescue = now
             }

@@ -13,6 +13,7 @@ final class RunnerSession {
     private let conninfo: String
     private let logger: Logger
     private let giveUpAfter: Double
+    private let leaseSeconds: Double
     private var conn: PGConnection?
     /// The slot to take again after a reconnect.
     var slot: Int?
@@ -28,7 +29,8 @@ final class RunnerSession {
     private(set) var reconnects = 0, retries = 0
     private var everConnected = false
 
-    init(conninfo: String, logger: Logger, giveUpAfter: Double) {
+    init(conninfo: String, logger: Logger, giveUpAfter: Double, leaseSeconds: Double) {
+        self.leaseSeconds = leaseSeconds
         self.conninfo = conninfo
         self.logger = logger
         self.giveUpAfter = giveUpAfter
@@ -86,12 +88,16 @@ final class RunnerSession {
                     logger.warning("after the reconnect another runner has this slot; finishing what is in hand, then exiting",
                                    metadata: ["docflow.runner.slot": "\(slot)"])
                 }
-                for job in held.values where try !c.jobRelock(job) {
-                    // Someone else has it now (a rescuer's transaction, the next attempt's runner):
-                    // the fenced finish will tell; until then the lock is not ours to give up.
-                    held[job.id] = nil
-                    logger.warning("after the reconnect the job's lock is held elsewhere",
-                                   metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                for job in held.values {
+                    if try !c.jobRelock(job) {
+                        // Someone else has it now (a rescuer's transaction, the next attempt's runner):
+                        // the fenced finish will tell; until then the lock is not ours to give up.
+                        held[job.id] = nil
+                        logger.warning("after the reconnect the job's lock is held elsewhere",
+                                       metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                    }
+                    // Renewed at once: a rescuer takes a lock-free job only once it has missed a heartbeat.
+                    _ = try c.jobHeartbeat(job, leaseSeconds: leaseSeconds)
                 }
                 if listening { try c.listen("docflow_jobs") }
                 if everConnected {

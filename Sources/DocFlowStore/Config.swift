@@ -36,9 +36,6 @@ public struct Config: Sendable {
     public var runnerHandoffSeconds: Double
     /// How long a runner keeps reconnecting to a database it lost before it gives up.
     public var runnerReconnectSeconds: Double
-    /// After a server (re)start, how long a job whose lock is free but whose lease is still valid is
-    /// left to its runner to take the lock again.
-    public var rescueGraceSeconds: Double
     /// Attempts before a job fails for good.
     public var maxAttempts: Int
     /// Base delay before a retry (times the attempt number).
@@ -74,7 +71,6 @@ public struct Config: Sendable {
         runnerBudgetSeconds = double("DOCFLOW_RUNNER_BUDGET_SECONDS", 58)
         runnerHandoffSeconds = max(0, double("DOCFLOW_RUNNER_HANDOFF_SECONDS", 150))
         runnerReconnectSeconds = max(1, double("DOCFLOW_RUNNER_RECONNECT_SECONDS", 600))
-        rescueGraceSeconds = max(0, double("DOCFLOW_RESCUE_GRACE_SECONDS", 10))
         maxAttempts = min(20, max(1, int("DOCFLOW_MAX_ATTEMPTS", 3)))
         retryBackoffSeconds = double("DOCFLOW_RETRY_BACKOFF_SECONDS", 5)
         fcgiSocket = env["DOCFLOW_FCGI_SOCKET"] ?? "var/run/fcgi.sock"

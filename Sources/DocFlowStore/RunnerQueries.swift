@@ -235,19 +235,21 @@ extension PGConnection {
     }
 
     /// Puts back (or fails, after max_attempts) processing jobs whose runner is gone or stalled:
-    /// its lease ran out (a server restart counts as renewing every lease: runners reconnect and
-    /// renew them), or its session's lock on the job is free and the server has been up for
-    /// `graceSeconds` (time for runners to reconnect and take their locks again after a restart).
-    /// A job whose owner holds its lock and renews its lease is never taken. Must not run while
-    /// this connection holds a job's lock (a session's own lock looks free to it).
-    public func jobRescue(backoffSeconds: Double, leaseSeconds: Double, graceSeconds: Double, limit: Int = 100) throws -> Int {
+    /// its lease ran out, or its session's lock on the job is free and it has missed a heartbeat
+    /// (runners renew every third of the lease, so a lease with less than half left was not
+    /// renewed for longer than that). A server (re)start counts as renewing every lease: runners
+    /// reconnect, take their locks back and renew within a heartbeat. A job whose owner renews its
+    /// lease is never taken, whatever its lock says. Must not run while this connection holds a
+    /// job's lock (a session's own lock looks free to it).
+    public func jobRescue(backoffSeconds: Double, leaseSeconds: Double, limit: Int = 100) throws -> Int {
         try transaction {
             try query("""
                 WITH dead AS (
                     SELECT id FROM jobs
                     WHERE status = 'PROCESSING'
                       AND (greatest(lease_until, pg_postmaster_start_time() + make_interval(secs => \(leaseSeconds))) < now()
-                           OR (pg_postmaster_start_time() < now() - make_interval(secs => \(graceSeconds))
+                           OR (greatest(lease_until, pg_postmaster_start_time() + make_interval(secs => \(leaseSeconds)))
+                                   < now() + make_interval(secs => \(leaseSeconds / 2))
                                AND pg_try_advisory_xact_lock(\(LockClass.job), hashtext(id::text))))
                     FOR UPDATE SKIP LOCKED
                     LIMIT \(limit)
