@@ -145,8 +145,14 @@ function timeAgo(iso) {
   return `${Math.floor(s / 3600)} h ago`;
 }
 
-function upsert(update) {
-  const job = { ...(jobs.get(update.id) ?? {}), ...update };
+// Every change seen from an event or an upload is numbered, so a resync whose answer was read
+// before that change (its request crossed the event) does not put the older state back.
+let changes = 0;
+
+function upsert(update, syncedAt = null) {
+  const known = jobs.get(update.id);
+  if (syncedAt !== null && known && known.seenAt > syncedAt) return;
+  const job = { ...(known ?? {}), ...update, seenAt: syncedAt === null ? ++changes : (known?.seenAt ?? 0) };
   jobs.set(job.id, job);
   let li = els.jobs.querySelector(`[data-id="${CSS.escape(job.id)}"]`);
   if (!li) {
@@ -220,13 +226,15 @@ async function retryJob(id) {
 async function resync() {
   try {
     const seen = new Set();
+    const startedAt = changes;
     let cursor = null;
     do {
       const page = await api.jobs(cursor);
-      for (const job of page.jobs.slice().reverse()) { upsert(job); seen.add(job.id); }
+      for (const job of page.jobs.slice().reverse()) { upsert(job, startedAt); seen.add(job.id); }
       cursor = page.next_cursor;
     } while (cursor);
-    for (const id of [...jobs.keys()]) if (!seen.has(id)) drop(id);
+    // Gone from the server, unless an event or an upload told of it after the listing began.
+    for (const [id, job] of [...jobs]) if (!seen.has(id) && !(job.seenAt > startedAt)) drop(id);
   } catch (e) {
     els.error.textContent = e.message;
   }
@@ -320,7 +328,7 @@ for (const type of ['dragleave', 'drop']) {
 document.addEventListener('drop', (e) => {
   for (const f of e.dataTransfer?.files ?? []) stage(f);
 });
-setInterval(() => { for (const job of jobs.values()) upsert(job); refreshUsage(); }, 60000);
+setInterval(() => { for (const job of jobs.values()) upsert(job, job.seenAt); refreshUsage(); }, 60000);  // re-render times
 
 (async () => {
   try {
