@@ -114,7 +114,17 @@ public final class Channel: @unchecked Sendable {
         return true
     }
 
-    public func close() { _ = Glibc.close(fd) }
+    private var closed = false
+    private let closing = NSLock()  // not `lock`: a close must not wait for a send blocked on a stuck peer
+
+    /// Closes the socket, once: a second close would close whatever descriptor took its number
+    /// meanwhile (another thread's file — a test's deferred close did exactly that).
+    public func close() {
+        closing.lock(); defer { closing.unlock() }
+        guard !closed else { return }
+        closed = true
+        _ = Glibc.close(fd)
+    }
 
     /// `CMSG_LEN(0)` and `CMSG_SPACE(4 n)` (macros, not imported into Swift).
     static let headerSize = (MemoryLayout<cmsghdr>.size + 7) & ~7
