@@ -40,13 +40,21 @@ final class RunnerSession {
     /// is not a loss or a lost race, and `unavailable` once the database has been gone for
     /// `giveUpAfter` seconds.
     func run<T>(_ body: (PGConnection) throws -> T) throws -> T {
-        var raced = 0
+        var raced = 0, lost = 0
+        var firstLoss: Date?
         while true {
             do {
                 return try body(try connection())
             } catch let e as StoreError where e.code == .unavailable {
                 conn?.close()
                 conn = nil
+                // A statement that keeps losing a connection just made (a server shutting down that
+                // still accepts, a backend that dies on it) must not spin: back off, then give up.
+                lost += 1
+                let since = firstLoss ?? Date()
+                firstLoss = since
+                if Date().timeIntervalSince(since) > giveUpAfter { throw e }
+                if lost > 1 { usleep(UInt32(min(1.0, 0.05 * Double(lost)) * 1_000_000)) }
             } catch let e as StoreError where (e.sqlState == "40P01" || e.sqlState == "40001") && raced < 8 {
                 raced += 1
                 retries += 1
