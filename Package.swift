@@ -43,9 +43,11 @@ let package = Package(
     targets: cLibraries + [
         // Hubs: the Document and Table models every reader produces and every writer consumes.
         .target(name: "DocFlowModel", swiftSettings: swift5),
+        // C-free: format names and the conversion matrix, for the processes that do not convert.
+        .target(name: "DocFlowFormats", swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
+            "DocFlowFormats", "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
         ], swiftSettings: swift5),
         // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),
@@ -54,17 +56,18 @@ let package = Package(
                 dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowConvert", "CLibMagic"], swiftSettings: swift5),
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).
         .target(name: "DocFlowSandbox", dependencies: ["DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
         // The runner loop and the janitor passes.
         .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
+        .target(name: "DocFlowJanitor", dependencies: ["DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
         .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "convert-worker", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
-        .executableTarget(name: "janitor", dependencies: ["DocFlowJobs"], swiftSettings: swift5),
+        .executableTarget(name: "janitor", dependencies: ["DocFlowJanitor"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
             "DocFlowStore",
             .product(name: "NIOCore", package: "swift-nio"),

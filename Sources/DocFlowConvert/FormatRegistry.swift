@@ -1,18 +1,20 @@
+@_exported import DocFlowFormats
 import DocFlowModel
 
-/// The one explicit list of readers and writers. An unknown format throws.
+/// The one explicit list of readers and writers. An unknown format throws. Which conversions exist
+/// is its `matrix` (the same one `DocFlowFormats` declares for the processes that do not convert).
 public struct FormatRegistry: Sendable {
     public let readers: [String: any Reader]
     public let writers: [String: any Writer]
+    /// The formats and conversions these readers and writers make.
+    public let matrix: ConversionMatrix
     /// Every format with a reader or a writer, sorted by id.
-    public let formats: [Format]
+    public var formats: [Format] { matrix.formats }
 
     public init(readers: [any Reader], writers: [any Writer]) {
         self.readers = Dictionary(uniqueKeysWithValues: readers.map { ($0.format.id, $0) })
         self.writers = Dictionary(uniqueKeysWithValues: writers.map { ($0.format.id, $0) })
-        var all: [String: Format] = [:]
-        for f in readers.map(\.format) + writers.map(\.format) { all[f.id] = f }
-        formats = all.values.sorted { $0.id < $1.id }
+        matrix = ConversionMatrix(readable: readers.map(\.format), writable: writers.map { ($0.format, $0.accepts) })
     }
 
     /// Every reader and writer Doc Flow ships.
@@ -24,28 +26,16 @@ public struct FormatRegistry: Sendable {
     )
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).
-    public func format(named name: String) -> Format? {
-        let key = name.lowercased()
-        return formats.first { $0.id == key || $0.extensions.contains(key) }
-    }
+    public func format(named name: String) -> Format? { matrix.format(named: name) }
 
     /// The format of a file name by its extension.
-    public func format(forFilename filename: String) -> Format? {
-        guard let dot = filename.lastIndex(of: "."), dot != filename.startIndex else { return nil }
-        return format(named: String(filename[filename.index(after: dot)...]))
-    }
+    public func format(forFilename filename: String) -> Format? { matrix.format(forFilename: filename) }
 
     /// Target formats reachable from `source`.
-    public func targets(from source: Format) -> [Format] {
-        guard let reader = readers[source.id] else { return [] }
-        return writers.values.filter { $0.format.id != source.id && $0.accepts.contains(reader.format.hub) }
-            .map(\.format).sorted { $0.id < $1.id }
-    }
+    public func targets(from source: Format) -> [Format] { matrix.targets(from: source) }
 
     /// Whether `from → to` is supported.
-    public func supports(from: Format, to: Format) -> Bool {
-        targets(from: from).contains(to)
-    }
+    public func supports(from: Format, to: Format) -> Bool { matrix.supports(from: from, to: to) }
 
     /// Runs one conversion in memory; returns the output and what the reader found out.
     public func convert(_ bytes: [UInt8], from: Format, to: Format, context: ConversionContext) throws -> ConversionResult {

@@ -1,5 +1,5 @@
 import DocFlowModel
-import DocFlowConvert
+import DocFlowFormats
 import DocFlowStore
 
 /// An error with an HTTP status, sent as `{"error": {"code": …, "message": …, …}}`.

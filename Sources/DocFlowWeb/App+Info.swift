@@ -1,18 +1,18 @@
 import DocFlowModel
-import DocFlowConvert
+import DocFlowFormats
 import DocFlowStore
 import Foundation
 
 extension App.Worker {
-    /// `GET /api/formats`: every format and what it converts to, from the registry.
+    /// `GET /api/formats`: every format and what it converts to, from the conversion matrix.
     func formats() -> Response {
-        let reg = app.registry
+        let reg = app.formats
         let items = reg.formats.map { f -> String in
             let targets = reg.targets(from: f).map { JSONText.quoted($0.id) }.joined(separator: ", ")
             let exts = f.extensions.map { JSONText.quoted($0) }.joined(separator: ", ")
             return "{\"id\": \(JSONText.quoted(f.id)), \"name\": \(JSONText.quoted(f.name)), \"extensions\": [\(exts)], "
-                + "\"mime_type\": \(JSONText.quoted(f.mimeType)), \"readable\": \(reg.readers[f.id] != nil), "
-                + "\"writable\": \(reg.writers[f.id] != nil), \"to\": [\(targets)]}"
+                + "\"mime_type\": \(JSONText.quoted(f.mimeType)), \"readable\": \(reg.isReadable(f)), "
+                + "\"writable\": \(reg.isWritable(f)), \"to\": [\(targets)]}"
         }
         return .json(200, "{\"formats\": [" + items.joined(separator: ", ") + "]}")
     }

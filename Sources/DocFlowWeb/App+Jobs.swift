@@ -1,5 +1,5 @@
 import DocFlowModel
-import DocFlowConvert
+import DocFlowFormats
 import DocFlowStore
 import Foundation
 
@@ -91,7 +91,7 @@ extension App.Worker {
         guard files.status == "DONE", let output = files.outputPath else {
             throw APIError(409, "not_ready", "The job is \(files.status.lowercased()); its output is not available.")
         }
-        let format = app.registry.format(named: files.outputFormat)
+        let format = app.formats.format(named: files.outputFormat)
         let name = Self.downloadName(files.inputFilename, ext: format?.extensions.first ?? files.outputFormat)
         return Response(status: 200, headers: [
             ("X-Accel-Redirect", "/_files/" + output),

@@ -1,4 +1,4 @@
-import DocFlowConvert
+import DocFlowFormats
 import DocFlowStore
 import Foundation
 
@@ -126,16 +126,16 @@ extension App.Worker {
         }
         // An explicit `from` that names no format is refused, not replaced by the name's extension.
         let declared = fields["from"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let from = declared.map({ app.registry.format(named: $0) }) ?? app.registry.format(forFilename: name),
-              app.registry.readers[from.id] != nil else {
-            let known = app.registry.readers.keys.sorted().joined(separator: ", ")
+        guard let from = declared.map({ app.formats.format(named: $0) }) ?? app.formats.format(forFilename: name),
+              app.formats.isReadable(from) else {
+            let known = app.formats.readable.map(\.id).sorted().joined(separator: ", ")
             throw APIError(415, "unsupported_format", "Doc Flow cannot read \(name): supported inputs are \(known).")
         }
         guard let toName = fields["to"], !toName.isEmpty else {
             throw APIError(400, "missing_target", "Say which format to convert to with `to`.")
         }
-        guard let to = app.registry.format(named: toName), app.registry.supports(from: from, to: to) else {
-            let targets = app.registry.targets(from: from).map(\.id).joined(separator: ", ")
+        guard let to = app.formats.format(named: toName), app.formats.supports(from: from, to: to) else {
+            let targets = app.formats.targets(from: from).map(\.id).joined(separator: ", ")
             throw APIError(400, "unsupported_conversion", "\(from.name) converts to: \(targets); not to \(toName).")
         }
         var priority = 5

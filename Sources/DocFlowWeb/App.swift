@@ -1,4 +1,4 @@
-import DocFlowConvert
+import DocFlowFormats
 import DocFlowStore
 import Foundation
 import Logging
@@ -7,7 +7,8 @@ import Logging
 /// database connection and libmagic handle).
 public final class App: @unchecked Sendable {
     public let config: Config
-    public let registry: FormatRegistry
+    /// The formats and conversions on offer (the converters themselves are the runners').
+    public let formats: ConversionMatrix
     public let storage: Storage
     let logger: Logger
     let metrics = Metrics()
@@ -34,9 +35,9 @@ public final class App: @unchecked Sendable {
         return removed
     }
 
-    public init(config: Config, registry: FormatRegistry = .standard, logger: Logger = Logger(label: "docflow.web")) {
+    public init(config: Config, formats: ConversionMatrix = .standard, logger: Logger = Logger(label: "docflow.web")) {
         self.config = config
-        self.registry = registry
+        self.formats = formats
         self.storage = Storage(root: config.storage)
         self.logger = logger
         do {

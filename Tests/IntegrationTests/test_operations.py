@@ -133,3 +133,12 @@ def test_killed_services_are_restarted_and_interrupted_uploads_cleaned():
     assert not os.path.exists(dead) and os.path.exists(live)
     os.unlink(live)
     assert "fcgi-app exited (status 137); restarting" in open(f"{VAR}/log/fcgi-app.log").read()
+
+
+def test_processes_that_do_not_convert_do_not_link_the_converters():
+    """fcgi-app, ws-gateway and the janitor link the C-free formats target, not the converters:
+    none of poppler, cairo, pango, HarfBuzz, libxlsxwriter, gdk-pixbuf or snappy, under 35 objects."""
+    for name in ("fcgi-app", "ws-gateway", "janitor"):
+        libs = subprocess.run(["ldd", f"{BIN}/{name}"], capture_output=True, text=True, check=True).stdout.splitlines()
+        heavy = [l for l in libs if re.search(r"poppler|cairo|pango|harfbuzz|xlsxwriter|gdk_pixbuf|snappy", l)]
+        assert not heavy and len(libs) < 35, (name, len(libs), heavy)
