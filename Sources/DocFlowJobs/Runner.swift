@@ -195,8 +195,7 @@ public final class Runner {
                 case .failed(let job, let code, let message, let retry):
                     logger.info("conversion failed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())",
                                                               "docflow.job.attempt": "\(job.attempt)", "docflow.error": "\(message)"])
-                    try db.run { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
-                    try db.unlock([job])
+                    try db.settle([job]) { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
                 }
             }
             try flush(&finished, db: db)
@@ -214,8 +213,7 @@ public final class Runner {
                 let from = batch.stop()
                 if from < jobs.count {
                     let unstarted = Array(jobs[from...])
-                    try db.run { try $0.jobRelease(unstarted) }
-                    try db.unlock(unstarted)
+                    try db.settle(unstarted) { try $0.jobRelease(unstarted) }
                     stats.released += jobs.count - from
                 }
                 releasedFrom = from
@@ -244,8 +242,7 @@ public final class Runner {
         stats.flushes += 1
         do {
             let group = finished
-            let mine = try db.run { try $0.jobFinish(group) }
-            try db.unlock(group.map(\.job))
+            let mine = try db.settle(group.map(\.job)) { try $0.jobFinish(group) }
             for f in finished {
                 let meta: Logger.Metadata = ["docflow.job.id": "\(f.job.id.uuidString.lowercased())", "docflow.job.attempt": "\(f.job.attempt)"]
                 if mine.contains(f.job.id) {
@@ -263,10 +260,9 @@ public final class Runner {
         } catch let e as StoreError where e.sqlState == "23514" {
             let f = finished[0]
             storage.remove(f.outputPath)
-            try db.run { try $0.jobFail(f.job, code: "quota_exceeded",
-                                        message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
-                                        retry: false, backoffSeconds: 0) }
-            try db.unlock([f.job])
+            try db.settle([f.job]) { try $0.jobFail(f.job, code: "quota_exceeded",
+                                                    message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
+                                                    retry: false, backoffSeconds: 0) }
         }
     }
 }

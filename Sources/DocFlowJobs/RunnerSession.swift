@@ -68,8 +68,16 @@ final class RunnerSession {
     /// Records a claim: these jobs' locks are now the session's.
     func hold(_ jobs: [ClaimedJob]) { for j in jobs { held[j.id] = j } }
 
+    /// Runs the fenced write that ends these jobs' attempts (finish, fail, release), then — its
+    /// transaction committed — gives up their locks: the one place the order is kept.
+    func settle<T>(_ jobs: [ClaimedJob], _ body: (PGConnection) throws -> T) throws -> T {
+        let result = try run(body)
+        try unlock(jobs)
+        return result
+    }
+
     /// Gives up the locks of jobs no longer converted (after the statement that fenced them).
-    func unlock(_ jobs: [ClaimedJob]) throws {
+    private func unlock(_ jobs: [ClaimedJob]) throws {
         let mine = jobs.filter { held.removeValue(forKey: $0.id) != nil }
         guard !mine.isEmpty else { return }
         try run { try $0.jobUnlock(mine) }

@@ -55,24 +55,21 @@ public enum LockClass {
 extension PGConnection {
     /// Takes one of the runner slots (`pg_try_advisory_lock(runnerSlot, n)`), or returns nil.
     public func runnerSlotTake(slots: Int) throws -> Int? {
-        for n in 1...slots {
-            if try query("SELECT pg_try_advisory_lock(\(LockClass.runnerSlot), \(n)) AS ok").first?.bool("ok") == true { return n }
-        }
-        return nil
+        try (1...slots).first { try tryLock(LockClass.runnerSlot, $0) }
+    }
+
+    /// `pg_try_advisory_lock(class, key)`: whether this session has the lock now.
+    private func tryLock(_ lockClass: Int32, _ key: Int) throws -> Bool {
+        try query("SELECT pg_try_advisory_lock(\(lockClass), \(key)) AS ok").first?.bool("ok") == true
     }
 
     /// Takes slot `n` again (after a reconnect); false when another runner has it now.
-    public func runnerSlotRetake(_ n: Int) throws -> Bool {
-        try query("SELECT pg_try_advisory_lock(\(LockClass.runnerSlot), \(n)) AS ok").first?.bool("ok") == true
-    }
+    public func runnerSlotRetake(_ n: Int) throws -> Bool { try tryLock(LockClass.runnerSlot, n) }
 
     /// Becomes the successor of one busy slot (`pg_try_advisory_lock(successor, n)`), or nil when
     /// every slot already has one.
     public func runnerSuccessorTake(slots: Int) throws -> Int? {
-        for n in 1...slots {
-            if try query("SELECT pg_try_advisory_lock(\(LockClass.successor), \(n)) AS ok").first?.bool("ok") == true { return n }
-        }
-        return nil
+        try (1...slots).first { try tryLock(LockClass.successor, $0) }
     }
 
     /// Waits until slot `n` is free and takes it (a blocking `pg_advisory_lock`), then gives up the
