@@ -41,47 +41,50 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: cLibraries + [
+        // C-free core every process shares: config, logging, the client identity, the storage
+        // layout, input bytes and output sinks, allocator tuning.
+        .target(name: "DocFlowCore", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
         // Hubs: the Document and Table models every reader produces and every writer consumes.
-        .target(name: "DocFlowModel", swiftSettings: swift5),
+        .target(name: "DocFlowModel", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         // C-free: format names and the conversion matrix, for the processes that do not convert.
-        .target(name: "DocFlowFormats", swiftSettings: swift5),
+        .target(name: "DocFlowFormats", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowFormats", "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
+            "DocFlowCore", "DocFlowFormats", "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
         ], swiftSettings: swift5),
         // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),
-        // PostgreSQL access (libpq), migrations, queries, storage layout, config, logging.
+        // PostgreSQL access (libpq), migrations, queries; SHA-256 (libcrypto).
         .target(name: "DocFlowStore",
-                dependencies: ["DocFlowModel", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["DocFlowCore", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).
-        .target(name: "DocFlowSandbox", dependencies: ["DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
+        .target(name: "DocFlowSandbox", dependencies: ["DocFlowCore", "DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
         // The runner loop and the janitor passes.
-        .target(name: "DocFlowJobs", dependencies: ["DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
-        .target(name: "DocFlowJanitor", dependencies: ["DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
+        .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
+        .target(name: "DocFlowJanitor", dependencies: ["DocFlowCore", "DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
-        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
-        .executableTarget(name: "convert-worker", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
-        .executableTarget(name: "janitor", dependencies: ["DocFlowJanitor"], swiftSettings: swift5),
+        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
+        .executableTarget(name: "convert-worker", dependencies: ["DocFlowCore", "DocFlowSandbox"], swiftSettings: swift5),
+        .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowJanitor"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
-            "DocFlowStore",
+            "DocFlowCore", "DocFlowStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], swiftSettings: swift5),
         .executableTarget(name: "docflow", dependencies: [
-            "DocFlowConvert", "DocFlowModel",
+            "DocFlowCore", "DocFlowConvert", "DocFlowModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
 
-        .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowConvert"], swiftSettings: swift5),
-        .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowWeb"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowCore", "DocFlowConvert"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowCore", "DocFlowWeb"], swiftSettings: swift5),
         .testTarget(name: "DocFlowSandboxTests", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
     ]
 )

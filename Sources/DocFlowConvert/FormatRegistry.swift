@@ -1,4 +1,5 @@
 @_exported import DocFlowFormats
+import DocFlowCore
 import DocFlowModel
 
 /// The one explicit list of readers and writers. An unknown format throws. Which conversions exist

@@ -1,4 +1,5 @@
 import DocFlowConvert
+import DocFlowCore
 import DocFlowSandbox
 import DocFlowStore
 import Foundation
@@ -252,12 +253,12 @@ public final class Runner {
                     logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
                 }
             }
-        } catch let e as StoreError where e.sqlState == "23514" && finished.count > 1 {
+        } catch let e as StoreError where e.isCheckViolation && finished.count > 1 {
             for f in finished {
                 var one = [f]
                 try flush(&one, db: db)
             }
-        } catch let e as StoreError where e.sqlState == "23514" {
+        } catch let e as StoreError where e.isCheckViolation {
             let f = finished[0]
             storage.remove(f.outputPath)
             try db.settle([f.job]) { try $0.jobFail(f.job, code: "quota_exceeded",

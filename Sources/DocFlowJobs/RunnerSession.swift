@@ -55,7 +55,7 @@ final class RunnerSession {
                 firstLoss = since
                 if Date().timeIntervalSince(since) > giveUpAfter { throw e }
                 if lost > 1 { usleep(UInt32(min(1.0, 0.05 * Double(lost)) * 1_000_000)) }
-            } catch let e as StoreError where (e.sqlState == "40P01" || e.sqlState == "40001") && raced < 8 {
+            } catch let e as StoreError where e.isRaceLost && raced < 8 {
                 raced += 1
                 retries += 1
                 logger.warning("statement lost a deadlock or serialization race; running it again",

@@ -1,3 +1,4 @@
+import DocFlowCore
 /// Properties of a document or table that extraction reports and writers may carry over.
 public struct Metadata: Equatable, Sendable {
     /// Document title, if known.

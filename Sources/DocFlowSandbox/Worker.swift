@@ -1,4 +1,5 @@
 import DocFlowConvert
+import DocFlowCore
 import DocFlowModel
 import Foundation
 

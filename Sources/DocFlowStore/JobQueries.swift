@@ -49,7 +49,7 @@ extension PGConnection {
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)
         guard let body = r.first?.string("body") else {
-            throw StoreError(.query, "The client does not exist.", sqlState: "23503")
+            throw StoreError(.query, "The client does not exist.", sqlState: SQLState.foreignKeyViolation)
         }
         return body
     }

@@ -1,4 +1,4 @@
-import DocFlowModel
+import DocFlowCore
 import Foundation
 
 /// A job a runner has claimed.
@@ -79,7 +79,7 @@ extension PGConnection {
         defer { _ = try? execute("RESET lock_timeout") }
         do {
             try query("SELECT pg_advisory_lock(\(LockClass.runnerSlot), \(n))")
-        } catch let e as StoreError where e.sqlState == "55P03" {
+        } catch let e as StoreError where e.isLockNotAvailable {
             try query("SELECT pg_advisory_unlock(\(LockClass.successor), \(n)) AS unlocked")
             return false
         }

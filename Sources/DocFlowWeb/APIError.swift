@@ -1,4 +1,4 @@
-import DocFlowModel
+import DocFlowCore
 import DocFlowFormats
 import DocFlowStore
 

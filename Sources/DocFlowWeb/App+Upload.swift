@@ -1,3 +1,4 @@
+import DocFlowCore
 import DocFlowFormats
 import DocFlowStore
 import Foundation
@@ -89,10 +90,10 @@ extension App.Worker {
         } catch let e as StoreError {
             storage.remove(inputPath)
             if newCookie != nil { forgetNewClient(client) }
-            if e.sqlState == "23514", let usage = try withDB({ try $0.clientUsage(client) }) {
+            if e.isCheckViolation, let usage = try withDB({ try $0.clientUsage(client) }) {
                 throw overQuota(used: usage.used, limit: usage.limit)
             }
-            if e.sqlState == "23505", let key = idempotencyKey,
+            if e.isUniqueViolation, let key = idempotencyKey,
                let existing = try withDB({ try $0.jobFindByIdempotencyKey(client: client, key: key) }) {
                 return .json(200, existing)
             }

@@ -1,3 +1,4 @@
+import DocFlowCore
 import DocFlowFormats
 import DocFlowStore
 import Foundation
@@ -90,7 +91,7 @@ public final class App: @unchecked Sendable {
             } catch let e as StoreError where e.code == .unavailable {
                 connection = nil
                 response = APIError.unavailable.response
-            } catch let e as StoreError where e.sqlState.hasPrefix("22") {
+            } catch let e as StoreError where e.isDataException {
                 // A data exception (22xxx: a value PostgreSQL cannot store or cast) from a value the
                 // request carried that a check above let through: the request's fault, said as such.
                 app.logger.warning("request value refused by the database", metadata: ["docflow.error": "\(String(reflecting: e))",

@@ -1,22 +1,13 @@
+import DocFlowCore
 import Foundation
 
-/// The anonymous client behind a request: a UUIDv4 from the `client_id` cookie.
+/// The anonymous client behind a request (`ClientID`, shared with ws-gateway) and job ids from paths.
 enum Identity {
     /// The cookie's client id if it is a well-formed UUIDv4; anything else counts as absent.
-    static func clientID(_ req: Request) -> UUID? {
-        guard let raw = req.cookie("client_id"), let id = UUID(uuidString: raw), isV4(id) else { return nil }
-        return id
-    }
-
-    static func isV4(_ id: UUID) -> Bool {
-        let u = id.uuid
-        return u.6 >> 4 == 4 && (u.8 & 0xC0) == 0x80
-    }
+    static func clientID(_ req: Request) -> UUID? { ClientID.fromCookieHeader(req.headers["cookie"]) }
 
     /// The Set-Cookie value for a new client: 24 h, not renewed, HttpOnly, SameSite=Lax.
-    static func cookie(_ id: UUID, maxAge: Int, secure: Bool) -> String {
-        "client_id=\(id.uuidString.lowercased()); Max-Age=\(maxAge); Path=/; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "")
-    }
+    static func cookie(_ id: UUID, maxAge: Int, secure: Bool) -> String { ClientID.setCookie(id, maxAge: maxAge, secure: secure) }
 
     /// A job id from a path segment (any malformed id is simply not found).
     static func jobID(_ s: String) throws -> UUID {

@@ -1,3 +1,4 @@
+import DocFlowCore
 import DocFlowStore
 import Foundation
 
@@ -17,7 +18,7 @@ final class UploadSink {
         self.limit = limit
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw StoreError(.storage, "The upload could not be stored.", cause: "open \(path): \(String(cString: strerror(errno)))")
+            throw StorageError("The upload could not be stored.", cause: "open \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -35,7 +36,7 @@ final class UploadSink {
         if head.count < 65536 { head.append(contentsOf: bytes.prefix(65536 - head.count)) }
         hasher.update(bytes)
         guard Storage.writeAll(fd, bytes) else {
-            throw StoreError(.storage, "The upload could not be stored.", cause: "write: \(String(cString: strerror(errno)))")
+            throw StorageError("The upload could not be stored.", cause: "write: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -43,7 +44,7 @@ final class UploadSink {
     func finish() throws -> String {
         if fsync(fd) != 0 || close(fd) != 0 {
             fd = -1
-            throw StoreError(.storage, "The upload could not be stored.", cause: "close: \(String(cString: strerror(errno)))")
+            throw StorageError("The upload could not be stored.", cause: "close: \(String(cString: strerror(errno)))")
         }
         fd = -1
         return hasher.finalizeHex()

@@ -1,6 +1,7 @@
 // docflow: the conversion library for one-off local use (no database, no server: it links no libpq).
 import ArgumentParser
 import DocFlowConvert
+import DocFlowCore
 import DocFlowModel
 import Foundation
 
@@ -39,20 +40,11 @@ struct Convert: ParsableCommand {
             if output == "-" {
                 summary = try reg.convert(.file(input), from: src, to: dst, sink: FileSink(fd: 1), context: context)
             } else {
-                let tmp = output + ".docflow-tmp"
-                let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw ValidationError("Cannot write \(output).") }
-                do {
-                    summary = try reg.convert(.file(input), from: src, to: dst, sink: FileSink(fd: fd), context: context)
-                } catch {
-                    close(fd)
-                    unlink(tmp)
-                    throw error
+                var made: ConversionSummary?
+                try AtomicFile.write(to: output, mode: 0o644, createFolder: false) { sink in
+                    made = try reg.convert(.file(input), from: src, to: dst, sink: sink, context: context)
                 }
-                guard close(fd) == 0 && rename(tmp, output) == 0 else {
-                    unlink(tmp)
-                    throw ValidationError("Cannot write \(output).")
-                }
+                summary = made!
             }
             for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         } catch is SinkError {

@@ -1,6 +1,7 @@
 // fcgi-app: the FastCGI responder nginx sends /api and /metrics to. N threads, each with its own
 // database connection, accept on one unix socket (libfcgi). Never converts anything.
 import CFastCGI
+import DocFlowCore
 import DocFlowStore
 import DocFlowWeb
 import Foundation

@@ -1,5 +1,6 @@
 // janitor: started by cron every few minutes; one idempotent cleanup pass, report on stdout.
 // `janitor migrate` applies the embedded database migrations instead (at install and upgrade).
+import DocFlowCore
 import DocFlowJanitor
 import DocFlowStore
 import Foundation

@@ -1,5 +1,6 @@
 // job-runner: started by cron every minute; works for about a minute, then exits.
 //   job-runner [--drain] [--budget SECONDS]
+import DocFlowCore
 import DocFlowJobs
 import DocFlowModel
 import DocFlowSandbox

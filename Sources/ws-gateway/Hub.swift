@@ -1,3 +1,4 @@
+import DocFlowCore
 import Foundation
 import NIOCore
 import NIOWebSocket
@@ -9,16 +10,9 @@ final class Hub: @unchecked Sendable {
     private var rooms: [String: [ObjectIdentifier: Channel]] = [:]
     private(set) var connections = 0
 
-    /// A well-formed UUIDv4 from a Cookie header, lower case; nil otherwise.
+    /// A well-formed UUIDv4 from a Cookie header, lower case; nil otherwise (`ClientID`, as fcgi-app reads it).
     static func clientID(cookieHeader: String) -> String? {
-        for part in cookieHeader.split(separator: ";") {
-            let kv = part.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == "client_id" else { continue }
-            let value = kv[1].trimmingCharacters(in: .whitespaces)
-            guard let id = UUID(uuidString: value), id.uuid.6 >> 4 == 4, id.uuid.8 & 0xC0 == 0x80 else { return nil }
-            return id.uuidString.lowercased()
-        }
-        return nil
+        ClientID.fromCookieHeader(cookieHeader)?.uuidString.lowercased()
     }
 
     /// Open sockets one client may have (tabs); nginx allows the same per cookie.

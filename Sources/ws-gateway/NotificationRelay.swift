@@ -1,3 +1,4 @@
+import DocFlowCore
 import DocFlowStore
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 // ws-gateway: relays PostgreSQL notifications (docflow_events) to the WebSocket connections of
 // the client they concern. One LISTEN connection, rooms keyed by the client_id cookie.
+import DocFlowCore
 import DocFlowStore
 import Foundation
 import Logging

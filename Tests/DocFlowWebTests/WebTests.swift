@@ -1,3 +1,4 @@
+import DocFlowCore
 @testable import DocFlowWeb
 import DocFlowStore
 import Foundation
