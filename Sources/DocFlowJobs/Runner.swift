@@ -124,7 +124,7 @@ public final class Runner {
                 db.listening = true
                 continue  // claim once more: a job may have arrived between that claim and LISTEN
             }
-            if drain, try db.run({ try $0.query("SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'PROCESSING')").first?.int("n") }) == 0 {
+            if drain, try db.run({ try $0.jobsUnfinishedCount() }) == 0 {
                 break
             }
             // Draining: other runners' jobs may still fail back into the queue, so look again soon.

@@ -23,19 +23,19 @@ extension PGConnection {
                    'created_at', created_at, 'expires_at', expires_at,
                    'jobs', (SELECT count(*) FROM jobs WHERE client_id = c.id))::text AS body
             FROM clients c WHERE id = \(id) AND expires_at > now()
-            """).first?.string("body")
+            """).first?.decode("body")
     }
 
     /// Used bytes and limit (for the 413 body).
     public func clientUsage(_ id: UUID) throws -> (used: Int64, limit: Int64)? {
         guard let r = try query("SELECT bytes_used, bytes_limit FROM clients WHERE id = \(id)").first else { return nil }
-        return (Int64(r.int("bytes_used") ?? 0), Int64(r.int("bytes_limit") ?? 0))
+        return (try r.decode("bytes_used"), try r.decode("bytes_limit"))
     }
 
     /// Up to `limit` expired clients, oldest first.
     public func clientsExpired(limit: Int) throws -> [UUID] {
         try query("SELECT id FROM clients WHERE expires_at <= now() ORDER BY expires_at LIMIT \(limit)")
-            .rows.compactMap { $0.uuid("id") }
+            .rows.map { try $0.decode("id") }
     }
 
     /// Deletes expired clients (their jobs cascade, announced as `job_expired`), after the caller
@@ -57,6 +57,6 @@ extension PGConnection {
     }
 
     public func clientIDs() throws -> Set<String> {
-        Set(try query("SELECT id::text AS id FROM clients").rows.compactMap { $0.string("id") })
+        Set(try query("SELECT id::text AS id FROM clients").rows.map { try $0.decode("id") })
     }
 }

@@ -1,3 +1,4 @@
+import DocFlowCore
 import Foundation
 
 /// What a new job row needs.
@@ -27,11 +28,19 @@ public struct NewJob: Sendable {
 
 /// The files and state of a job, for downloads and deletion.
 public struct JobFiles: Sendable {
-    public var status: String
+    public var status: JobStatus
     public var inputFilename: String
     public var inputPath: String
     public var outputPath: String?
     public var outputFormat: String
+
+    init(_ r: Row) throws {
+        status = try r.decode("status")
+        inputFilename = try r.decode("input_filename")
+        inputPath = try r.decode("input_path")
+        outputPath = try r.decodeIfPresent("output_path")
+        outputFormat = try r.decode("output_format")
+    }
 }
 
 /// Queries on `jobs` used by the web layer. Every one is scoped by client_id.
@@ -48,7 +57,7 @@ extension PGConnection {
             FROM clients c WHERE c.id = \(j.clientID)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)
-        guard let body = r.first?.string("body") else {
+        guard let body: String = try r.first?.decode("body") else {
             throw StoreError(.query, "The client does not exist.", sqlState: SQLState.foreignKeyViolation)
         }
         return body
@@ -57,7 +66,7 @@ extension PGConnection {
     /// A job of this client as JSON text, or nil (unknown or another client's).
     public func jobFindJSON(client: UUID, id: UUID) throws -> String? {
         try query("SELECT docflow_job_json(j)::text AS body FROM jobs j WHERE id = \(id) AND client_id = \(client)")
-            .first?.string("body")
+            .first?.decode("body")
     }
 
     /// The job created earlier with the same Idempotency-Key, as JSON text.
@@ -65,7 +74,7 @@ extension PGConnection {
         try query("""
             SELECT docflow_job_json(j)::text AS body FROM jobs j
             WHERE client_id = \(client) AND idempotency_key = \(key)
-            """).first?.string("body")
+            """).first?.decode("body")
     }
 
     /// Files and state of a job of this client.
@@ -74,13 +83,11 @@ extension PGConnection {
             SELECT status::text AS status, input_filename, input_path, output_path, output_format
             FROM jobs WHERE id = \(id) AND client_id = \(client)
             """).first else { return nil }
-        return JobFiles(status: r.string("status") ?? "", inputFilename: r.string("input_filename") ?? "",
-                        inputPath: r.string("input_path") ?? "", outputPath: r.string("output_path"),
-                        outputFormat: r.string("output_format") ?? "")
+        return try JobFiles(r)
     }
 
     /// A page of this client's jobs as JSON texts, with the cursor of the last one.
-    public func jobList(client: UUID, status: String?, limit: Int, ascending: Bool,
+    public func jobList(client: UUID, status: JobStatus?, limit: Int, ascending: Bool,
                         after cursor: (created: String, id: UUID)?) throws -> (jobs: [String], next: String?) {
         let q: Query
         let cursorTime = cursor?.created
@@ -102,8 +109,8 @@ extension PGConnection {
         }
         let rows = try query(q).rows
         let page = rows.prefix(limit)
-        let next = rows.count > limit ? page.last.map { "\($0.string("ts") ?? "")_\($0.string("id") ?? "")" } : nil
-        return (page.compactMap { $0.string("body") }, next)
+        let next = try rows.count > limit ? page.last.map { "\(try $0.decode("ts", as: String.self))_\(try $0.decode("id", as: String.self))" } : nil
+        return (try page.map { try $0.decode("body") }, next)
     }
 
     /// Deletes a job of this client in any state (a running conversion's fenced finish then
@@ -113,28 +120,44 @@ extension PGConnection {
             DELETE FROM jobs WHERE id = \(id) AND client_id = \(client)
             RETURNING status::text AS status, input_filename, input_path, output_path, output_format
             """).first else { return nil }
-        return JobFiles(status: r.string("status") ?? "", inputFilename: r.string("input_filename") ?? "",
-                        inputPath: r.string("input_path") ?? "", outputPath: r.string("output_path"),
-                        outputFormat: r.string("output_format") ?? "")
+        return try JobFiles(r)
     }
 
     /// Changes the priority of a pending job. Returns the job JSON, or nil when the job is not
     /// pending (the caller tells 404 from 409 with `jobFindJSON`).
     public func jobUpdatePriority(client: UUID, id: UUID, priority: Int) throws -> String? {
         try query("""
-            UPDATE jobs SET priority = \(priority) WHERE id = \(id) AND client_id = \(client) AND status = 'PENDING'
+            UPDATE jobs SET priority = \(priority) WHERE id = \(id) AND client_id = \(client) AND status = \(JobStatus.pending)
             RETURNING docflow_job_json(jobs.*)::text AS body
-            """).first?.string("body")
+            """).first?.decode("body")
     }
 
     /// Puts a failed job back in the queue with fresh attempts. Nil when it is not FAILED.
     public func jobRetry(client: UUID, id: UUID) throws -> String? {
         try query("""
-            UPDATE jobs SET status = 'PENDING', attempt = 0, run_after = now(), error_code = NULL,
+            UPDATE jobs SET status = \(JobStatus.pending), attempt = 0, run_after = now(), error_code = NULL,
                    error_message = NULL, progress = 0, step = NULL, processed_at = NULL, started_at = NULL
-            WHERE id = \(id) AND client_id = \(client) AND status = 'FAILED'
+            WHERE id = \(id) AND client_id = \(client) AND status = \(JobStatus.failed)
             RETURNING docflow_job_json(jobs.*)::text AS body
-            """).first?.string("body")
+            """).first?.decode("body")
+    }
+
+    /// Jobs not yet ended (pending or processing), in the whole queue.
+    public func jobsUnfinishedCount() throws -> Int {
+        try query("SELECT count(*) AS n FROM jobs WHERE status IN (\(JobStatus.pending), \(JobStatus.processing))").first?.decode("n") ?? 0
+    }
+
+    /// Jobs by status (every state, zero included) and the age of the oldest pending job, for `/metrics`.
+    public func jobCountsByStatus() throws -> (counts: [(JobStatus, Int)], oldestPendingSeconds: Double) {
+        let rows = try query("""
+            SELECT e.s::text AS status, count(j.id) AS n FROM unnest(enum_range(NULL::job_status)) AS e(s)
+            LEFT JOIN jobs j ON j.status = e.s GROUP BY e.s ORDER BY e.s
+            """).rows
+        let counts = try rows.map { (try $0.decode("status", as: JobStatus.self), try $0.decode("n", as: Int.self)) }
+        let age: Double = try query("""
+            SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM jobs WHERE status = \(JobStatus.pending)
+            """).first?.decode("age") ?? 0
+        return (counts, age)
     }
 
     /// Counts by status, average processing time over the last hour and the oldest pending age.
@@ -145,11 +168,11 @@ extension PGConnection {
                     (SELECT e.s::text AS s, count(j.id) AS n FROM unnest(enum_range(NULL::job_status)) AS e(s)
                      LEFT JOIN jobs j ON j.status = e.s GROUP BY e.s) t),
                 'avg_processing_seconds', (SELECT round(extract(epoch FROM avg(processed_at - started_at))::numeric, 4)
-                    FROM jobs WHERE status = 'DONE' AND processed_at > now() - interval '1 hour'),
+                    FROM jobs WHERE status = \(JobStatus.done) AND processed_at > now() - interval '1 hour'),
                 'oldest_pending_seconds', (SELECT round(extract(epoch FROM now() - min(created_at))::numeric, 3)
-                    FROM jobs WHERE status = 'PENDING'),
+                    FROM jobs WHERE status = \(JobStatus.pending)),
                 'runners_active', (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = \(LockClass.runnerSlot)::int::oid AND granted)
             )::text AS body
-            """).first?.string("body") ?? "{}"
+            """).first?.decode("body") ?? "{}"
     }
 }

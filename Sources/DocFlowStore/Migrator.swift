@@ -6,18 +6,19 @@ public enum Migrator {
     public static let migrations: [(Int, String, String)] = [
         (1, "schema", String(decoding: PackageResources.m0001_schema_sql, as: UTF8.self)),
         (2, "events", String(decoding: PackageResources.m0002_events_sql, as: UTF8.self)),
+        (3, "claim_order", String(decoding: PackageResources.m0003_claim_order_sql, as: UTF8.self)),
     ]
 
     /// Applies what is missing; returns the versions applied now.
     @discardableResult
     public static func migrate(_ db: PGConnection) throws -> [Int] {
-        try db.execute("SELECT pg_advisory_lock(7000, 1)")
-        defer { _ = try? db.execute("SELECT pg_advisory_unlock(7000, 1)") }
+        try db.query("SELECT pg_advisory_lock(\(LockClass.migrations), 1)")
+        defer { _ = try? db.query("SELECT pg_advisory_unlock(\(LockClass.migrations), 1)") }
         try db.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
             """)
-        let done = Set(try db.query("SELECT version FROM schema_migrations").rows.compactMap { $0.int("version") })
+        let done = Set(try db.query("SELECT version FROM schema_migrations").rows.map { try $0.decode("version", as: Int.self) })
         var applied: [Int] = []
         for (version, name, sql) in migrations where !done.contains(version) {
             try db.transaction {

@@ -38,6 +38,8 @@ public struct FinishedJob: Sendable {
 /// Advisory lock classes: the first key of `pg_advisory_lock(int4, int4)`, one per use, so the
 /// locks of one use never collide with another's.
 public enum LockClass {
+    /// The migrations, key 1: one process migrates at a time.
+    public static let migrations: Int32 = 7000
     /// A job, keyed by `hashtext(id)`: held by the runner session converting it (README: the queue's
     /// states and transitions). A rescuer that can take it knows the owner's session is gone.
     public static let job: Int32 = 7001
@@ -60,7 +62,7 @@ extension PGConnection {
 
     /// `pg_try_advisory_lock(class, key)`: whether this session has the lock now.
     private func tryLock(_ lockClass: Int32, _ key: Int) throws -> Bool {
-        try query("SELECT pg_try_advisory_lock(\(lockClass), \(key)) AS ok").first?.bool("ok") == true
+        try query("SELECT pg_try_advisory_lock(\(lockClass), \(key)) AS ok").first?.decode("ok") == true
     }
 
     /// Takes slot `n` again (after a reconnect); false when another runner has it now.
@@ -92,7 +94,7 @@ extension PGConnection {
         try query("""
             SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
                            AND classid = \(LockClass.successor)::int::oid AND objid = \(n)::int::oid AND objsubid = 2) AS waiting
-            """).first?.bool("waiting") == true
+            """).first?.decode("waiting") == true
     }
 
     /// Claims up to `limit` of the best pending jobs in one statement (SKIP LOCKED), each with a
@@ -103,36 +105,35 @@ extension PGConnection {
         let r = try query("""
             WITH next AS MATERIALIZED (
                 SELECT id FROM jobs
-                WHERE status = 'PENDING' AND run_after <= now()
-                ORDER BY priority DESC, created_at
+                WHERE status = \(JobStatus.pending) AND run_after <= now()
+                ORDER BY priority DESC, created_at, id
                 FOR UPDATE SKIP LOCKED
                 LIMIT \(limit)
             ), mine AS MATERIALIZED (
                 SELECT id FROM next WHERE pg_try_advisory_lock(\(LockClass.job), hashtext(id::text))
+            ), claimed AS (
+                UPDATE jobs j SET status = \(JobStatus.processing), attempt = j.attempt + 1,
+                       lease_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(worker),
+                       started_at = now(), progress = 0, step = 'starting'
+                FROM mine WHERE j.id = mine.id
+                RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
+                          j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message
             )
-            UPDATE jobs j SET status = 'PROCESSING', attempt = j.attempt + 1,
-                   lease_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(worker),
-                   started_at = now(), progress = 0, step = 'starting'
-            FROM mine WHERE j.id = mine.id
-            RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
-                      j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message
+            SELECT * FROM claimed ORDER BY priority DESC, created_at, id
             """)
-        return r.rows.sorted {
-            let (p0, p1) = ($0.int("priority") ?? 0, $1.int("priority") ?? 0)
-            return p0 != p1 ? p0 > p1 : ($0.string("created_at") ?? "") < ($1.string("created_at") ?? "")
-        }.map { r in
-            ClaimedJob(id: r.uuid("id")!, clientID: r.uuid("client_id")!, inputPath: r.string("input_path") ?? "",
-                       inputFormat: r.string("input_format") ?? "", outputFormat: r.string("output_format") ?? "",
-                       optionsJSON: r.string("options") ?? "{}", attempt: r.int("attempt") ?? 1,
-                       maxAttempts: r.int("max_attempts") ?? 1,
-                       previousError: r.string("error_code").map { ($0, r.string("error_message") ?? "") })
+        return try r.rows.map { r in
+            ClaimedJob(id: try r.decode("id"), clientID: try r.decode("client_id"), inputPath: try r.decode("input_path"),
+                       inputFormat: try r.decode("input_format"), outputFormat: try r.decode("output_format"),
+                       optionsJSON: try r.decode("options"), attempt: try r.decode("attempt"),
+                       maxAttempts: try r.decode("max_attempts"),
+                       previousError: try r.decodeIfPresent("error_code", as: String.self).map { ($0, try r.decodeIfPresent("error_message") ?? "") })
         }
     }
 
     /// Takes a claimed job's lock again after a reconnect; false when another session has it.
     public func jobRelock(_ job: ClaimedJob) throws -> Bool {
         try query("SELECT pg_try_advisory_lock(\(LockClass.job), hashtext(\(job.id.uuidString.lowercased()))) AS ok")
-            .first?.bool("ok") == true
+            .first?.decode("ok") == true
     }
 
     /// Gives up this session's locks on jobs it no longer converts: only after the statement that
@@ -149,10 +150,10 @@ extension PGConnection {
         guard !jobs.isEmpty else { return }
         let list = "[" + jobs.map { "{\"id\": \"\($0.id.uuidString.lowercased())\", \"attempt\": \($0.attempt)}" }.joined(separator: ",") + "]"
         try query("""
-            UPDATE jobs j SET status = 'PENDING', attempt = j.attempt - 1, lease_until = NULL, locked_by = NULL,
+            UPDATE jobs j SET status = \(JobStatus.pending), attempt = j.attempt - 1, lease_until = NULL, locked_by = NULL,
                    started_at = NULL, step = NULL
             FROM jsonb_to_recordset(\(list)::jsonb) AS x(id uuid, attempt int)
-            WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
+            WHERE j.id = x.id AND j.status = \(JobStatus.processing) AND j.attempt = x.attempt
             """)
     }
 
@@ -160,7 +161,7 @@ extension PGConnection {
     public func jobHeartbeat(_ job: ClaimedJob, leaseSeconds: Double) throws -> Bool {
         try query("""
             UPDATE jobs SET lease_until = now() + make_interval(secs => \(leaseSeconds))
-            WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
+            WHERE id = \(job.id) AND status = \(JobStatus.processing) AND attempt = \(job.attempt)
             """).affectedRows == 1
     }
 
@@ -168,7 +169,7 @@ extension PGConnection {
     public func jobProgress(_ job: ClaimedJob, percent: Int, step: String) throws {
         try query("""
             UPDATE jobs SET progress = \(percent), step = \(step)
-            WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
+            WHERE id = \(job.id) AND status = \(JobStatus.processing) AND attempt = \(job.attempt)
             """)
     }
 
@@ -185,16 +186,16 @@ extension PGConnection {
         let list = "[" + items.map(\.json).joined(separator: ",") + "]"
         let mine: Set<UUID> = try transaction {
             let done = try query("""
-                UPDATE jobs j SET status = 'DONE', output_path = x.output_path, output_bytes = x.output_bytes,
+                UPDATE jobs j SET status = \(JobStatus.done), output_path = x.output_path, output_bytes = x.output_bytes,
                        warnings = x.warnings, metadata = x.metadata, progress = 100, step = 'done',
                        processed_at = now(), lease_until = NULL, error_code = NULL, error_message = NULL
                 FROM jsonb_to_recordset(\(list)::jsonb)
                      AS x(id uuid, attempt int, output_path text, output_bytes bigint, warnings jsonb, metadata jsonb)
-                WHERE j.id = x.id AND j.status = 'PROCESSING' AND j.attempt = x.attempt
+                WHERE j.id = x.id AND j.status = \(JobStatus.processing) AND j.attempt = x.attempt
                 RETURNING j.id, j.client_id, j.output_bytes
                 """).rows
             var perClient: [UUID: Int64] = [:]
-            for r in done { if let c = r.uuid("client_id") { perClient[c, default: 0] += Int64(r.int("output_bytes") ?? 0) } }
+            for r in done { perClient[try r.decode("client_id"), default: 0] += try r.decode("output_bytes", as: Int64.self) }
             if !perClient.isEmpty {
                 let ids = "{" + perClient.keys.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
                 let charges = "[" + perClient.map { "{\"id\": \"\($0.key.uuidString.lowercased())\", \"bytes\": \($0.value)}" }
@@ -205,14 +206,14 @@ extension PGConnection {
                     FROM jsonb_to_recordset(\(charges)::jsonb) AS x(id uuid, bytes bigint) WHERE c.id = x.id
                     """)
             }
-            return Set(done.compactMap { $0.uuid("id") })
+            return Set(try done.map { try $0.decode("id") })
         }
         guard mine.count < items.count else { return mine }
         let earlier = try query("""
             SELECT j.id FROM jobs j
             JOIN jsonb_to_recordset(\(list)::jsonb) AS x(id uuid, attempt int, output_path text) ON j.id = x.id
-            WHERE j.status = 'DONE' AND j.attempt = x.attempt AND j.output_path = x.output_path
-            """).rows.compactMap { $0.uuid("id") }
+            WHERE j.status = \(JobStatus.done) AND j.attempt = x.attempt AND j.output_path = x.output_path
+            """).rows.map { try $0.decode("id", as: UUID.self) }
         return mine.union(earlier)
     }
 
@@ -223,11 +224,11 @@ extension PGConnection {
                         backoffSeconds: Double) throws -> Bool {
         try query("""
             UPDATE jobs SET
-                status = CASE WHEN \(retry) AND attempt < max_attempts THEN 'PENDING' ELSE 'FAILED' END::job_status,
+                status = CASE WHEN \(retry) AND attempt < max_attempts THEN \(JobStatus.pending) ELSE \(JobStatus.failed) END,
                 run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * attempt),
                 error_code = \(code), error_message = \(message), lease_until = NULL, step = NULL,
                 processed_at = CASE WHEN \(retry) AND attempt < max_attempts THEN NULL ELSE now() END
-            WHERE id = \(job.id) AND status = 'PROCESSING' AND attempt = \(job.attempt)
+            WHERE id = \(job.id) AND status = \(JobStatus.processing) AND attempt = \(job.attempt)
             """).affectedRows == 1
     }
 
@@ -243,7 +244,7 @@ extension PGConnection {
             try query("""
                 WITH dead AS (
                     SELECT id FROM jobs
-                    WHERE status = 'PROCESSING'
+                    WHERE status = \(JobStatus.processing)
                       AND (greatest(lease_until, pg_postmaster_start_time() + make_interval(secs => \(leaseSeconds))) < now()
                            OR (greatest(lease_until, pg_postmaster_start_time() + make_interval(secs => \(leaseSeconds)))
                                    < now() + make_interval(secs => \(leaseSeconds / 2))
@@ -252,7 +253,7 @@ extension PGConnection {
                     LIMIT \(limit)
                 )
                 UPDATE jobs j SET
-                    status = CASE WHEN j.attempt < j.max_attempts THEN 'PENDING' ELSE 'FAILED' END::job_status,
+                    status = CASE WHEN j.attempt < j.max_attempts THEN \(JobStatus.pending) ELSE \(JobStatus.failed) END,
                     run_after = now() + make_interval(secs => \(backoffSeconds)::float8 * j.attempt),
                     error_code = 'runner_lost',
                     error_message = CASE WHEN j.attempt < j.max_attempts
@@ -269,8 +270,8 @@ extension PGConnection {
     public func jobPaths(client: String) throws -> Set<String> {
         var out = Set<String>()
         for r in try query("SELECT input_path, output_path FROM jobs WHERE client_id = \(client)::uuid").rows {
-            if let p = r.string("input_path") { out.insert(p) }
-            if let p = r.string("output_path") { out.insert(p) }
+            if let p: String = try r.decodeIfPresent("input_path") { out.insert(p) }
+            if let p: String = try r.decodeIfPresent("output_path") { out.insert(p) }
         }
         return out
     }

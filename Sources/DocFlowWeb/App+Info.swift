@@ -48,17 +48,12 @@ extension App.Worker {
         out += "# HELP docflow_http_request_seconds_sum Total time spent handling requests.\n# TYPE docflow_http_request_seconds_sum counter\n"
         out += "docflow_http_request_seconds_sum \(snap.seconds)\ndocflow_http_request_seconds_count \(snap.count)\n"
         var up = 0
-        if let stats = try? withDB({ try $0.query("""
-            SELECT e.s::text AS status, count(j.id) AS n FROM unnest(enum_range(NULL::job_status)) AS e(s)
-            LEFT JOIN jobs j ON j.status = e.s GROUP BY e.s ORDER BY e.s
-            """) }) {
+        if let stats = try? withDB({ try $0.jobCountsByStatus() }) {
             up = 1
             out += "# HELP docflow_jobs Jobs by status.\n# TYPE docflow_jobs gauge\n"
-            for r in stats.rows { out += "docflow_jobs{status=\"\(r.string("status") ?? "")\"} \(r.int("n") ?? 0)\n" }
-            if let age = try? withDB({ try $0.query("SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM jobs WHERE status = 'PENDING'") }).first?.double("age") {
-                out += "# HELP docflow_oldest_pending_seconds Age of the oldest pending job.\n# TYPE docflow_oldest_pending_seconds gauge\n"
-                out += "docflow_oldest_pending_seconds \(age)\n"
-            }
+            for (status, n) in stats.counts { out += "docflow_jobs{status=\"\(status.rawValue)\"} \(n)\n" }
+            out += "# HELP docflow_oldest_pending_seconds Age of the oldest pending job.\n# TYPE docflow_oldest_pending_seconds gauge\n"
+            out += "docflow_oldest_pending_seconds \(stats.oldestPendingSeconds)\n"
         }
         out += "# HELP docflow_database_up Whether the database answered.\n# TYPE docflow_database_up gauge\ndocflow_database_up \(up)\n"
         return Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(out.utf8))

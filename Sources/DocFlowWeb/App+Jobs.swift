@@ -21,9 +21,12 @@ extension App.Worker {
     /// `GET /api/jobs?status=&limit=&order=asc|desc&cursor=`.
     func listJobs(_ req: Request) throws -> Response {
         guard let client = Identity.clientID(req) else { return .json(200, "{\"jobs\": [], \"next_cursor\": null}") }
-        let status = req.query["status"]?.uppercased()
-        if let s = status, !["PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"].contains(s) {
-            throw APIError(400, "bad_status", "status must be one of PENDING, PROCESSING, DONE, FAILED, CANCELED.")
+        var status: JobStatus?
+        if let s = req.query["status"] {
+            guard let known = JobStatus(rawValue: s.uppercased()) else {
+                throw APIError(400, "bad_status", "status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            status = known
         }
         var limit = 20
         if let l = req.query["limit"] {
@@ -88,8 +91,8 @@ extension App.Worker {
     func downloadJob(_ req: Request, _ idText: String) throws -> Response {
         let client = try requireClient(req), id = try Identity.jobID(idText)
         guard let files = try withDB({ try $0.jobFiles(client: client, id: id) }) else { throw APIError.notFound }
-        guard files.status == "DONE", let output = files.outputPath else {
-            throw APIError(409, "not_ready", "The job is \(files.status.lowercased()); its output is not available.")
+        guard files.status == .done, let output = files.outputPath else {
+            throw APIError(409, "not_ready", "The job is \(files.status.rawValue.lowercased()); its output is not available.")
         }
         let format = app.formats.format(named: files.outputFormat)
         let name = Self.downloadName(files.inputFilename, ext: format?.extensions.first ?? files.outputFormat)

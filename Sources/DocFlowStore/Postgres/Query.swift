@@ -1,3 +1,4 @@
+import DocFlowCore
 import Foundation
 
 /// A value that can be sent to PostgreSQL as a text-format parameter.
@@ -13,6 +14,7 @@ extension Int32: PGBindable { public var pgText: String? { String(self) } }
 extension Double: PGBindable { public var pgText: String? { "\(self)" } }
 extension Bool: PGBindable { public var pgText: String? { self ? "t" : "f" } }
 extension UUID: PGBindable { public var pgText: String? { uuidString.lowercased() } }
+extension JobStatus: PGBindable { public var pgText: String? { rawValue } }
 extension Optional: PGBindable where Wrapped: PGBindable { public var pgText: String? { self?.pgText } }
 
 /// SQL whose interpolated values become `$n` parameters, never text in the statement
@@ -45,6 +47,13 @@ public struct Query: ExpressibleByStringInterpolation, Sendable {
         public mutating func appendInterpolation<T: PGBindable>(_ value: T) {
             binds.append(value.pgText)
             sql += "$\(binds.count)"
+        }
+
+        /// A job state, written into the statement as a typed literal (`'PENDING'::job_status`), not
+        /// bound: it is one of the enum's own constants, never input, and a literal lets the
+        /// planner match the partial indexes (`jobs_claim … WHERE status = 'PENDING'`).
+        public mutating func appendInterpolation(_ status: JobStatus) {
+            sql += "'\(status.rawValue)'::job_status"
         }
 
         /// An optional value: NULL when nil.
