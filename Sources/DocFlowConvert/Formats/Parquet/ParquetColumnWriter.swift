@@ -29,24 +29,24 @@ enum ParquetColumnKind: Equatable {
 
     var convertedType: Int? {
         switch self {
-        case .string: return 0
-        case .date: return 6
-        case .timestamp(1_000, true): return 9
-        case .timestamp(1_000_000, true): return 10
+        case .string: return Int(PQ.ConvertedType.utf8)
+        case .date: return Int(PQ.ConvertedType.date)
+        case .timestamp(1_000, true): return Int(PQ.ConvertedType.timestampMillis)
+        case .timestamp(1_000_000, true): return Int(PQ.ConvertedType.timestampMicros)
         default: return nil
         }
     }
 
     var writeLogical: ((inout Thrift.Writer) -> Void)? {
         switch self {
-        case .string: return { w in w.structure(1) { _ in } }
-        case .date: return { w in w.structure(6) { _ in } }
+        case .string: return { w in w.structure(PQ.LogicalType.string) { _ in } }
+        case .date: return { w in w.structure(PQ.LogicalType.date) { _ in } }
         case .timestamp(let per, let utc):
-            let unit: Int16 = per == 1_000 ? 1 : per == 1_000_000_000 ? 3 : 2
+            let unit = per == 1_000 ? PQ.TimeUnit.millis : per == 1_000_000_000 ? PQ.TimeUnit.nanos : PQ.TimeUnit.micros
             return { w in
-                w.structure(8) { w in
-                    w.bool(1, utc)
-                    w.structure(2) { w in w.structure(unit) { _ in } }
+                w.structure(PQ.LogicalType.timestamp) { w in
+                    w.bool(PQ.TimestampType.isAdjustedToUTC, utc)
+                    w.structure(PQ.TimestampType.unit) { w in w.structure(unit) { _ in } }
                 }
             }
         default: return nil

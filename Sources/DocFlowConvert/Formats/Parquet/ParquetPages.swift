@@ -27,10 +27,10 @@ extension ColumnChunkWriter {
             meta.dictionaryPageOffset = Int64(out.count)
             var body: [UInt8] = []
             for (s, e) in dict { Self.appendLE(UInt32(e - s), to: &body); body += v.bytes[s..<e] }
-            writePage(type: 2, body: body, header: { w in
-                w.structure(7) { w in
-                    w.i32(1, dict.count)
-                    w.i32(2, ParquetEncoding.plain)
+            writePage(type: Int(PQ.PageType.dictionaryPage), body: body, header: { w in
+                w.structure(PQ.PageHeader.dictionaryPageHeader) { w in
+                    w.i32(PQ.DictionaryPageHeader.numValues, dict.count)
+                    w.i32(PQ.DictionaryPageHeader.encoding, ParquetEncoding.plain)
                 }
             }, meta: &meta, to: &out)
             dictIndices = indices
@@ -57,12 +57,12 @@ extension ColumnChunkWriter {
                 Self.plain(v, present, valueIndex..<valueIndex + count, to: &body)
                 encoding = ParquetEncoding.plain
             }
-            writePage(type: 0, body: body, header: { w in
-                w.structure(5) { w in
-                    w.i32(1, pageDefs.count)
-                    w.i32(2, encoding)
-                    w.i32(3, ParquetEncoding.rle)
-                    w.i32(4, ParquetEncoding.rle)
+            writePage(type: Int(PQ.PageType.dataPage), body: body, header: { w in
+                w.structure(PQ.PageHeader.dataPageHeader) { w in
+                    w.i32(PQ.DataPageHeader.numValues, pageDefs.count)
+                    w.i32(PQ.DataPageHeader.encoding, encoding)
+                    w.i32(PQ.DataPageHeader.definitionLevelEncoding, ParquetEncoding.rle)
+                    w.i32(PQ.DataPageHeader.repetitionLevelEncoding, ParquetEncoding.rle)
                 }
             }, meta: &meta, to: &out)
             valueIndex += count
@@ -76,9 +76,9 @@ extension ColumnChunkWriter {
                            meta: inout ChunkMeta, to out: inout [UInt8]) {
         let compressed = codec.compress(body)
         var w = Thrift.Writer()
-        w.i32(1, type)
-        w.i32(2, body.count)
-        w.i32(3, compressed.count)
+        w.i32(PQ.PageHeader.type, type)
+        w.i32(PQ.PageHeader.uncompressedPageSize, body.count)
+        w.i32(PQ.PageHeader.compressedPageSize, compressed.count)
         header(&w)
         let h = w.finish()
         out += h

@@ -15,9 +15,9 @@ public struct ParquetReader: TableStreamReader {
     /// column by column on every core, and handed back before the next group.
     public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
         let (meta, footerStart) = try Self.footer(input.buffer)
-        let leaves = try ParquetLeaf.leaves(of: meta.structs(2))
-        let rowGroups = meta.structs(4)
-        let totalRows = Int(meta.int(3) ?? 0)
+        let leaves = try ParquetLeaf.leaves(of: meta.structs(PQ.FileMetaData.schema))
+        let rowGroups = meta.structs(PQ.FileMetaData.rowGroups)
+        let totalRows = Int(meta.int(PQ.FileMetaData.numRows) ?? 0)
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
@@ -27,11 +27,11 @@ public struct ParquetReader: TableStreamReader {
         // the file is read whole once instead.
         let bounds = rowGroups.map { g -> (lo: Int, hi: Int) in
             var lo = Int.max, hi = 0
-            for c in g.structs(1) {
-                guard let cm = c.structure(3) else { continue }
-                var start = Int(cm.int(9) ?? -1)
-                if let d = cm.int(11), d > 0, Int(d) < start { start = Int(d) }
-                let size = Int(cm.int(7) ?? 0)
+            for c in g.structs(PQ.RowGroup.columns) {
+                guard let cm = c.structure(PQ.ColumnChunk.metaData) else { continue }
+                var start = Int(cm.int(PQ.ColumnMetaData.dataPageOffset) ?? -1)
+                if let d = cm.int(PQ.ColumnMetaData.dictionaryPageOffset), d > 0, Int(d) < start { start = Int(d) }
+                let size = Int(cm.int(PQ.ColumnMetaData.totalCompressedSize) ?? 0)
                 lo = min(lo, start)
                 hi = max(hi, start.addingReportingOverflow(max(size, 0)).partialValue)
             }
@@ -51,7 +51,7 @@ public struct ParquetReader: TableStreamReader {
         let columns = zip(names, leaves).map { Column(name: $0, type: ColumnChunkReader.newColumn($1, capacity: 0).type) }
         var m = Metadata()
         m.properties["row_groups"] = .number(rowGroups.count)
-        if let by = meta.string(6) { m.properties["created_by"] = .text(by) }
+        if let by = meta.string(PQ.FileMetaData.createdBy) { m.properties["created_by"] = .text(by) }
         var g = 0, seen = 0
         var warnings = Set<String>()
         return TableStream(columns: columns, metadata: m, rowCount: totalRows) {
@@ -62,8 +62,8 @@ public struct ParquetReader: TableStreamReader {
                 return nil
             }
             let group = rowGroups[g]
-            let groupRows = Int(group.int(3) ?? 0)
-            let chunks = group.structs(1)
+            let groupRows = Int(group.int(PQ.RowGroup.numRows) ?? 0)
+            let chunks = group.structs(PQ.RowGroup.columns)
             guard chunks.count == leaves.count, groupRows >= 0, groupRows <= totalRows - seen else {
                 throw ParquetEncoding.corrupt("row group \(g + 1) does not match the schema")
             }
@@ -73,7 +73,7 @@ public struct ParquetReader: TableStreamReader {
             // Column chunks are independent: decode them on every core.
             let decoded = Parallel.map(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
                 Result {
-                    guard let cm = chunks[c].structure(3) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
+                    guard let cm = chunks[c].structure(PQ.ColumnChunk.metaData) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
                     var reader = ColumnChunkReader(bytes: bytes, base: span.lowerBound, end: end, leaf: leaves[c], meta: cm, rows: groupRows)
                     var part = ColumnChunkReader.newColumn(leaves[c], capacity: min(groupRows, 1 << 20))
                     try reader.read(into: &part)
@@ -154,12 +154,12 @@ struct ColumnChunkReader {
     mutating func read(into out: inout ColumnValues) throws {
         let target = out.count + rows
         if rows == 0 { return }
-        guard let codec = ParquetCodec(rawValue: Int(meta.int(4) ?? -1)) else {
+        guard let codec = ParquetCodec(rawValue: Int(meta.int(PQ.ColumnMetaData.codec) ?? -1)) else {
             throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” uses an unknown compression codec.")
         }
-        var start = Int(meta.int(9) ?? -1)
-        if let d = meta.int(11), d > 0, Int(d) < start { start = Int(d) }
-        let size = Int(meta.int(7) ?? -1)
+        var start = Int(meta.int(PQ.ColumnMetaData.dataPageOffset) ?? -1)
+        if let d = meta.int(PQ.ColumnMetaData.dictionaryPageOffset), d > 0, Int(d) < start { start = Int(d) }
+        let size = Int(meta.int(PQ.ColumnMetaData.totalCompressedSize) ?? -1)
         guard start >= 4, size >= 0, start - base >= 0, start - base <= end else {
             throw ParquetEncoding.corrupt("column “\(leaf.name)” points outside the file")
         }
@@ -170,22 +170,22 @@ struct ColumnChunkReader {
             guard pos < end else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has fewer values than rows") }
             var hr = Thrift.Reader(bytes, from: pos, to: end)
             let header = try hr.readStruct()
-            let compressed = Int(header.int(3) ?? -1)
-            let uncompressed = Int(header.int(2) ?? -1)
+            let compressed = Int(header.int(PQ.PageHeader.compressedPageSize) ?? -1)
+            let uncompressed = Int(header.int(PQ.PageHeader.uncompressedPageSize) ?? -1)
             guard compressed >= 0, compressed <= end - hr.pos else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” runs past its column") }
             let body = bytes[hr.pos..<hr.pos + compressed]
             pos = hr.pos + compressed
-            switch header.int(1) {
-            case 2?:
+            switch header.int(PQ.PageHeader.type) {
+            case PQ.PageType.dictionaryPage?:
                 let page = try codec.decompress(body, uncompressedSize: uncompressed)
-                let n = Int(header.structure(7)?.int(1) ?? 0)
+                let n = Int(header.structure(PQ.PageHeader.dictionaryPageHeader)?.int(PQ.DictionaryPageHeader.numValues) ?? 0)
                 var c = ByteCursor(page)
                 dictionary = try plain(&c, count: n)
-            case 0?:
-                guard let h = header.structure(5) else { throw ParquetEncoding.corrupt("a data page has no header") }
+            case PQ.PageType.dataPage?:
+                guard let h = header.structure(PQ.PageHeader.dataPageHeader) else { throw ParquetEncoding.corrupt("a data page has no header") }
                 let page = try codec.decompress(body, uncompressedSize: uncompressed)
                 var c = ByteCursor(page)
-                let n = Int(h.int(1) ?? 0)
+                let n = Int(h.int(PQ.DataPageHeader.numValues) ?? 0)
                 try checkValueCount(n, out: out, target: target)
                 var defs: [UInt64]? = nil
                 if leaf.maxDefinition > 0 {
@@ -195,12 +195,12 @@ struct ColumnChunkReader {
                     defs = try RLEDecoder.decode(&lc, width: 1, count: n)
                     c.pos += len
                 }
-                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(2) ?? 0))
-            case 3?:
-                guard let h = header.structure(8) else { throw ParquetEncoding.corrupt("a data page has no header") }
-                let n = Int(h.int(1) ?? 0)
+                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(PQ.DataPageHeader.encoding) ?? 0))
+            case PQ.PageType.dataPageV2?:
+                guard let h = header.structure(PQ.PageHeader.dataPageHeaderV2) else { throw ParquetEncoding.corrupt("a data page has no header") }
+                let n = Int(h.int(PQ.DataPageHeaderV2.numValues) ?? 0)
                 try checkValueCount(n, out: out, target: target)
-                let defLen = Int(h.int(5) ?? 0), repLen = Int(h.int(6) ?? 0)
+                let defLen = Int(h.int(PQ.DataPageHeaderV2.definitionLevelsByteLength) ?? 0), repLen = Int(h.int(PQ.DataPageHeaderV2.repetitionLevelsByteLength) ?? 0)
                 guard defLen >= 0, repLen >= 0, defLen + repLen <= body.count else { throw ParquetEncoding.corrupt("page levels run past their page") }
                 var defs: [UInt64]? = nil
                 let levelStart = body.startIndex + repLen
@@ -210,13 +210,13 @@ struct ColumnChunkReader {
                 }
                 let valuesBody = body[(levelStart + defLen)...]
                 let page: [UInt8]
-                if h.bool(7) ?? true {
+                if h.bool(PQ.DataPageHeaderV2.isCompressed) ?? true {
                     page = try codec.decompress(valuesBody, uncompressedSize: uncompressed - defLen - repLen)
                 } else {
                     page = Array(valuesBody)
                 }
                 var c = ByteCursor(page)
-                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(4) ?? 0))
+                try appendValues(&out, target: target, &c, count: n, defs: defs, encoding: Int(h.int(PQ.DataPageHeaderV2.encoding) ?? 0))
             default:
                 continue  // index pages and unknown page types carry no values
             }

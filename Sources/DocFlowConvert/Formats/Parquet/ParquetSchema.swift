@@ -60,59 +60,61 @@ extension ParquetLeaf {
     /// (groups, repeated fields) are refused by name: flat outputs have no faithful place for them.
     static func leaves(of schema: [Thrift.Struct]) throws -> [ParquetLeaf] {
         guard let root = schema.first else { throw ParquetEncoding.corrupt("the schema is empty") }
-        let children = Int(root.int(5) ?? 0)
+        let children = Int(root.int(PQ.SchemaElement.numChildren) ?? 0)
         guard children > 0 else { throw ConversionError(.malformedInput, "The Parquet file has no columns.") }
         var leaves: [ParquetLeaf] = []
         var i = 1
         for _ in 0..<children {
             guard i < schema.count else { throw ParquetEncoding.corrupt("the schema is shorter than it says") }
             let e = schema[i]
-            let name = e.string(4) ?? "column_\(leaves.count + 1)"
-            let repetition = e.int(3) ?? 0
-            if (e.int(5) ?? 0) > 0 || repetition == 2 {
+            let name = e.string(PQ.SchemaElement.name) ?? "column_\(leaves.count + 1)"
+            let repetition = e.int(PQ.SchemaElement.repetitionType) ?? PQ.Repetition.required
+            if (e.int(PQ.SchemaElement.numChildren) ?? 0) > 0 || repetition == PQ.Repetition.repeated {
                 throw ConversionError(.unsupportedConversion,
                     "The Parquet column “\(name)” is nested (a list, map or struct); Doc Flow converts flat columns only.")
             }
-            guard let t = e.int(1).flatMap({ ParquetType(rawValue: Int($0)) }) else {
+            guard let t = e.int(PQ.SchemaElement.type).flatMap({ ParquetType(rawValue: Int($0)) }) else {
                 throw ParquetEncoding.corrupt("column “\(name)” has no physical type")
             }
             let m = meaning(of: e, physical: t)
             guard m.fits(t) else {
                 throw ParquetEncoding.corrupt("column “\(name)” is annotated with a logical type its physical type \(t) cannot hold")
             }
-            leaves.append(ParquetLeaf(name: name, physical: t, typeLength: Int(e.int(2) ?? 0),
-                                      maxDefinition: repetition == 1 ? 1 : 0, meaning: m))
+            leaves.append(ParquetLeaf(name: name, physical: t, typeLength: Int(e.int(PQ.SchemaElement.typeLength) ?? 0),
+                                      maxDefinition: repetition == PQ.Repetition.optional ? 1 : 0, meaning: m))
             i += 1
         }
         return leaves
     }
 
     private static func meaning(of e: Thrift.Struct, physical: ParquetType) -> ParquetMeaning {
-        let scale = Int(e.int(7) ?? 0)
-        if let logical = e.structure(10), let (kind, body) = logical.unionMember {
+        let scale = Int(e.int(PQ.SchemaElement.scale) ?? 0)
+        if let logical = e.structure(PQ.SchemaElement.logicalType), let (kind, body) = logical.unionMember {
             switch kind {
-            case 1, 4: return .string
-            case 12: return .json
-            case 5: return .decimal(scale: Int(body.int(1) ?? Int64(scale)))
-            case 6: return .date
-            case 7: return .timeOfDay(perSecond: unitsPerSecond(body.structure(2)))
-            case 8: return .timestamp(perSecond: unitsPerSecond(body.structure(2)), utc: body.bool(1) ?? false)
-            case 10: return (body.bool(2) ?? true) ? .integer : .unsigned
-            case 14: return .uuid
-            case 15: return .float16
+            case PQ.LogicalType.string, PQ.LogicalType.enumeration: return .string
+            case PQ.LogicalType.json: return .json
+            case PQ.LogicalType.decimal: return .decimal(scale: Int(body.int(PQ.DecimalType.scale) ?? Int64(scale)))
+            case PQ.LogicalType.date: return .date
+            case PQ.LogicalType.time: return .timeOfDay(perSecond: unitsPerSecond(body.structure(PQ.TimeType.unit)))
+            case PQ.LogicalType.timestamp:
+                return .timestamp(perSecond: unitsPerSecond(body.structure(PQ.TimestampType.unit)),
+                                  utc: body.bool(PQ.TimestampType.isAdjustedToUTC) ?? false)
+            case PQ.LogicalType.integer: return (body.bool(PQ.IntType.isSigned) ?? true) ? .integer : .unsigned
+            case PQ.LogicalType.uuid: return .uuid
+            case PQ.LogicalType.float16: return .float16
             default: break
             }
         }
-        switch e.int(6) {
-        case 0?, 4?: return .string
-        case 19?: return .json
-        case 5?: return .decimal(scale: scale)
-        case 6?: return .date
-        case 7?: return .timeOfDay(perSecond: 1_000)
-        case 8?: return .timeOfDay(perSecond: 1_000_000)
-        case 9?: return .timestamp(perSecond: 1_000, utc: true)
-        case 10?: return .timestamp(perSecond: 1_000_000, utc: true)
-        case 11?, 12?, 13?, 14?: return .unsigned
+        switch e.int(PQ.SchemaElement.convertedType) {
+        case PQ.ConvertedType.utf8?, PQ.ConvertedType.enumeration?: return .string
+        case PQ.ConvertedType.json?: return .json
+        case PQ.ConvertedType.decimal?: return .decimal(scale: scale)
+        case PQ.ConvertedType.date?: return .date
+        case PQ.ConvertedType.timeMillis?: return .timeOfDay(perSecond: 1_000)
+        case PQ.ConvertedType.timeMicros?: return .timeOfDay(perSecond: 1_000_000)
+        case PQ.ConvertedType.timestampMillis?: return .timestamp(perSecond: 1_000, utc: true)
+        case PQ.ConvertedType.timestampMicros?: return .timestamp(perSecond: 1_000_000, utc: true)
+        case PQ.ConvertedType.uint8?, PQ.ConvertedType.uint16?, PQ.ConvertedType.uint32?, PQ.ConvertedType.uint64?: return .unsigned
         default: break
         }
         switch physical {
@@ -126,8 +128,8 @@ extension ParquetLeaf {
 
     private static func unitsPerSecond(_ unit: Thrift.Struct?) -> Int64 {
         switch unit?.unionMember?.0 {
-        case 1?: return 1_000
-        case 3?: return 1_000_000_000
+        case PQ.TimeUnit.millis?: return 1_000
+        case PQ.TimeUnit.nanos?: return 1_000_000_000
         default: return 1_000_000
         }
     }

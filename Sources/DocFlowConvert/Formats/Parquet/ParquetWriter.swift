@@ -74,33 +74,33 @@ public struct ParquetWriter: TableStreamWriter {
 
     static func footer(columns: [Column], rows: Int, kinds: [ParquetColumnKind], groups: [RowGroupMeta]) -> [UInt8] {
         var w = Thrift.Writer()
-        w.i32(1, 2)
+        w.i32(PQ.FileMetaData.version, 2)
         let schema: [(String, ParquetColumnKind?)] = [("schema", nil)] + zip(columns.map(\.name), kinds.map { Optional($0) })
-        w.structList(2, schema) { w, item in
+        w.structList(PQ.FileMetaData.schema, schema) { w, item in
             guard let kind = item.1 else {
-                w.string(4, item.0)
-                w.i32(5, columns.count)
+                w.string(PQ.SchemaElement.name, item.0)
+                w.i32(PQ.SchemaElement.numChildren, columns.count)
                 return
             }
-            w.i32(1, kind.physical.rawValue)
-            w.i32(3, 1)  // OPTIONAL
-            w.string(4, item.0)
-            if let converted = kind.convertedType { w.i32(6, converted) }
-            if let logical = kind.writeLogical { w.structure(10, logical) }
+            w.i32(PQ.SchemaElement.type, kind.physical.rawValue)
+            w.i32(PQ.SchemaElement.repetitionType, Int(PQ.Repetition.optional))
+            w.string(PQ.SchemaElement.name, item.0)
+            if let converted = kind.convertedType { w.i32(PQ.SchemaElement.convertedType, converted) }
+            if let logical = kind.writeLogical { w.structure(PQ.SchemaElement.logicalType, logical) }
         }
-        w.int(3, Int64(rows))
-        w.structList(4, groups) { w, g in
-            w.structList(1, g.chunks) { w, chunk in
-                w.int(2, chunk.firstPageOffset)
-                w.structure(3) { w in chunk.write(&w) }
+        w.int(PQ.FileMetaData.numRows, Int64(rows))
+        w.structList(PQ.FileMetaData.rowGroups, groups) { w, g in
+            w.structList(PQ.RowGroup.columns, g.chunks) { w, chunk in
+                w.int(PQ.ColumnChunk.fileOffset, chunk.firstPageOffset)
+                w.structure(PQ.ColumnChunk.metaData) { w in chunk.write(&w) }
             }
-            w.int(2, g.chunks.reduce(0) { $0 + $1.uncompressedSize })
-            w.int(3, Int64(g.rows))
+            w.int(PQ.RowGroup.totalByteSize, g.chunks.reduce(0) { $0 + $1.uncompressedSize })
+            w.int(PQ.RowGroup.numRows, Int64(g.rows))
         }
-        w.string(6, createdBy)
+        w.string(PQ.FileMetaData.createdBy, createdBy)
         // Column orders: without them readers treat min_value / max_value as of unknown order and
         // ignore the statistics.
-        w.structList(7, kinds) { w, _ in w.structure(1) { _ in } }
+        w.structList(PQ.FileMetaData.columnOrders, kinds) { w, _ in w.structure(PQ.ColumnOrder.typeDefinedOrder) { _ in } }
         return w.finish()
     }
 }
@@ -127,21 +127,21 @@ struct ChunkMeta {
     var firstPageOffset: Int64 { dictionaryPageOffset ?? dataPageOffset }
 
     func write(_ w: inout Thrift.Writer) {
-        w.i32(1, kind.physical.rawValue)
-        w.i32List(2, dictionaryPageOffset != nil ? [ParquetEncoding.plain, ParquetEncoding.rle, ParquetEncoding.rleDictionary]
+        w.i32(PQ.ColumnMetaData.type, kind.physical.rawValue)
+        w.i32List(PQ.ColumnMetaData.encodings, dictionaryPageOffset != nil ? [ParquetEncoding.plain, ParquetEncoding.rle, ParquetEncoding.rleDictionary]
                                                   : [ParquetEncoding.plain, ParquetEncoding.rle])
-        w.stringList(3, [name])
-        w.i32(4, codec.rawValue)
-        w.int(5, values)
-        w.int(6, uncompressedSize)
-        w.int(7, compressedSize)
-        w.int(9, dataPageOffset)
-        if let d = dictionaryPageOffset { w.int(11, d) }
-        w.structure(12) { w in
-            w.int(3, nulls)
+        w.stringList(PQ.ColumnMetaData.pathInSchema, [name])
+        w.i32(PQ.ColumnMetaData.codec, codec.rawValue)
+        w.int(PQ.ColumnMetaData.numValues, values)
+        w.int(PQ.ColumnMetaData.totalUncompressedSize, uncompressedSize)
+        w.int(PQ.ColumnMetaData.totalCompressedSize, compressedSize)
+        w.int(PQ.ColumnMetaData.dataPageOffset, dataPageOffset)
+        if let d = dictionaryPageOffset { w.int(PQ.ColumnMetaData.dictionaryPageOffset, d) }
+        w.structure(PQ.ColumnMetaData.statistics) { w in
+            w.int(PQ.Statistics.nullCount, nulls)
             if let mx = max, let mn = min {
-                w.binary(5, mx)
-                w.binary(6, mn)
+                w.binary(PQ.Statistics.maxValue, mx)
+                w.binary(PQ.Statistics.minValue, mn)
             }
         }
     }
