@@ -84,6 +84,7 @@ let package = Package(
         ], swiftSettings: swift5),
 
         .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowCore", "DocFlowConvert"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowFormatsTests", dependencies: ["DocFlowFormats"], swiftSettings: swift5),
         .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowCore", "DocFlowWeb"], swiftSettings: swift5),
         .testTarget(name: "DocFlowSandboxTests", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
     ]

@@ -11,11 +11,16 @@ public struct FormatRegistry: Sendable {
     public let matrix: ConversionMatrix
     /// Every format with a reader or a writer, sorted by id.
     public var formats: [Format] { matrix.formats }
+    /// The options each reader and writer declares (a test holds them equal to `ConverterOptions.standard`).
+    public let options: ConverterOptions
 
     public init(readers: [any Reader], writers: [any Writer]) {
         self.readers = Dictionary(uniqueKeysWithValues: readers.map { ($0.format.id, $0) })
         self.writers = Dictionary(uniqueKeysWithValues: writers.map { ($0.format.id, $0) })
         matrix = ConversionMatrix(readable: readers.map(\.format), writable: writers.map { ($0.format, $0.accepts) })
+        options = ConverterOptions(
+            readers: Dictionary(uniqueKeysWithValues: readers.filter { !$0.options.isEmpty }.map { ($0.format, $0.options) }),
+            writers: Dictionary(uniqueKeysWithValues: writers.filter { !$0.options.isEmpty }.map { ($0.format, $0.options) }))
     }
 
     /// Every reader and writer Doc Flow ships.
@@ -25,6 +30,7 @@ public struct FormatRegistry: Sendable {
         writers: [HTMLWriter(), JSONWriter(), JSONWriter(format: .jsonLines), MarkdownWriter(), PlainTextWriter(), PDFWriter(),
                   ParquetWriter(), CSVWriter(), XLSXWriter()]
     )
+
 
     /// The format for an identifier or a file extension (`md`, `markdown`, `CSV`).
     public func format(named name: String) -> Format? { matrix.format(named: name) }
@@ -85,7 +91,7 @@ public struct FormatRegistry: Sendable {
         } else {
             let bytes = try input.whole()
             let payload: Payload
-            if let multi = reader as? any MultiTableReader, to.hub == .document, context.string("sheet") == nil {
+            if let multi = reader as? any MultiTableReader, to.hub == .document, context.options.text(TableOptions.sheet) == nil {
                 payload = .document(try multi.readDocument(bytes, context: context))  // every sheet, titled
             } else {
                 payload = try reader.read(bytes, context: context)

@@ -88,11 +88,21 @@ public enum Worker {
         guard let from = registry.format(named: request.from), let to = registry.format(named: request.to) else {
             return .failed(code: "unknown_format", retry: false, message: "This runner does not know the job's formats.")
         }
-        let options = (try? JSONSerialization.jsonObject(with: Data(request.optionsJSON.utf8))) as? [String: Any] ?? [:]
+        // Checked at upload already; checked again here, against this converter's declarations
+        // (a job queued by an older fcgi-app fails with the reason instead of reaching a converter).
+        let options: Options
+        do {
+            options = try registry.options.check(json: request.optionsJSON, from: from, to: to, allowDebug: testHooks)
+        } catch {
+            return .failed(code: ConversionError.Code.badOptions.rawValue, retry: false, message: error.message)
+        }
         let throttle = ProgressThrottle(channel: channel)
         let context = ConversionContext(options: options) { throttle.send($0, $1) }
         do {
-            if testHooks { try TestHooks.apply(options, context: context, output: output) }
+            if testHooks {
+                let raw = (try? JSONSerialization.jsonObject(with: Data(request.optionsJSON.utf8))) as? [String: Any] ?? [:]
+                try TestHooks.apply(raw, context: context, output: output)
+            }
             let sink = FileSink(fd: output)
             let summary = try registry.convert(.descriptor(input), from: from, to: to, sink: sink, context: context)
             return .done(bytes: Int64(summary.byteCount), warningsJSON: summary.warningsJSON, metadataJSON: summary.metadataJSON)

@@ -156,6 +156,12 @@ extension App.Worker {
             guard Self.storable(obj), !Self.hasUnpairedSurrogateEscape(o) else {
                 throw APIError(400, "bad_options", "options must not contain NUL characters or unpaired \\u surrogate escapes.")
             }
+            // Every key and value against the declarations of this pair's reader and writer.
+            do {
+                _ = try ConverterOptions.standard.check(json: o, from: from, to: to, allowDebug: app.config.testHooks)
+            } catch {
+                throw APIError(400, "bad_options", error.message)
+            }
             options = o
         }
         return (name, from, to, priority, options)

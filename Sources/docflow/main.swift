@@ -29,10 +29,14 @@ struct Convert: ParsableCommand {
             throw ValidationError("Cannot tell the output format of \(output); pass --to.")
         }
         guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
-        guard let opts = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any] else {
-            throw ValidationError("--options must be a JSON object.")
+        let checked: Options
+        do {
+            checked = try reg.options.check(json: options, from: src, to: dst)
+        } catch {
+            FileHandle.standardError.write(Data("docflow: \(error.message)\n".utf8))
+            throw ExitCode(2)
         }
-        let context = ConversionContext(options: opts)
+        let context = ConversionContext(options: checked)
         do {
             // Written as it is made: to standard output, or beside the destination and then
             // renamed, so no half-written output is ever left under its name.
@@ -57,12 +61,22 @@ struct Convert: ParsableCommand {
 }
 
 struct Formats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the formats and the conversions between them.")
+    static let configuration = CommandConfiguration(abstract: "List the formats, the conversions between them and the options each reader and writer takes.")
     func run() {
         let reg = FormatRegistry.standard
+        let idWidth = reg.formats.map(\.id.count).max() ?? 0, nameWidth = reg.formats.map(\.name.count).max() ?? 0
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
         for f in reg.formats {
             let targets = reg.targets(from: f).map(\.id)
-            print("\(f.id.padding(toLength: 6, withPad: " ", startingAt: 0)) \(f.name.padding(toLength: 10, withPad: " ", startingAt: 0)) → \(targets.isEmpty ? "(output only)" : targets.joined(separator: ", "))")
+            print("\(pad(f.id, idWidth))  \(pad(f.name, nameWidth))  → \(targets.isEmpty ? "(output only)" : targets.joined(separator: ", "))")
+        }
+        // The options of a conversion are its reader's and its writer's (the same declarations
+        // the API checks uploads against and lists in GET /api/formats).
+        for (title, table) in [("reading", reg.options.readers), ("writing", reg.options.writers)] {
+            for id in table.keys.sorted() {
+                print("\noptions for \(title) \(id):")
+                for o in table[id]! { print("  \(o.name): \(o.allowed); default \(o.defaultValue). \(o.help)") }
+            }
         }
     }
 }

@@ -14,3 +14,12 @@ import Testing
     #expect(ConversionMatrix.standard.format(forFilename: ".csv") == nil)
     #expect(!ConversionMatrix.standard.supports(from: .pdf, to: .xlsx))
 }
+
+/// The upload check and `GET /api/formats` answer from `ConverterOptions.standard`: it must be
+/// exactly what each reader and writer declares (and reads).
+@Test func declaredOptionsAreTheConvertersOwn() {
+    let registry = FormatRegistry.standard
+    #expect(registry.options == ConverterOptions.standard)
+    #expect(registry.options.forPair(from: .csv, to: .pdf).map(\.name) == ["delimiter", "header", "infer_types", "page_size", "font", "renderer"])
+    #expect(registry.options.forPair(from: .markdown, to: .text).isEmpty)
+}

@@ -6,7 +6,7 @@ import Testing
 /// DOCX, PPTX and PDF input on real files from other projects' test suites (Tests/Fixtures).
 @Suite struct OfficeInputTests {
     func document(_ reader: any Reader, _ path: String, options: [String: Any] = [:]) throws -> (Document, ConversionContext) {
-        let context = ConversionContext(options: options)
+        let context = try context(options, for: reader.options)
         guard case .document(let d) = try reader.read(try Fixtures.bytes(path), context: context) else {
             Issue.record("not a document"); return (Document(), context)
         }
@@ -14,8 +14,7 @@ import Testing
     }
 
     func markdown(_ from: Format, _ path: String, options: [String: Any] = [:]) throws -> String {
-        let r = try FormatRegistry.standard.convert(try Fixtures.bytes(path), from: from, to: .markdown, context: ConversionContext(options: options))
-        return String(decoding: r.bytes, as: UTF8.self)
+        String(decoding: try convert(try Fixtures.bytes(path), from, .markdown, options: options).bytes, as: UTF8.self)
     }
 
     @Test func docxHeadingsAndNestedLists() throws {
@@ -88,7 +87,7 @@ import Testing
         let withNotes = try markdown(.pptx, "pptx/poi__SampleShow.pptx", options: ["notes": true])
         let without = try markdown(.pptx, "pptx/poi__SampleShow.pptx")
         #expect(withNotes.contains("> **Notes**") && !without.contains("> **Notes**"))
-        #expect(throws: ConversionError.self) { try markdown(.pptx, "pptx/poi__SampleShow.pptx", options: ["notes": "yes"]) }
+        #expect(throws: OptionError.self) { try markdown(.pptx, "pptx/poi__SampleShow.pptx", options: ["notes": "yes"]) }
     }
 
     @Test func chartsBecomeTitledTables() throws {

@@ -41,7 +41,7 @@ import Testing
             #expect(try out.text.contains("Latin text then"))
             #expect(throws: ConversionError.self, "\(why)") { _ = try convert(md, .markdown, .pdf, options: ["renderer": "direct"]) }
         }
-        #expect(throws: ConversionError.self) { _ = try convert(Array("x".utf8), .text, .pdf, options: ["renderer": "fast"]) }
+        #expect(throws: OptionError.self) { _ = try convert(Array("x".utf8), .text, .pdf, options: ["renderer": "fast"]) }
     }
 
     @Test func directWriterDetails() throws {

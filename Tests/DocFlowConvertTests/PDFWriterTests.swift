@@ -147,8 +147,8 @@ import Testing
     @Test func letterPagesAndBadOptions() throws {
         let out = try pdf(Array("# Letter\n\ntext\n".utf8), .markdown, options: ["page_size": "letter"])
         #expect(try out.info["Page size"]?.hasPrefix("612 x 792") == true)
-        #expect(throws: ConversionError.self) { try convert(Array("x\n".utf8), .text, .pdf, options: ["page_size": "a5"]) }
-        #expect(throws: ConversionError.self) { try convert(Array("x\n".utf8), .text, .pdf, options: ["font": "comic"]) }
+        #expect(throws: OptionError.self) { try convert(Array("x\n".utf8), .text, .pdf, options: ["page_size": "a5"]) }
+        #expect(throws: OptionError.self) { try convert(Array("x\n".utf8), .text, .pdf, options: ["font": "comic"]) }
     }
 
     @Test func emptyAndHostileInputsStillMakeAValidPDF() throws {

@@ -22,7 +22,15 @@ enum Fixtures {
 }
 
 func convert(_ bytes: [UInt8], _ from: Format, _ to: Format, options: [String: Any] = [:]) throws -> ConversionResult {
-    try FormatRegistry.standard.convert(bytes, from: from, to: to, context: ConversionContext(options: options))
+    let reg = FormatRegistry.standard
+    return try reg.convert(bytes, from: from, to: to, context: try context(options, for: reg.options.forPair(from: from, to: to)))
+}
+
+/// A context whose options are checked as an upload's are: against `specs` (the declarations of
+/// the reader and writer under test); a key or value they do not allow throws `OptionError`.
+func context(_ options: [String: Any], for specs: [OptionSpec]) throws -> ConversionContext {
+    let text = String(decoding: try JSONSerialization.data(withJSONObject: options), as: UTF8.self)
+    return ConversionContext(options: try Options(checking: JSONValue.object(fromJSON: text) ?? [:], against: specs))
 }
 
 func jsonObject(_ bytes: [UInt8]) throws -> Any {

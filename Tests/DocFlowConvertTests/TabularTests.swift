@@ -31,7 +31,7 @@ func table(_ p: Payload) throws -> Table {
 @Suite struct ParquetTests {
     @Test(arguments: ["snappy", "zstd", "gzip", "none"])
     func roundTripKeepsEveryValueAndType(codec: String) throws {
-        let ctx = ConversionContext(options: ["compression": codec, "row_group_rows": 16_000])
+        let ctx = try context(["compression": codec, "row_group_rows": 16_000], for: ParquetWriter().options)
         let bytes = try ParquetWriter().write(.table(sampleTable), context: ctx)
         #expect(ctx.reported["row_groups"] == .number(3))
         let back = try table(ParquetReader().read(bytes, context: ConversionContext()))
@@ -48,9 +48,9 @@ func table(_ p: Payload) throws -> Table {
     }
 
     @Test func badOptionsAreRefused() {
-        #expect(throws: ConversionError.self) {
-            try ParquetWriter().write(.table(sampleTable), context: ConversionContext(options: ["compression": "lzo"]))
-        }
+        #expect(throws: OptionError.self) { try context(["compression": "lzo"], for: ParquetWriter().options) }
+        #expect(throws: OptionError.self) { try context(["row_group_rows": 999], for: ParquetWriter().options) }
+        #expect(throws: OptionError.self) { try context(["compresion": "zstd"], for: ParquetWriter().options) }
     }
 
     @Test func rleHybridRoundTrips() throws {
@@ -124,13 +124,13 @@ func table(_ p: Payload) throws -> Table {
 
     @Test func sheetsRollOverAndCanBeChosen() throws {
         let t = Table(columns: [Column(name: "n", type: .int64)], rows: (0..<25).map { [.int(Int64($0))] })
-        let ctx = ConversionContext(options: ["rows_per_sheet": 10, "sheet_name": "nums"])
+        let ctx = try context(["rows_per_sheet": 10, "sheet_name": "nums"], for: XLSXWriter().options)
         let bytes = try XLSXWriter().write(.table(t), context: ctx)
         #expect(ctx.reported["sheets"] == .number(3))
-        let third = try table(XLSXReader().read(bytes, context: ConversionContext(options: ["sheet": "3"])))
+        let third = try table(XLSXReader().read(bytes, context: try context(["sheet": "3"], for: XLSXReader().options)))
         #expect(third.rows == (20..<25).map { [.int(Int64($0))] })
         #expect(third.metadata.properties["sheets"] == .list([.text("nums"), .text("nums (2)"), .text("nums (3)")]))
-        #expect(throws: ConversionError.self) { try XLSXReader().read(bytes, context: ConversionContext(options: ["sheet": "nope"])) }
+        #expect(throws: ConversionError.self) { try XLSXReader().read(bytes, context: try context(["sheet": "nope"], for: XLSXReader().options)) }
     }
 
     @Test func datesStrictAnd1904() throws {
@@ -330,7 +330,7 @@ func table(_ p: Payload) throws -> Table {
 
 @Suite struct CSVHeaderTests {
     func read(_ csv: String, _ options: [String: Any] = [:]) throws -> Table {
-        try table(CSVReader().read(Array(csv.utf8), context: ConversionContext(options: options)))
+        try table(CSVReader().read(Array(csv.utf8), context: try context(options, for: CSVReader().options)))
     }
 
     @Test func aOneByteFileWithoutHeaderIsOneRow() throws {

@@ -68,8 +68,36 @@ def test_markdown_to_pdf_job(runner, client, tmp_path):
     assert job["metadata"]["word_count"] > 10 and job["metadata"]["outline"][0]["level"] == 1
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "my heading" in text
-    bad = client.wait_status(client.submit("x.md", b"# x\n", "pdf", options={"page_size": "a0"})["id"])
-    assert bad["status"] == "FAILED" and bad["error"]["code"] == "bad_options" and "page_size" in bad["error"]["message"]
+
+
+def test_bad_options_are_refused_at_upload_by_name(runner):
+    """Options are checked against the reader's and writer's declarations before anything is
+    kept: a bad value or a misspelt key is a 400 naming it, with no job, file or client made."""
+    c = Client()
+    for options, key, allowed in (({"page_size": "a0"}, "page_size", '"a4" or "letter"'),
+                                  ({"page_sise": "a4"}, "page_sise", "page_size"),
+                                  ({"delimiter": ";"}, "delimiter", "page_size"),  # a CSV reader's option, not Markdown's
+                                  ({"font": 3}, "font", '"sans"')):
+        r = c.upload("x.md", b"# x\n", "pdf", options=options)
+        assert r.status_code == 400, r.text
+        err = r.json()["error"]
+        assert err["code"] == "bad_options" and key in err["message"] and allowed in err["message"], err
+        assert "client_id" not in r.cookies
+    # The same options on a conversion that takes them are fine.
+    ok = c.submit("x.csv", b"a;b\n1;2\n", "pdf", options={"delimiter": ";", "page_size": "LETTER"})
+    assert c.wait_status(ok["id"])["status"] == "DONE"
+
+
+def test_formats_list_each_conversions_options(client):
+    formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
+    pdf = {o["name"]: o for o in formats["pdf"]["write_options"]}
+    assert pdf["page_size"]["type"] == "choice" and pdf["page_size"]["values"] == ["a4", "letter"] and pdf["page_size"]["default"] == "a4"
+    assert [o["name"] for o in formats["csv"]["read_options"]] == ["delimiter", "header", "infer_types"]
+    pairs = {c["to"]: c["options"] for c in formats["csv"]["conversions"]}
+    assert pairs["parquet"] == ["delimiter", "header", "infer_types", "compression", "row_group_rows"]
+    assert pairs["json"] == ["delimiter", "header", "infer_types"]
+    assert set(pairs) == set(formats["csv"]["to"])
+    assert {c["to"]: c["options"] for c in formats["md"]["conversions"]}["txt"] == []
 
 
 def test_raw_body_upload_for_scripts(runner, client):
@@ -222,3 +250,17 @@ def test_progress_is_throttled_and_deletion_is_announced(runner, client):
     deleted = ws_events(ws, lambda e: e["type"] == "job_deleted")[-1]
     assert deleted["job"]["id"] == job["id"] and deleted["job"]["status"] == "DONE"
     ws.close()
+
+
+def test_cli_checks_options_and_lists_them(tmp_path):
+    src = tmp_path / "a.csv"
+    src.write_bytes(b"a;b\n1;2\n")
+    out = tmp_path / "a.json"
+    r = subprocess.run([f"{BIN}/docflow", "convert", str(src), str(out), "--options", '{"delimitr": ";"}'], capture_output=True, text=True)
+    assert r.returncode == 2 and "delimitr" in r.stderr and "delimiter" in r.stderr, r.stderr
+    assert not out.exists() and not (tmp_path / "a.json.part").exists()
+    r = subprocess.run([f"{BIN}/docflow", "convert", str(src), str(out), "--options", '{"delimiter": "semicolon"}'], capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(out.read_text()) == [{"a": 1, "b": 2}], r.stderr
+    listing = subprocess.run([f"{BIN}/docflow", "formats"], capture_output=True, text=True, check=True).stdout
+    assert "Word document" in listing and "PowerPoint presentation" in listing  # names are not cut short
+    assert "options for writing pdf:" in listing and "page_size:" in listing and "row_group_rows:" in listing

@@ -230,8 +230,8 @@ def test_tabular_jobs_through_the_api(runner, client):
     bomb = open(os.path.join(FIX, "hostile", "poi__poc-shared-strings.xlsx"), "rb").read()
     failed = client.wait_status(client.submit("bomb.xlsx", bomb, "csv")["id"])
     assert failed["status"] == "FAILED" and failed["error"]["code"] == "too_large", failed
-    bad = client.wait_status(client.submit("x.csv", b"a\n1\n", "parquet", options={"compression": "lzo"})["id"])
-    assert bad["status"] == "FAILED" and bad["error"]["code"] == "bad_options"
+    bad = client.upload("x.csv", b"a\n1\n", "parquet", options={"compression": "lzo"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_options" and "compression" in bad.json()["error"]["message"]
 
 
 # Started from a small Python of its own: Linux counts a child's peak from the memory it was forked

@@ -4,14 +4,14 @@ import Foundation
 /// Options, progress and warnings of one conversion. Converters are pure: this is all they see
 /// besides the input bytes.
 public final class ConversionContext: @unchecked Sendable {
-    /// Options from the job (`options` JSON object), values as given.
-    public let options: [String: Any]
+    /// The job's options, checked against the converters' declarations (`ConverterOptions`).
+    public let options: Options
     private let lock = NSLock()
     private var _warnings: [String] = []
     private var _progress: (Int, String) = (0, "")
     private let onProgress: ((Int, String) -> Void)?
 
-    public init(options: [String: Any] = [:], onProgress: ((Int, String) -> Void)? = nil) {
+    public init(options: Options = Options(), onProgress: ((Int, String) -> Void)? = nil) {
         self.options = options
         self.onProgress = onProgress
     }
@@ -49,19 +49,13 @@ public final class ConversionContext: @unchecked Sendable {
         onProgress?(p, step)
     }
 
-    /// A string option, if present.
-    public func string(_ key: String) -> String? {
-        switch options[key] {
-        case let s as String: return s
-        case let n as NSNumber: return n.stringValue
-        default: return nil
-        }
-    }
 }
 
 /// Turns bytes into a hub model.
 public protocol Reader: Sendable {
     var format: Format { get }
+    /// The options it takes (`ConverterOptions.standard` declares the same).
+    var options: [OptionSpec] { get }
     func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload
 }
 
@@ -70,13 +64,21 @@ public protocol Writer: Sendable {
     var format: Format { get }
     /// The hubs this writer can consume (a document writer also takes tables, embedded as a block).
     var accepts: Set<Hub> { get }
+    /// The options it takes (`ConverterOptions.standard` declares the same).
+    var options: [OptionSpec] { get }
     func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8]
     /// The output as consecutive parts (their concatenation is `write`'s bytes): large outputs
     /// formatted in parallel are written part by part, never joined into one buffer.
     func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]]
 }
 
+extension Reader {
+    public var options: [OptionSpec] { [] }
+}
+
 extension Writer {
+    public var options: [OptionSpec] { [] }
+
     public func writeParts(_ payload: Payload, context: ConversionContext) throws -> [[UInt8]] {
         [try write(payload, context: context)]
     }

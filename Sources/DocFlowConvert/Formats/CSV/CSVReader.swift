@@ -8,6 +8,7 @@ import Foundation
 /// are inferred unless `options.infer_types` is false (then every value stays text).
 public struct CSVReader: TableStreamReader {
     public let format = Format.csv
+    public let options = [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes]
     public init() {}
 
     /// Records per batch handed to the writer (two pass-1 checkpoints).
@@ -29,9 +30,9 @@ public struct CSVReader: TableStreamReader {
         let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(buf)
         // The first row is the header unless `header` says otherwise, or (when not said) it fits
         // the types of the data below it: `1,2` over numbers is data, `id,price` is a header.
-        let headerOption = context.options["header"] as? Bool
+        let headerOption = context.options.bool(TableOptions.header)
         let hasHeader = headerOption ?? true
-        let infer = (context.options["infer_types"] as? Bool) ?? true
+        let infer = context.options.bool(TableOptions.inferTypes) ?? true
         // Pass 1: the header, the width and each column's type, storing nothing.
         var t = CSVTokenizer(buf, delimiter: delimiter)
         var header: [String] = []
@@ -210,13 +211,9 @@ public struct CSVReader: TableStreamReader {
         }
     }
 
+    /// The `delimiter` option's byte (checked: one ASCII character, not a quote or line break).
     static func delimiterOption(_ context: ConversionContext) throws -> UInt8? {
-        guard let d = context.string("delimiter") else { return nil }
-        let named = ["tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"][d.lowercased()] ?? d
-        guard named.utf8.count == 1, let b = named.utf8.first, b != 0x22, b != 0x0A, b != 0x0D else {
-            throw ConversionError(.malformedInput, "The delimiter option must be one ASCII character other than a quote or newline.")
-        }
-        return b
+        context.options.text(TableOptions.delimiter)?.utf8.first
     }
 
     /// The candidate whose per-line count (outside quotes) is most consistent over the first lines.

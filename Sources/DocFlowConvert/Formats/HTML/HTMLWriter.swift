@@ -7,6 +7,7 @@ import DocFlowModel
 public struct HTMLWriter: Writer {
     public let format = Format.html
     public let accepts: Set<Hub> = [.document, .table]
+    public let options = [DocumentOptions.fragment]
     public init() {}
 
     static let style = """
@@ -21,7 +22,7 @@ public struct HTMLWriter: Writer {
         let doc = payload.asDocument
         var body = HTMLBody(context: context)
         body.blocks(doc.blocks)
-        if context.options["fragment"] as? Bool == true { return Array(body.out.utf8) }
+        if context.options.bool(DocumentOptions.fragment) == true { return Array(body.out.utf8) }
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         out += "<title>\(Self.escape(doc.metadata.title ?? "Document"))</title>\n"

@@ -8,6 +8,7 @@ import Foundation
 /// the `notes` option is true, and a page break between slides.
 public struct PPTXReader: Reader {
     public let format = Format.pptx
+    public let options = [DocumentOptions.notes]
     public init() {}
 
     public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
@@ -17,12 +18,7 @@ public struct PPTXReader: Reader {
         guard let presentation = try package.tree(main)?.root else {
             throw ConversionError(.malformedInput, "The PowerPoint file has no presentation part (\(main)); it is not a PPTX presentation.")
         }
-        let notes: Bool
-        switch context.options["notes"] {
-        case nil: notes = false
-        case let b as Bool: notes = b
-        default: throw ConversionError(.badOptions, "Option notes must be true or false.")
-        }
+        let notes = context.options.bool(DocumentOptions.notes) ?? false
         let images = OfficeImages(package: package, context: context)
         var ids: [String] = []
         for s in presentation.child("sldIdLst")?.children ?? XMLChildren(first: nil, tree: presentation.tree) where s.is("sldId") {

@@ -10,12 +10,13 @@ import Foundation
 public struct ParquetWriter: TableStreamWriter {
     public let format = Format.parquet
     public let accepts: Set<Hub> = [.table]
+    public let options = [TableOptions.compression, TableOptions.rowGroupRows]
     public init() {}
 
     static let createdBy = "Doc Flow parquet writer 1.0"
 
     public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
-        let codec = try context.string("compression").map { name -> ParquetCodec in
+        let codec = try context.options.text(TableOptions.compression).map { name -> ParquetCodec in
             guard let c = ParquetCodec.named(name) else {
                 throw ConversionError(.badOptions, "compression must be one of snappy, zstd, gzip or none.")
             }
@@ -65,11 +66,7 @@ public struct ParquetWriter: TableStreamWriter {
     }
 
     private func rowGroupRows(_ context: ConversionContext) throws -> Int {
-        guard let s = context.string("row_group_rows") else { return 131_072 }
-        guard let n = Int(s), n >= 1_000, n <= 10_000_000 else {
-            throw ConversionError(.badOptions, "row_group_rows must be a whole number from 1000 to 10000000.")
-        }
-        return n
+        context.options.int(TableOptions.rowGroupRows) ?? 131_072
     }
 
     static func footer(columns: [Column], rows: Int, kinds: [ParquetColumnKind], groups: [RowGroupMeta]) -> [UInt8] {

@@ -10,6 +10,7 @@ import DocFlowModel
 /// cell, with a warning. Every sheet's name is listed in the metadata.
 public struct XLSXReader: TableStreamReader {
     public let format = Format.xlsx
+    public let options = [TableOptions.sheet, TableOptions.header]
     public init() {}
 
     static let maxCells = 100_000_000
@@ -48,7 +49,7 @@ public struct XLSXReader: TableStreamReader {
             throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” has no data part (\(sheet.path)).")
         }
         context.progress(10, "reading sheet \(sheet.name)")
-        let hasHeader = (context.options["header"] as? Bool) ?? true
+        let hasHeader = context.options.bool(TableOptions.header) ?? true
         let spill = try SheetSpill(strings: book.sharedStrings)
         var header: [Cell]? = nil
         var tallies: [Tally] = []
@@ -92,7 +93,7 @@ public struct XLSXReader: TableStreamReader {
     }
 
     private func chooseSheet(_ book: XLSXWorkbook, _ context: ConversionContext) throws -> XLSXWorkbook.Sheet {
-        guard let want = context.string("sheet") else { return book.sheets[0] }
+        guard let want = context.options.text(TableOptions.sheet) else { return book.sheets[0] }
         if let s = book.sheets.first(where: { $0.name == want }) { return s }
         if let n = Int(want), n >= 1, n <= book.sheets.count { return book.sheets[n - 1] }
         let list = book.sheets.map { "“\($0.name)”" }.joined(separator: ", ")

@@ -12,6 +12,7 @@ import Foundation
 public struct XLSXWriter: TableStreamWriter {
     public let format = Format.xlsx
     public let accepts: Set<Hub> = [.table]
+    public let options = [TableOptions.sheetName, TableOptions.rowsPerSheet]
     public init() {}
 
     static let maxCellText = 32_767
@@ -131,24 +132,15 @@ public struct XLSXWriter: TableStreamWriter {
         }
     }
 
+    /// The `sheet_name` option (checked: 1 to 31 characters Excel allows in a sheet name).
     private func sheetNameOption(_ context: ConversionContext) throws -> String {
-        guard let name = context.string("sheet_name") else { return "data" }
-        let bad = CharacterSet(charactersIn: "[]:*?/\\")
-        guard !name.isEmpty, name.count <= 31, name.rangeOfCharacter(from: bad) == nil,
-              !name.hasPrefix("'"), !name.hasSuffix("'") else {
-            throw ConversionError(.badOptions, "sheet_name must be 1 to 31 characters without [ ] : * ? / \\ or quotes at either end.")
-        }
-        return name
+        context.options.text(TableOptions.sheetName) ?? "data"
     }
 
     /// Rows of data per sheet (the header takes one more); an option so tests can see a rollover.
     private func rowsPerSheetOption(_ context: ConversionContext) throws -> Int {
         let most = Int(LXW_ROW_MAX) - 1
-        guard let s = context.string("rows_per_sheet") else { return most }
-        guard let n = Int(s), n >= 1, n <= most else {
-            throw ConversionError(.badOptions, "rows_per_sheet must be a whole number from 1 to \(most).")
-        }
-        return n
+        return min(context.options.int(TableOptions.rowsPerSheet) ?? most, most)
     }
 
     /// Column widths from the header and the first 1,000 rows, 8 to 60 characters.

@@ -17,6 +17,7 @@ import Foundation
 public struct PDFWriter: Writer {
     public let format = Format.pdf
     public let accepts: Set<Hub> = [.document, .table]
+    public let options = [DocumentOptions.pageSize, DocumentOptions.font, DocumentOptions.renderer]
     public init() {}
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
@@ -53,26 +54,18 @@ struct PDFOptions {
     var renderer: String?
 
     init(_ context: ConversionContext) throws {
-        switch context.string("page_size")?.lowercased() {
-        case nil, "a4": break
-        case "letter":
+        // Values checked against the declarations (`DocumentOptions`) before a job is queued.
+        if context.options.text(DocumentOptions.pageSize) == "letter" {
             pageWidth = 612
             pageHeight = 792
-        case let other?:
-            throw ConversionError(.badOptions, "Option page_size must be \"a4\" or \"letter\", not \"\(other)\".")
         }
-        switch context.string("font")?.lowercased() {
-        case nil, "sans": break
-        case "serif": bodyFamily = "DejaVu Serif"
-        case "monospace", "mono":
+        switch context.options.text(DocumentOptions.font) {
+        case "serif"?: bodyFamily = "DejaVu Serif"
+        case "monospace"?, "mono"?:
             bodyFamily = monoFamily
             bodySize = 9.5
-        case let other?:
-            throw ConversionError(.badOptions, "Option font must be \"sans\", \"serif\" or \"monospace\", not \"\(other)\".")
+        default: break
         }
-        renderer = context.string("renderer")?.lowercased()
-        if let r = renderer, r != "direct", r != "pango" {
-            throw ConversionError(.badOptions, "Option renderer must be \"direct\" or \"pango\", not \"\(r)\".")
-        }
+        renderer = context.options.text(DocumentOptions.renderer)
     }
 }
