@@ -5,12 +5,13 @@ import Foundation
 /// monospace code, tables with borders whose header repeats on every page, clickable links, an
 /// outline of the headings, page numbers, and the title in the document information.
 ///
-/// Two renderers draw the same pages. `DirectRenderer` writes the PDF itself from HarfBuzz-shaped
-/// words (about 5× faster: no per-paragraph layout objects, no recording surface); it takes
-/// left-to-right text the DejaVu fonts cover. Anything else — a glyph from a fallback font (CJK,
-/// emoji), right-to-left scripts, combining marks — goes to `PDFRenderer`, cairo and pango with
-/// fontconfig's font fallback, bidi and full shaping. `renderer` in the options forces one
-/// (`direct` or `pango`) for tests and comparisons.
+/// One page flow (`PageFlow`: the walk over blocks, page breaks, keep-with-next) over two
+/// backends. `DirectBackend` writes the PDF itself from HarfBuzz-shaped words (about 5× faster:
+/// no per-paragraph layout objects, no recording surface); it takes left-to-right text the DejaVu
+/// fonts cover. Anything else — a glyph from a fallback font (CJK, emoji), right-to-left scripts,
+/// combining marks — goes to `PangoBackend`, cairo and pango with fontconfig's font fallback, bidi
+/// and full shaping. `renderer` in the options forces one (`direct` or `pango`) for tests and
+/// comparisons.
 ///
 /// Options: `page_size` (`a4`, the default, or `letter`), `font` (`sans`, the default, `serif` or
 /// `monospace`; plain text keeps its line breaks either way).
@@ -26,7 +27,7 @@ public struct PDFWriter: Writer {
         if options.renderer != "pango" {
             do {
                 // Its own HarfBuzz faces per render (fontconfig behind a lock): renders run in parallel.
-                return try DirectRenderer(options: options, context: context).render(doc)
+                return try PageFlow(DirectBackend(options: options, context: context), context: context).render(doc)
             } catch is NeedsPango {
                 if options.renderer == "direct" {
                     throw ConversionError(.badOptions, "The direct PDF renderer cannot place this text (a script or symbol outside its fonts); leave out renderer.")
@@ -37,7 +38,7 @@ public struct PDFWriter: Writer {
         // crashed in FreeType (seen with tests running in parallel): one pango render at a time.
         PDFWriter.lock.lock()
         defer { PDFWriter.lock.unlock() }
-        return try PDFRenderer(options: options, context: context).render(doc)
+        return try PageFlow(PangoBackend(options: options), context: context).render(doc)
     }
 
     private static let lock = NSLock()

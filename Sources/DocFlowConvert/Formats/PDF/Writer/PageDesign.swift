@@ -4,6 +4,8 @@ import DocFlowModel
 /// spacing in points, list markers, table column widths — so a document looks the same whichever
 /// renderer takes it.
 enum PageDesign {
+    /// Pictures past this many pixels are not decoded (a small PNG can claim a huge canvas).
+    static let maxImagePixels = 40_000_000
     static let cellPadding = 3.0
     static let quoteIndent = 14.0
     static let listIndent = 20.0

@@ -191,10 +191,3 @@ struct PDFContent {
         bytes.append(PDFContent.hex[Int(g & 15)])
     }
 }
-
-struct RGB: Equatable {
-    var r: Double, g: Double, b: Double
-    static let text = RGB(r: 0.1, g: 0.1, b: 0.1)
-    static let link = RGB(r: 0.047, g: 0.302, b: 0.702)
-    static let pageNumber = RGB(r: 0.45, g: 0.45, b: 0.45)
-}

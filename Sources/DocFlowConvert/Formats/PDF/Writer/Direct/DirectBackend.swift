@@ -1,12 +1,13 @@
 import DocFlowModel
 import Foundation
 
-/// Lays a `Document` out on pages and writes the PDF itself: words shaped by HarfBuzz (each
+/// Writes the PDF itself: words shaped by HarfBuzz (each
 /// distinct word once), lines broken here, page content written as PDF operators, pages
 /// compressed on every core, fonts subset by HarfBuzz and embedded with widths and a ToUnicode
-/// map. The same page design as the pango renderer, which takes over (`NeedsPango`) for text this
-/// one does not place: glyphs the fonts lack, right-to-left scripts, marks positioned on letters.
-final class DirectRenderer {
+/// map. The backend of `PageFlow` (which decides what goes where, as for the pango backend); it
+/// refuses (`NeedsPango`) text it does not place: glyphs the fonts lack, right-to-left scripts,
+/// marks positioned on letters.
+final class DirectBackend: PageBackend {
     let options: PDFOptions
     let context: ConversionContext
     let file = PDFFile()
@@ -14,7 +15,6 @@ final class DirectRenderer {
     private let pagesID: Int
     private let resourcesID: Int
 
-    var page = 0
     var content = PDFContent()
     private var pageIDs: [Int] = []
     /// A link area on a page: its rectangle in PDF space (x0, y0, x1, y1) and where it goes.
@@ -23,18 +23,9 @@ final class DirectRenderer {
     typealias FinishedPage = (id: Int, content: [UInt8], annotations: [LinkArea])
     private var finished: [FinishedPage] = []
     private var inFlight: Batch?
-    var y = 0.0
-    var top: Double { options.margin }
-    var bottom: Double { options.pageHeight - options.margin }
-    private var quoteBars: [Double] = []
-    private var pendingMarker: (line: TextLine, x: Double)?
-    private var outline: [(level: Int, title: String, page: Int, y: Double)] = []
-    private var listDepth = 0
+    private var outlineEntries: [(level: Int, title: String, page: Int, y: Double)] = []
     /// Images embedded so far, by data URL: each is one XObject however often it is drawn.
-    var pictures: [String: (name: String, id: Int, width: Int, height: Int)] = [:]
-    var images = 0
-    var cutRows = 0
-    var embedded = 0
+    var pictures: [String: DirectPicture] = [:]
 
     init(options: PDFOptions, context: ConversionContext) {
         self.options = options
@@ -45,46 +36,79 @@ final class DirectRenderer {
 
     var body: TextLayout.Base { TextLayout.Base(family: options.bodyFamily, monoFamily: options.monoFamily, size: options.bodySize) }
 
-    func render(_ doc: Document) throws -> [UInt8] {
-        beginPage()
-        let total = max(1, doc.blocks.count)
-        for (i, block) in doc.blocks.enumerated() {
-            try self.block(block, x: options.margin, width: options.pageWidth - 2 * options.margin, tight: false)
-            if i % 64 == 0 { context.progress(60 + 39 * i / total, "writing PDF page \(page)") }
+    /// Lines laid out by `TextLayout`.
+    struct Lines: LaidOutLines {
+        let lines: [TextLine]
+        var lineCount: Int { lines.count }
+        func height(_ i: Int) -> Double { lines[i].height }
+        func ascent(_ i: Int) -> Double { lines[i].ascent }
+        var width: Double { lines.map(\.width).max() ?? 0 }
+    }
+
+    func layOut(_ rich: RichText, _ style: TextStyle, width: Double?, alignment: Alignment) throws -> Lines {
+        var base = body
+        switch style {
+        case .body: break
+        case .heading(let level):
+            base.family = PageDesign.headingFamily(options)
+            base.size = PageDesign.headingSize(level)
+            base.bold = true
+        case .code:
+            base.family = options.monoFamily
+            base.size = options.bodySize - 1.5
+        case .cell: base.size = options.bodySize - 1
+        case .headerCell:
+            base.size = options.bodySize - 1
+            base.bold = true
+        case .pageNumber: base.size = 8.5
+        case .altText: base.italic = true
         }
-        try endPage()
-        flushPages(last: true)
-        return finish(doc.metadata)
+        return Lines(lines: try TextLayout.lines(rich, base: base, fonts: fonts, width: width, alignment: alignment))
+    }
+
+    func drawLine(_ lines: Lines, _ i: Int, x: Double, baseline: Double, links: [TextLink], color: RGB?) {
+        let line = lines.lines[i]
+        draw(line, x: x, baseline: baseline, top: baseline - line.ascent, links: links, color: color)
+    }
+
+    func fill(_ color: RGB, x: Double, top: Double, width: Double, height: Double) {
+        content.fill(color, x, options.pageHeight - top - height, width, height)
+    }
+
+    func stroke(_ color: RGB, lineWidth: Double, rects: [(x: Double, top: Double, width: Double, height: Double)]) {
+        content.color(color, stroke: true)
+        content.num(lineWidth); content.op("w")
+        for r in rects { content.rect(r.x, options.pageHeight - r.top - r.height, r.width, r.height) }
+        content.op("S")
+    }
+
+    func rule(_ color: RGB, lineWidth: Double, from x0: Double, to x1: Double, at y: Double) {
+        content.color(color, stroke: true)
+        content.num(lineWidth); content.op("w")
+        content.num(x0); content.num(options.pageHeight - y); content.op("m")
+        content.num(x1); content.num(options.pageHeight - y); content.op("l")
+        content.op("S")
+    }
+
+    func clipped(x: Double, top: Double, width: Double, height: Double, _ body: () throws -> Void) rethrows {
+        content.save()
+        content.rect(x, options.pageHeight - top - height, width, height)
+        content.op("W n")
+        defer { content.restore() }
+        try body()
     }
 
     // MARK: pages
 
-    private func beginPage() {
-        page += 1
+    func beginPage(_ number: Int) {
         pageIDs.append(file.reserve())
         content = PDFContent()
-        y = top
     }
 
-    private func endPage() throws {
-        var base = body
-        base.size = 8.5
-        let line = try TextLayout.lines(RichText(text: String(page)), base: base, fonts: fonts, width: nil)[0]
-        draw(line, x: (options.pageWidth - line.width) / 2, baseline: options.pageHeight - options.margin / 2 - 6 + line.ascent,
-             top: 0, links: [], color: .pageNumber)
-        finished.append((pageIDs[page - 1], content.bytes, annotations))
+    func endPage(_ number: Int) {
+        finished.append((pageIDs[number - 1], content.bytes, annotations))
         annotations = []
         if finished.count >= 32 { flushPages() }
-    }
-
-    func newPage() throws {
-        try endPage()
-        beginPage()
-    }
-
-    /// Starts a new page unless `height` fits below the cursor (or the page is still empty).
-    func need(_ height: Double) throws {
-        if y + height > bottom && y > top { try newPage() }
     }
 
     /// Pages whose content is being compressed while the next pages are laid out.
@@ -134,7 +158,8 @@ final class DirectRenderer {
     }
 
 
-    private func finish(_ metadata: Metadata) -> [UInt8] {
+    func finish(_ metadata: Metadata) throws -> [UInt8] {
+        flushPages(last: true)
         for (i, font) in fonts.ordered.enumerated() where font.objectID > 0 {
             // A subset's name starts with a tag of six capitals, distinct per font: AAAAAA, AAAAAB…
             var tag = "", n = i
@@ -153,15 +178,16 @@ final class DirectRenderer {
         if let t = metadata.title { fields.insert("/Title \(PDFFile.text(RichText.printable(t)))", at: 0) }
         if let a = metadata.author { fields.insert("/Author \(PDFFile.text(RichText.printable(a)))", at: 0) }
         file.object(info, "<< \(fields.joined(separator: " ")) >>")
-        if images > 0 { context.warn("\(images) linked image(s) are not fetched for PDF output (Doc Flow makes no network requests); their alt text is shown.") }
-        if cutRows > 0 { context.warn("\(cutRows) table row(s) taller than a page were cut at the page end.") }
-        context.report("page_count", .number(page))
-        if embedded > 0 { context.report("images_embedded", .number(embedded)) }
         return file.finish(root: catalog, info: info)
+    }
+
+    func outline(level: Int, title: String, page: Int, y: Double) {
+        outlineEntries.append((level, title, page, y))
     }
 
     /// The headings as the document outline (bookmarks), nested by level, closed below the top.
     private func writeOutline() -> Int? {
+        let outline = outlineEntries
         guard !outline.isEmpty else { return nil }
         let rootID = file.reserve()
         let ids = outline.map { _ in file.reserve() }
@@ -194,109 +220,12 @@ final class DirectRenderer {
         return rootID
     }
 
-    // MARK: blocks
-
-    private func block(_ b: Block, x: Double, width: Double, tight: Bool) throws {
-        let after = PageDesign.spaceAfter(tight: tight)
-        switch b {
-        case .heading(let level, let inlines):
-            let size = PageDesign.headingSize(level)
-            let rich = RichText(inlines)
-            var base = body
-            base.family = PageDesign.headingFamily(options)
-            base.size = size
-            base.bold = true
-            let lines = try TextLayout.lines(rich, base: base, fonts: fonts, width: width)
-            if y > top { y += PageDesign.headingSpace(size).above }
-            try need(lines.reduce(0) { $0 + $1.height } + PageDesign.keptWithHeading(bodySize: options.bodySize))
-            addOutline(level: level, title: Inline.plainText(inlines))
-            try flow(lines, x: x, links: rich.links)
-            y += PageDesign.headingSpace(size).below
-        case .paragraph(let inlines):
-            let (rich, drawsText) = PageDesign.paragraphText(inlines, images: &images)
-            if drawsText {
-                try flow(try TextLayout.lines(rich, base: body, fonts: fonts, width: width), x: x, links: rich.links)
-            }
-            for picture in rich.pictures { try image(picture.url, alt: picture.alt, x: x, width: width) }
-            y += after
-        case .blockQuote(let inner):
-            quoteBars.append(x + 2)
-            for child in inner { try block(child, x: x + PageDesign.quoteIndent, width: width - PageDesign.quoteIndent, tight: tight) }
-            quoteBars.removeLast()
-        case .list(let ordered, let start, let isTight, let items):
-            let (indent, depth) = (PageDesign.listIndent, listDepth)
-            listDepth += 1
-            defer { listDepth -= 1 }
-            try PageDesign.listItems(items, ordered: ordered, start: start, depth: depth, tight: isTight) { label, blocks, itemTight in
-                let marker = try TextLayout.lines(RichText(text: label), base: body, fonts: fonts, width: nil)[0]
-                pendingMarker = (marker, x + indent - 5 - marker.width)
-                for child in blocks { try block(child, x: x + indent, width: width - indent, tight: itemTight) }
-                pendingMarker = nil
-            }
-            y += tight ? 0 : 4
-        case .codeBlock(_, let code):
-            var rich = RichText()
-            rich.append(code.hasSuffix("\n") ? String(code.dropLast()) : code)
-            var base = body
-            base.family = options.monoFamily
-            base.size = options.bodySize - 1.5
-            let lines = try TextLayout.lines(rich, base: base, fonts: fonts, width: width - 8)
-            y += 2
-            try flow(lines, x: x + 4, links: [], background: (x, width))
-            y += after + 2
-        case .thematicBreak:
-            try need(14)
-            content.color(RGB(r: 0.7, g: 0.7, b: 0.7), stroke: true)
-            content.num(0.75); content.op("w")
-            content.num(x); content.num(options.pageHeight - y - 7); content.op("m")
-            content.num(x + width); content.num(options.pageHeight - y - 7); content.op("l")
-            content.op("S")
-            y += 14
-        case .table(let header, let alignments, let rows):
-            try table(header: header, alignments: alignments, rows: rows, x: x, width: width)
-            y += after + 2
-        case .pageBreak:
-            if y > top { try newPage() }
-        case .raw:
-            break  // raw markup of another format has no meaning on a page (as in the HTML writer)
-        }
-    }
-
-    private func addOutline(level: Int, title: String) {
-        let text = RichText.printable(title.split(whereSeparator: \.isWhitespace).joined(separator: " "))
-        guard !text.isEmpty else { return }
-        outline.append((level, text, page, y))
-    }
-
     // MARK: drawing
-
-    /// Draws lines from the cursor, moving to a new page where a line does not fit; draws the
-    /// pending list marker beside the first line, quote bars and code backgrounds beside every line.
-    private func flow(_ lines: [TextLine], x: Double, links: [(start: Int, end: Int, uri: String)],
-                      background: (x: Double, width: Double)? = nil) throws {
-        for line in lines {
-            let h = line.height
-            try need(h)
-            if let bg = background { fill(RGB(r: 0.95, g: 0.95, b: 0.95), bg.x, y - 0.5, bg.width, h + 1) }
-            for bar in quoteBars { fill(RGB(r: 0.8, g: 0.8, b: 0.8), bar, y, 2.5, h) }
-            if let marker = pendingMarker {
-                draw(marker.line, x: marker.x, baseline: y + line.ascent, top: y, links: [])
-                pendingMarker = nil
-            }
-            draw(line, x: x, baseline: y + line.ascent, top: y, links: links)
-            y += h
-        }
-    }
-
-    /// A rectangle filled, in layout coordinates (from the top of the page).
-    func fill(_ color: RGB, _ x: Double, _ top: Double, _ w: Double, _ h: Double) {
-        content.fill(color, x, options.pageHeight - top - h, w, h)
-    }
 
     /// One line of text at `baseline`: code shading under, the glyphs (one text object, a font
     /// change or a jump only where the line needs one, kerning as TJ adjustments), underline and
     /// strike lines over, and link areas for the runs that carry a link.
-    func draw(_ line: TextLine, x: Double, baseline: Double, top: Double, links: [(start: Int, end: Int, uri: String)], color: RGB? = nil) {
+    private func draw(_ line: TextLine, x: Double, baseline: Double, top: Double, links: [TextLink], color: RGB?) {
         let pdfBaseline = options.pageHeight - baseline
         var content = PDFContent()  // the page's buffer, held locally while the line is written
         swap(&content, &self.content)
