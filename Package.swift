@@ -84,6 +84,15 @@ let package = Package(
         ], swiftSettings: swift5),
 
         .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowCore", "DocFlowConvert"], swiftSettings: swift5),
+        // A real PostgreSQL for the store's and the runner's tests (DOCFLOW_TEST_DATABASE).
+        .target(name: "TestDatabase", dependencies: ["DocFlowCore", "DocFlowStore"], path: "Tests/TestDatabase", swiftSettings: swift5),
+        .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowModelTests", dependencies: ["DocFlowModel"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowJanitorTests", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowJanitor", "TestDatabase",
+                                                              .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
+        .testTarget(name: "DocFlowStoreTests", dependencies: ["DocFlowCore", "DocFlowStore", "TestDatabase"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowJobsTests", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowJobs", "TestDatabase",
+                                                           .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
         .testTarget(name: "DocFlowFormatsTests", dependencies: ["DocFlowFormats"], swiftSettings: swift5),
         .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowCore", "DocFlowWeb"], swiftSettings: swift5),
         .testTarget(name: "DocFlowSandboxTests", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
