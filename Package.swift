@@ -54,12 +54,14 @@ let package = Package(
         ], swiftSettings: swift5),
         // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),
-        // PostgreSQL access (libpq), migrations, queries; SHA-256 (libcrypto).
+        // The one place that wraps libcrypto (OpenSSL's EVP): SHA-256 of uploads.
+        .target(name: "DocFlowCrypto", dependencies: ["CLibCrypto"], swiftSettings: swift5),
+        // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
-                dependencies: ["DocFlowCore", "CLibPQ", "CLibCrypto", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).
         .target(name: "DocFlowSandbox", dependencies: ["DocFlowCore", "DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
@@ -87,6 +89,7 @@ let package = Package(
         // A real PostgreSQL for the store's and the runner's tests (DOCFLOW_TEST_DATABASE).
         .target(name: "TestDatabase", dependencies: ["DocFlowCore", "DocFlowStore"], path: "Tests/TestDatabase", swiftSettings: swift5),
         .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowCryptoTests", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
         .testTarget(name: "DocFlowModelTests", dependencies: ["DocFlowModel"], swiftSettings: swift5),
         .testTarget(name: "DocFlowJanitorTests", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowJanitor", "TestDatabase",
                                                               .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),

@@ -1,4 +1,5 @@
 import DocFlowCore
+import DocFlowCrypto
 import DocFlowStore
 import Foundation
 
