@@ -72,6 +72,13 @@ struct Formats: ParsableCommand {
         }
         // The options of a conversion are its reader's and its writer's (the same declarations
         // the API checks uploads against and lists in GET /api/formats).
+        print("\nconversions that take options (the reader's, then the writer's):")
+        for f in reg.formats {
+            for t in reg.targets(from: f) {
+                let names = reg.options.forPair(from: f, to: t).map(\.name)
+                if !names.isEmpty { print("  \(f.id) → \(t.id): \(names.joined(separator: ", "))") }
+            }
+        }
         for (title, table) in [("reading", reg.options.readers), ("writing", reg.options.writers)] {
             for id in table.keys.sorted() {
                 print("\noptions for \(title) \(id):")

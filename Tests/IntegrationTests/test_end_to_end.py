@@ -264,3 +264,5 @@ def test_cli_checks_options_and_lists_them(tmp_path):
     listing = subprocess.run([f"{BIN}/docflow", "formats"], capture_output=True, text=True, check=True).stdout
     assert "Word document" in listing and "PowerPoint presentation" in listing  # names are not cut short
     assert "options for writing pdf:" in listing and "page_size:" in listing and "row_group_rows:" in listing
+    assert "  csv → parquet: delimiter, header, infer_types, compression, row_group_rows\n" in listing
+    assert "  md → txt" not in listing  # no options, not listed
