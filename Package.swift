@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),
         // The one place that wraps libcrypto (OpenSSL's EVP): SHA-256 of uploads.
         .target(name: "DocFlowCrypto", dependencies: ["CLibCrypto"], swiftSettings: swift5),
+        // S3-compatible object storage: AWS Signature Version 4 (headers, presigned URLs, POST policies).
+        .target(name: "DocFlowS3", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],
@@ -90,6 +92,7 @@ let package = Package(
         .target(name: "TestDatabase", dependencies: ["DocFlowCore", "DocFlowStore"], path: "Tests/TestDatabase", swiftSettings: swift5),
         .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         .testTarget(name: "DocFlowCryptoTests", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowS3Tests", dependencies: ["DocFlowS3"], swiftSettings: swift5),
         .testTarget(name: "DocFlowModelTests", dependencies: ["DocFlowModel"], swiftSettings: swift5),
         .testTarget(name: "DocFlowJanitorTests", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowJanitor", "TestDatabase",
                                                               .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
