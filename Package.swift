@@ -19,6 +19,7 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
     .systemLibrary(name: "CPopplerCore", path: "Sources/CPopplerCore", pkgConfig: "poppler", providers: [.apt(["libpoppler-private-dev"])]),
     .systemLibrary(name: "CGdkPixbuf", path: "Sources/CGdkPixbuf", pkgConfig: "gdk-pixbuf-2.0", providers: [.apt(["libgdk-pixbuf-2.0-dev"])]),
+    .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 ]
 
@@ -57,7 +58,7 @@ let package = Package(
         // The one place that wraps libcrypto (OpenSSL's EVP): SHA-256 of uploads.
         .target(name: "DocFlowCrypto", dependencies: ["CLibCrypto"], swiftSettings: swift5),
         // S3-compatible object storage: AWS Signature Version 4 (headers, presigned URLs, POST policies).
-        .target(name: "DocFlowS3", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
+        .target(name: "DocFlowS3", dependencies: ["DocFlowCrypto", "CCurl"], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],

@@ -1,0 +1,127 @@
+import CCurl
+import Foundation
+
+/// A failed request to the object store. `message` is safe to show; the URL (which may carry a
+/// presigned query) is never part of it, and no credential ever is.
+public struct S3Error: Error, CustomStringConvertible, Sendable {
+    /// The HTTP status (0: no answer: the store is unreachable or the connection broke).
+    public let status: Int
+    /// The store's error code (`NoSuchKey`, `SignatureDoesNotMatch`…) or libcurl's error text.
+    public let code: String
+    public let message: String
+
+    public var description: String { "S3Error(\(status) \(code)): \(message)" }
+    /// The store did not answer or answered 5xx: worth a retry later.
+    public var isTransient: Bool { status == 0 || status >= 500 }
+}
+
+/// One HTTP exchange over libcurl's easy interface (Debian's libcurl: a well-kept client with
+/// connection reuse, keep-alive and large-file streaming). A handle is reused between requests
+/// (its connections kept alive); not thread-safe: one per thread.
+final class CurlHandle {
+    private let handle: UnsafeMutableRawPointer
+
+    init() {
+        _ = Self.globalInit
+        handle = curl_easy_init()!
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// What the response carried.
+    struct Response {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+    }
+
+    /// Context the C callbacks reach through their user pointer.
+    private final class Transfer {
+        var headers: [String: String] = [:]
+        var body: [UInt8] = []
+        var sink: ((UnsafeRawBufferPointer) throws -> Void)?
+        var sinkError: Error?
+        var upload: UnsafeRawBufferPointer?
+        var uploadOffset = 0
+        var uploadFD: Int32 = -1
+    }
+
+    /// Sends `method` to `url` with `headers`; the body from `upload` (bytes) or `uploadFD` (a
+    /// file, `uploadLength` bytes, streamed); the response body to `sink` when given (only for a
+    /// 2xx answer), else collected.
+    func perform(method: String, url: String, headers: [(name: String, value: String)], upload: [UInt8]? = nil,
+                 uploadFD: Int32 = -1, uploadLength: Int64 = 0, sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
+                 timeoutSeconds: Int = 300) throws -> Response {
+        curl_easy_reset(handle)
+        let t = Transfer()
+        t.sink = sink
+        t.uploadFD = uploadFD
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
+        defer { curl_slist_free_all(list) }
+        let me = Unmanaged.passUnretained(t).toOpaque()
+        _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
+        _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
+        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
+        _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        _ = ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
+        _ = ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, n, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * n), as: UTF8.self)
+            if let colon = line.firstIndex(of: ":") {
+                t.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return size * n
+        }
+        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
+        _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, n, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: data, count: size * n)
+            if let sink = t.sink, t.sinkError == nil {
+                do { try sink(bytes) } catch { t.sinkError = error; return 0 }  // 0 aborts the transfer
+            } else {
+                t.body.append(contentsOf: bytes)
+            }
+            return size * n
+        }
+        switch method {
+        case "GET": break
+        case "HEAD": _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        case "PUT", "POST":
+            _ = ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+            if method == "POST" { _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "POST") }
+            _ = ccurl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, upload.map { curl_off_t($0.count) } ?? curl_off_t(uploadLength))
+            _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, me)
+            _ = ccurl_setopt_callback(handle, CURLOPT_READFUNCTION) { data, size, n, user in
+                let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+                if t.uploadFD >= 0 {
+                    let r = read(t.uploadFD, data, size * n)
+                    return r < 0 ? Int(CURL_READFUNC_ABORT) : r
+                }
+                guard let src = t.upload else { return 0 }
+                let k = min(size * n, src.count - t.uploadOffset)
+                if k > 0 { UnsafeMutableRawPointer(data!).copyMemory(from: src.baseAddress! + t.uploadOffset, byteCount: k) }
+                t.uploadOffset += k
+                return k
+            }
+        default: _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+        let code: CURLcode = (upload ?? []).withUnsafeBytes { bytes in
+            t.upload = bytes
+            defer { t.upload = nil }
+            return curl_easy_perform(handle)
+        }
+        if let e = t.sinkError { throw e }
+        guard code == CURLE_OK else {
+            throw S3Error(status: 0, code: String(cString: curl_easy_strerror(code)), message: "The object store could not be reached.")
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return Response(status: status, headers: t.headers, body: t.body)
+    }
+}
