@@ -58,7 +58,7 @@ let package = Package(
         // The one place that wraps libcrypto (OpenSSL's EVP): SHA-256 of uploads.
         .target(name: "DocFlowCrypto", dependencies: ["CLibCrypto"], swiftSettings: swift5),
         // S3-compatible object storage: AWS Signature Version 4 (headers, presigned URLs, POST policies).
-        .target(name: "DocFlowS3", dependencies: ["DocFlowCrypto", "CCurl"], swiftSettings: swift5),
+        .target(name: "DocFlowS3", dependencies: ["DocFlowCore", "DocFlowCrypto", "CCurl"], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],

@@ -1,3 +1,4 @@
+import DocFlowCore
 import DocFlowCrypto
 import Foundation
 
@@ -71,22 +72,6 @@ public struct PostPolicy: Sendable {
         return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))T\(String(c[9..<11])):\(String(c[11..<13])):\(String(c[13..<15]))Z"
     }
 
-    /// A JSON string as Python's `json.dumps` writes it: `"` `\` and controls escaped, and every
-    /// character past ASCII as `\uXXXX` (UTF-16 units).
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20 || u.value > 0x7E:
-                for unit in String(u).utf16 { out += String(format: "\\u%04x", unit) }
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string as Python's `json.dumps` writes it (non-ASCII as `\uXXXX`).
+    static func json(_ s: String) -> String { JSONText.quoted(s, escapingNonASCII: true) }
 }
