@@ -5,7 +5,7 @@
 public enum TableOptions {
     public static let delimiter = OptionSpec("delimiter",
         .character(names: ["tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"], excluded: "\"\n\r"),
-        default: "detected", help: "The field separator: one character, or tab, comma, semicolon, pipe.")
+        default: "detected (CSV input), comma (CSV output)", help: "The field separator: one character, or tab, comma, semicolon, pipe.")
     public static let header = OptionSpec("header", .boolean, default: "detected (CSV), true (XLSX)",
         help: "Whether the first row holds the column names.")
     public static let inferTypes = OptionSpec("infer_types", .boolean, default: "true",
@@ -50,7 +50,8 @@ public struct ConverterOptions: Sendable, Equatable {
         readers: [.csv: [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes],
                   .xlsx: [TableOptions.sheet, TableOptions.header],
                   .pptx: [DocumentOptions.notes]],
-        writers: [.xlsx: [TableOptions.sheetName, TableOptions.rowsPerSheet],
+        writers: [.csv: [TableOptions.delimiter],
+                  .xlsx: [TableOptions.sheetName, TableOptions.rowsPerSheet],
                   .parquet: [TableOptions.compression, TableOptions.rowGroupRows],
                   .html: [DocumentOptions.fragment],
                   .pdf: [DocumentOptions.pageSize, DocumentOptions.font, DocumentOptions.renderer]])

@@ -1,8 +1,13 @@
+import Foundation
+
 /// The checked options of one conversion, read by the converters through their declarations
 /// (`context.options.bool(TableOptions.header)`): a converter never sees a key it did not
 /// declare, nor a value its declaration does not allow.
 public struct Options: Sendable, Equatable {
     private var values: [String: OptionValue] = [:]
+    /// The names of the options a conversion asked for (shared by copies), so a test can hold each
+    /// converter to reading only what it declares.
+    private let log = ReadLog()
 
     public init() {}
 
@@ -29,19 +34,35 @@ public struct Options: Sendable, Equatable {
     /// Sets an option (tests and internal callers); the value must be one `spec.check` returns.
     public mutating func set(_ spec: OptionSpec, _ value: OptionValue) { values[spec.name] = value }
 
-    public subscript(_ spec: OptionSpec) -> OptionValue? { values[spec.name] }
+    public subscript(_ spec: OptionSpec) -> OptionValue? {
+        log.add(spec.name)
+        return values[spec.name]
+    }
 
     public func bool(_ spec: OptionSpec) -> Bool? {
-        if case .bool(let b)? = values[spec.name] { return b } else { return nil }
+        if case .bool(let b)? = self[spec] { return b } else { return nil }
     }
 
     public func int(_ spec: OptionSpec) -> Int? {
-        if case .int(let n)? = values[spec.name] { return n } else { return nil }
+        if case .int(let n)? = self[spec] { return n } else { return nil }
     }
 
     public func text(_ spec: OptionSpec) -> String? {
-        if case .text(let s)? = values[spec.name] { return s } else { return nil }
+        if case .text(let s)? = self[spec] { return s } else { return nil }
     }
 
     public var isEmpty: Bool { values.isEmpty }
+
+    /// The options read so far, by name (whether they were set or not).
+    public var read: Set<String> { log.names }
+
+    public static func == (a: Options, b: Options) -> Bool { a.values == b.values }
+}
+
+/// Option names read, behind a lock (converters read options from several threads).
+private final class ReadLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set: Set<String> = []
+    func add(_ name: String) { lock.lock(); set.insert(name); lock.unlock() }
+    var names: Set<String> { lock.lock(); defer { lock.unlock() }; return set }
 }

@@ -7,6 +7,7 @@ import Foundation
 public struct CSVWriter: TableStreamWriter {
     public let format = Format.csv
     public let accepts: Set<Hub> = [.table]
+    public let options = [TableOptions.delimiter]
     public init() {}
 
     public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
