@@ -73,7 +73,7 @@ extension App.Worker {
         } else {
             client = UUID()
             try withDB { try $0.clientCreate(client, quota: config.quotaBytes, ttlSeconds: config.clientTTLSeconds) }
-            newCookie = Identity.cookie(client, maxAge: config.clientTTLSeconds, secure: req.isTLS)
+            newCookie = ClientID.setCookie(client, maxAge: config.clientTTLSeconds, secure: req.isTLS)
         }
         let inputPath = Storage.inputPath(client: client, job: jobID, ext: from.id)
         try storage.commit(tmp: tmp, to: inputPath)

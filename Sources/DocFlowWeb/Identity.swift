@@ -6,9 +6,6 @@ enum Identity {
     /// The cookie's client id if it is a well-formed UUIDv4; anything else counts as absent.
     static func clientID(_ req: Request) -> UUID? { ClientID.fromCookieHeader(req.headers["cookie"]) }
 
-    /// The Set-Cookie value for a new client: 24 h, not renewed, HttpOnly, SameSite=Lax.
-    static func cookie(_ id: UUID, maxAge: Int, secure: Bool) -> String { ClientID.setCookie(id, maxAge: maxAge, secure: secure) }
-
     /// A job id from a path segment (any malformed id is simply not found).
     static func jobID(_ s: String) throws -> UUID {
         guard let id = UUID(uuidString: s) else { throw APIError.notFound }

@@ -27,7 +27,7 @@ public struct CSVReader: TableStreamReader {
         if !buf.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             throw ConversionError(.malformedInput, "The CSV file is empty.")
         }
-        let delimiter = try Self.delimiterOption(context) ?? Self.detectDelimiter(buf)
+        let delimiter = Self.delimiterOption(context) ?? Self.detectDelimiter(buf)
         // The first row is the header unless `header` says otherwise, or (when not said) it fits
         // the types of the data below it: `1,2` over numbers is data, `id,price` is a header.
         let headerOption = context.options.bool(TableOptions.header)
@@ -212,7 +212,7 @@ public struct CSVReader: TableStreamReader {
     }
 
     /// The `delimiter` option's byte (checked: one ASCII character, not a quote or line break).
-    static func delimiterOption(_ context: ConversionContext) throws -> UInt8? {
+    static func delimiterOption(_ context: ConversionContext) -> UInt8? {
         context.options.text(TableOptions.delimiter)?.utf8.first
     }
 

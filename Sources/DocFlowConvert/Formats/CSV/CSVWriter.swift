@@ -11,7 +11,7 @@ public struct CSVWriter: TableStreamWriter {
     public init() {}
 
     public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
-        let delimiter = try CSVReader.delimiterOption(context) ?? 0x2C
+        let delimiter = CSVReader.delimiterOption(context) ?? 0x2C
         var out: [UInt8] = []
         for (i, c) in stream.columns.enumerated() {
             if i > 0 { out.append(delimiter) }

@@ -22,7 +22,7 @@ public struct ParquetWriter: TableStreamWriter {
             }
             return c
         } ?? .snappy
-        let groupRows = try rowGroupRows(context)
+        let groupRows = rowGroupRows(context)
         try sink.write(Array("PAR1".utf8))
         var kinds: [ParquetColumnKind]? = nil
         var groups: [RowGroupMeta] = []
@@ -65,7 +65,7 @@ public struct ParquetWriter: TableStreamWriter {
         context.report("compression", .text(codec.name))
     }
 
-    private func rowGroupRows(_ context: ConversionContext) throws -> Int {
+    private func rowGroupRows(_ context: ConversionContext) -> Int {
         context.options.int(TableOptions.rowGroupRows) ?? 131_072
     }
 

@@ -22,8 +22,8 @@ public struct XLSXWriter: TableStreamWriter {
     static let exactDoubleLimit: Int64 = 1 << 53
 
     public func write(_ stream: TableStream, to sink: ByteSink, context: ConversionContext) throws {
-        let sheetName = try sheetNameOption(context)
-        let rowsPerSheet = try rowsPerSheetOption(context)
+        let sheetName = sheetNameOption(context)
+        let rowsPerSheet = rowsPerSheetOption(context)
         let path = NSTemporaryDirectory() + "/docflow-xlsx-\(UUID().uuidString).xlsx"
         defer { unlink(path) }
         var options = lxw_workbook_options(constant_memory: 1, tmpdir: nil, use_zip64: 1)
@@ -133,12 +133,12 @@ public struct XLSXWriter: TableStreamWriter {
     }
 
     /// The `sheet_name` option (checked: 1 to 31 characters Excel allows in a sheet name).
-    private func sheetNameOption(_ context: ConversionContext) throws -> String {
+    private func sheetNameOption(_ context: ConversionContext) -> String {
         context.options.text(TableOptions.sheetName) ?? "data"
     }
 
     /// Rows of data per sheet (the header takes one more); an option so tests can see a rollover.
-    private func rowsPerSheetOption(_ context: ConversionContext) throws -> Int {
+    private func rowsPerSheetOption(_ context: ConversionContext) -> Int {
         let most = Int(LXW_ROW_MAX) - 1
         return min(context.options.int(TableOptions.rowsPerSheet) ?? most, most)
     }

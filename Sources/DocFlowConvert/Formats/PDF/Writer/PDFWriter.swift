@@ -22,7 +22,7 @@ public struct PDFWriter: Writer {
     public init() {}
 
     public func write(_ payload: Payload, context: ConversionContext) throws -> [UInt8] {
-        let options = try PDFOptions(context)
+        let options = PDFOptions(context)
         let doc = payload.asDocument
         if options.renderer != "pango" {
             do {
@@ -54,7 +54,7 @@ struct PDFOptions {
     var bodySize = 10.5
     var renderer: String?
 
-    init(_ context: ConversionContext) throws {
+    init(_ context: ConversionContext) {
         // Values checked against the declarations (`DocumentOptions`) before a job is queued.
         if context.options.text(DocumentOptions.pageSize) == "letter" {
             pageWidth = 612
