@@ -37,6 +37,8 @@ struct RunnerSessionTests {
     func terminate(_ s: RunnerSession) throws {
         let pid: Int = try s.run { try $0.query("SELECT pg_backend_pid() AS pid").first!.decode("pid") }
         try admin.query("SELECT pg_terminate_backend(\(pid)) AS ok")
+        // Its locks go when the backend has exited, not when the signal is sent.
+        for _ in 0..<250 where try admin.query("SELECT 1 AS x FROM pg_stat_activity WHERE pid = \(pid)").count > 0 { usleep(20_000) }
     }
 
     @Test func aDroppedConnectionIsResumedWithTheSlotTheLocksAndTheLease() throws {

@@ -62,7 +62,8 @@ struct QueueTests {
         try other.query("SELECT pg_advisory_lock(\(LockClass.job), hashtext(\(id.uuidString.lowercased())))")
         #expect(try db.jobClaim(limit: 1, leaseSeconds: 30, worker: "test:1").isEmpty)
         #expect(try status(id).status == .pending)
-        other.close()  // the stalled owner's session ends: the lock goes with it
+        other.close()  // the stalled owner's session ends: the lock goes with it (once its backend has exited)
+        for _ in 0..<250 where try locked(id) { usleep(20_000) }
         #expect(try db.jobClaim(limit: 1, leaseSeconds: 30, worker: "test:1").map(\.id) == [id])
     }
 
