@@ -72,10 +72,10 @@ let package = Package(
         .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
         .target(name: "DocFlowJanitor", dependencies: ["DocFlowCore", "DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
-        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
+        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "convert-worker", dependencies: ["DocFlowCore", "DocFlowSandbox"], swiftSettings: swift5),
-        .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowJanitor"], swiftSettings: swift5),
+        .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJanitor"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
             "DocFlowCore", "DocFlowStore",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], swiftSettings: swift5),
         .executableTarget(name: "docflow", dependencies: [
-            "DocFlowCore", "DocFlowConvert", "DocFlowModel",
+            "DocFlowCore", "DocFlowConvert", "DocFlowModel", "DocFlowS3",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
 

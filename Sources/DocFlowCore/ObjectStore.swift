@@ -4,12 +4,31 @@ import Foundation
 public struct StoredObject: Equatable, Sendable {
     public let key: String
     public let size: Int64
+    /// When the object was written (the janitor leaves young objects alone).
+    public let modified: Date?
 
-    public init(key: String, size: Int64) {
+    public init(key: String, size: Int64, modified: Date? = nil) {
         self.key = key
         self.size = size
+        self.modified = modified
     }
+
+    /// Seconds since the object was written (0 when the store did not say).
+    public var age: TimeInterval { modified.map { Date().timeIntervalSince($0) } ?? 0 }
 }
+
+/// An object being written through a file descriptor (a converter's output): `commit` makes it
+/// whole under its key, `discard` leaves nothing. Either closes the descriptor; one of them is
+/// called exactly once.
+public protocol ObjectWriter: AnyObject {
+    var fd: Int32 { get }
+    /// Stores what was written; returns its size.
+    @discardableResult func commit() throws -> Int64
+    func discard()
+}
+
+/// Makes the store of one thread (stores keep a connection and are not shared between threads).
+public typealias ObjectStoreFactory = @Sendable () throws -> any ObjectStore
 
 /// The one storage interface (issue 12): objects under keys made from UUIDs and whitelisted
 /// extensions (`Storage.inputPath`, `Storage.outputPath`), in the local directory (`LocalStore`,
@@ -30,6 +49,20 @@ public protocol ObjectStore: AnyObject {
     func list(prefix: String) throws -> [StoredObject]
     /// Removes every object under `prefix`; returns how many.
     @discardableResult func deletePrefix(_ prefix: String) throws -> Int
+
+    /// Moves a complete file of this host's work folder into the store under `key`; the file is
+    /// gone afterwards, whatever happens.
+    func adopt(_ path: String, as key: String) throws
+    /// A descriptor to read the object from, at offset 0 (the file itself, or a private copy in
+    /// the work folder that is already unlinked); the caller closes it.
+    func openForReading(_ key: String) throws -> Int32
+    /// A descriptor to write `key` through (`ObjectWriter`).
+    func beginWrite(_ key: String) throws -> any ObjectWriter
+    /// Removes what an interrupted `beginWrite` of `key` may have left (a crashed runner's part file).
+    func discardPartial(_ key: String)
+    /// A URL that reads the object without credentials for `expires` seconds, with the response's
+    /// type and disposition overridden; nil when the backend's files are served from disk.
+    func signedGET(_ key: String, expires: Int, contentType: String?, contentDisposition: String?) -> String?
 }
 
 extension ObjectStore {
@@ -44,6 +77,9 @@ extension ObjectStore {
 /// The local directory as an object store: a key is a path below the root (folders made as
 /// needed), written through `AtomicFile` (a `.part` file renamed into place, 0640).
 public final class LocalStore: ObjectStore {
+    /// The factory of a store on `root` (one directory: every thread may share the same kind).
+    public static func factory(root: String) -> ObjectStoreFactory { { LocalStore(root: root) } }
+
     public let root: String
 
     public init(root: String) {
@@ -100,7 +136,8 @@ public final class LocalStore: ObjectStore {
     public func head(_ key: String) throws -> StoredObject? {
         var st = stat()
         guard stat(try path(key), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return StoredObject(key: key, size: Int64(st.st_size))
+        let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        return StoredObject(key: key, size: Int64(st.st_size), modified: modified)
     }
 
     public func delete(_ key: String) throws {
@@ -130,4 +167,70 @@ public final class LocalStore: ObjectStore {
         for o in objects { try delete(o.key) }
         return objects.count
     }
+
+    /// `rename` (the work folder of the local backend is below the root: one filesystem).
+    public func adopt(_ path: String, as key: String) throws {
+        let dest = try self.path(key)
+        if rename(path, dest) == 0 { return }
+        if errno == ENOENT {  // the client's folder does not exist yet
+            try? FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if rename(path, dest) == 0 { return }
+        }
+        let reason = String(cString: strerror(errno))
+        unlink(path)
+        throw StorageError("A file could not be stored.", cause: "rename to \(key): \(reason)")
+    }
+
+    public func openForReading(_ key: String) throws -> Int32 {
+        let fd = open(try path(key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? StorageError.notFound(key) : StorageError("A file could not be read.", cause: "open \(key): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
+    /// A part file beside the final name (a rename across folders takes the filesystem-wide rename
+    /// lock, which serialised two runners: bench/README.md), renamed into place by `commit`.
+    public func beginWrite(_ key: String) throws -> any ObjectWriter {
+        let dest = try path(key)
+        return PartFileWriter(path: dest, fd: try AtomicFile.openPart(for: dest))
+    }
+
+    public func discardPartial(_ key: String) {
+        if let p = try? path(key) { AtomicFile.discardPart(for: p) }
+    }
+
+    /// Local files are sent by nginx from its internal `/_files/` location instead.
+    public func signedGET(_ key: String, expires: Int, contentType: String?, contentDisposition: String?) -> String? { nil }
+}
+
+/// `LocalStore`'s writer: `{path}.part`, renamed to `path` on commit.
+final class PartFileWriter: ObjectWriter {
+    let path: String
+    let fd: Int32
+    private var open = true
+
+    init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    func commit() throws -> Int64 {
+        precondition(open, "an object writer is committed or discarded once")
+        open = false
+        var st = stat()
+        let size = fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+        close(fd)
+        try AtomicFile.commitPart(for: path)
+        return size
+    }
+
+    func discard() {
+        guard open else { return }
+        open = false
+        close(fd)
+        AtomicFile.discardPart(for: path)
+    }
+
+    deinit { discard() }
 }

@@ -1,21 +1,32 @@
 import Foundation
 
-/// The file layout under the storage root. Every path is built from UUIDs and a whitelisted
-/// extension, never from user input:
-/// `input/{client}/{job}.{ext}`, `output/{client}/{job}-a{attempt}.{ext}` (written as `….part`
-/// beside it first), `tmp/{job}-{tag}.part` for uploads.
+/// The storage layout. Object keys are built from UUIDs and a whitelisted extension, never from
+/// user input: `input/{client}/{job}.{ext}`, `output/{client}/{job}-a{attempt}.{ext}` (on either
+/// backend, `ObjectStore`). This host's work folder holds `tmp/{job}-{tag}.part` for uploads and
+/// `scratch/` for converters.
 /// Outputs are named per attempt, so a runner that lost its job (and is refused at finish)
 /// removes only its own file, never the one of the attempt that won.
 public struct Storage: Sendable {
+    /// The work folder (`DOCFLOW_WORK_DIR`): on the local backend the storage root itself.
     public let root: String
+    /// Whether the objects live below `root` too (the local backend).
+    public let local: Bool
 
-    public init(root: String) {
+    public init(root: String, local: Bool = true) {
         self.root = root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.local = local
     }
 
-    /// Creates `input/`, `output/`, `tmp/` and `scratch/` (converters' own folders, `sbx-{uuid}`).
+    /// The key prefixes of everything a client owns.
+    public static func clientPrefixes(_ client: UUID) -> [String] {
+        let id = client.uuidString.lowercased()
+        return ["input/\(id)/", "output/\(id)/"]
+    }
+
+    /// Creates `tmp/` and `scratch/` (converters' own folders, `sbx-{uuid}`), and on the local
+    /// backend `input/` and `output/`.
     public func prepare() throws {
-        for dir in ["input", "output", "tmp", "scratch"] {
+        for dir in (local ? ["input", "output"] : []) + ["tmp", "scratch"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
         }
     }
@@ -44,49 +55,14 @@ public struct Storage: Sendable {
     /// Absolute path of a relative storage path.
     public func absolute(_ relative: String) -> String { "\(root)/\(relative)" }
 
-    /// Moves a finished temporary file into place (`rename`, atomic within one filesystem),
-    /// creating the client's directory when needed.
-    public func commit(tmp: String, to relative: String) throws {
-        let dest = absolute(relative)
-        if rename(absolute(tmp), dest) == 0 { return }
-        if errno == ENOENT {  // the client's folder does not exist yet
-            let dir = (dest as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
-        guard rename(absolute(tmp), dest) == 0 else {
-            throw StorageError("A file could not be stored.", cause: "rename \(tmp) -> \(relative): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Writes a file whole or not at all (`AtomicFile`, under the storage root, mode 0640).
-    public func writeAtomically(to relative: String, _ body: (ByteSink) throws -> Void) throws {
-        try AtomicFile.write(to: absolute(relative), body)
-    }
-
-    /// Creates (or truncates) `{relative}.part`, mode 0640, creating the folder when needed; the
-    /// descriptor is the caller's to close. Throws `SinkError`.
-    public func openPart(for relative: String) throws -> Int32 { try AtomicFile.openPart(for: absolute(relative)) }
-
-    /// Renames `{relative}.part` to `relative` (the output is whole). Throws `SinkError`.
-    public func commitPart(for relative: String) throws { try AtomicFile.commitPart(for: absolute(relative)) }
-
-    /// Removes `{relative}.part` (the conversion failed).
-    public func discardPart(for relative: String) { AtomicFile.discardPart(for: absolute(relative)) }
-
     /// Writes every byte to a file descriptor; false on an error, with errno set (`FileSink.writeAll`).
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         FileSink.writeAll(fd, bytes)
     }
 
-    /// Removes a file if it exists; missing files are fine (cleanup is idempotent).
+    /// Removes a file of the work folder if it exists; missing files are fine (cleanup is idempotent).
     public func remove(_ relative: String?) {
         guard let relative, !relative.isEmpty else { return }
         unlink(absolute(relative))
-    }
-
-    /// Removes everything a client owns on disk.
-    public func removeClient(_ client: UUID) {
-        let id = client.uuidString.lowercased()
-        for dir in ["input", "output"] { try? FileManager.default.removeItem(atPath: "\(root)/\(dir)/\(id)") }
     }
 }

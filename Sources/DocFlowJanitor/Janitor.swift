@@ -8,15 +8,18 @@ import Logging
 /// killed half-way is finished by the next.
 public struct Janitor {
     let config: Config
+    /// This host's work folder (`tmp/`, `scratch/`).
     let storage: Storage
+    let makeStore: ObjectStoreFactory
     let logger: Logger
     /// Files younger than this are never orphans (an upload may be between rename and commit).
     public var orphanMinAge: TimeInterval
     public var batchSize = 100
 
-    public init(config: Config, logger: Logger) {
+    public init(config: Config, store: ObjectStoreFactory? = nil, logger: Logger) {
         self.config = config
-        self.storage = Storage(root: config.storage)
+        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
+        self.makeStore = store ?? LocalStore.factory(root: config.storage)
         self.logger = logger
         orphanMinAge = ProcessInfo.processInfo.environment["DOCFLOW_ORPHAN_MIN_AGE_SECONDS"].flatMap(Double.init) ?? 600
     }
@@ -32,16 +35,20 @@ public struct Janitor {
         try storage.prepare()
         let db = try PGConnection(config.database)
         defer { db.close() }
+        let store = try makeStore()
         var report = Report()
         report.rescued = try db.jobRescue(backoffSeconds: config.retryBackoffSeconds, leaseSeconds: config.leaseSeconds)
         while true {
             let expired = try db.clientsExpired(limit: batchSize)
             if expired.isEmpty { break }
-            for c in expired { storage.removeClient(c) }
+            // Files first (a pass that stops here leaves rows whose files the next pass removes).
+            for c in expired {
+                for prefix in Storage.clientPrefixes(c) { try store.deletePrefix(prefix) }
+            }
             report.expiredClients += try db.clientsDelete(expired)
             if expired.count < batchSize { break }
         }
-        report.orphansRemoved = try removeOrphans(db)
+        report.orphansRemoved = try removeOrphans(db, store)
         report.tmpRemoved = removeStaleTmp()
         logger.info("janitor pass", metadata: ["docflow.janitor.report": "\(report)"])
         return report
@@ -53,29 +60,45 @@ public struct Janitor {
         return Date().timeIntervalSince(m)
     }
 
-    /// Client folders with no client row, and files no job row points at.
-    private func removeOrphans(_ db: PGConnection) throws -> Int {
-        let fm = FileManager.default
+    /// Objects of clients with no row, and objects no job row points at, once older than
+    /// `orphanMinAge` (an upload may be between storing and inserting its job). One listing per
+    /// prefix (`input/`, `output/`), sorted by key, so one client's objects come together and the
+    /// sweep never holds every job in memory.
+    private func removeOrphans(_ db: PGConnection, _ store: any ObjectStore) throws -> Int {
         var removed = 0
         let clients = try db.clientIDs()
-        for top in ["input", "output"] {
-            for dir in (try? fm.contentsOfDirectory(atPath: storage.absolute(top))) ?? [] {
-                let dirPath = storage.absolute("\(top)/\(dir)")
-                // One client's paths at a time: the sweep never holds every job in memory.
-                let paths = clients.contains(dir) ? try db.jobPaths(client: dir) : []
-                for file in (try? fm.contentsOfDirectory(atPath: dirPath)) ?? [] {
-                    let rel = "\(top)/\(dir)/\(file)"
-                    if (!clients.contains(dir) || !paths.contains(rel)), age(storage.absolute(rel)) > orphanMinAge {
-                        storage.remove(rel)
-                        removed += 1
-                    }
+        for top in ["input/", "output/"] {
+            var client = "", paths: Set<String> = []
+            for object in try store.list(prefix: top) {
+                let parts = object.key.split(separator: "/")
+                guard parts.count == 3 else { continue }
+                if parts[1] != client {
+                    client = String(parts[1])
+                    paths = clients.contains(client) ? try db.jobPaths(client: client) : []
                 }
-                if !clients.contains(dir), ((try? fm.contentsOfDirectory(atPath: dirPath)) ?? []).isEmpty {
-                    try? fm.removeItem(atPath: dirPath)
+                if !paths.contains(object.key), object.age > orphanMinAge {
+                    try store.delete(object.key)
+                    removed += 1
                 }
             }
         }
+        if storage.local { removeEmptyClientFolders(clients) }
         return removed
+    }
+
+    /// The local backend's leftovers: part files of writes whose process died (no object, so no
+    /// listing shows them) and the folders of clients that are gone, once empty.
+    private func removeEmptyClientFolders(_ clients: Set<String>) {
+        let fm = FileManager.default
+        for top in ["input", "output"] {
+            for dir in (try? fm.contentsOfDirectory(atPath: storage.absolute(top))) ?? [] {
+                let path = storage.absolute("\(top)/\(dir)")
+                for f in (try? fm.contentsOfDirectory(atPath: path)) ?? [] where f.hasSuffix(".part") && age("\(path)/\(f)") > orphanMinAge {
+                    unlink("\(path)/\(f)")
+                }
+                if !clients.contains(dir), ((try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]).isEmpty { try? fm.removeItem(atPath: path) }
+            }
+        }
     }
 
     /// Temporary files older than any conversion may take, and the scratch folders (`sbx-*`) of

@@ -4,6 +4,7 @@ import DocFlowModel
 import DocFlowSandbox
 import DocFlowStore
 import Foundation
+import Logging
 
 /// What the conversion thread reports for one job.
 enum JobOutcome {
@@ -98,12 +99,13 @@ final class Batch: @unchecked Sendable {
     var convertingSeconds: Double { lock.lock(); defer { lock.unlock() }; return seconds }
 }
 
-/// The conversion thread's side of a batch: for each job, open the input, create the output's
-/// part file beside its final name, hand both descriptors to a sandboxed converter, relay its
-/// progress, and rename the output into place when it reports success. No database access here.
+/// The conversion thread's side of a batch: for each job, open the input, begin the output, hand
+/// both descriptors to a sandboxed converter, relay its progress, and store the output when it
+/// reports success. No database access here.
 struct BatchConversion: Sendable {
     let registry: FormatRegistry
-    let storage: Storage
+    /// The conversion thread's object store.
+    let stores: ThreadStore
     let pool: SandboxPool
     let timeoutSeconds: Double
     let memoryMB: Int
@@ -118,40 +120,43 @@ struct BatchConversion: Sendable {
     }
 
     private func convert(_ job: ClaimedJob, batch: Batch) -> JobOutcome {
-        let input = open(storage.absolute(job.inputPath), O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else {
-            return .failed(job, code: "input_missing", message: "The uploaded file is gone; upload it again.", retry: false)
-        }
-        defer { close(input) }
         guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
             return .failed(job, code: "unknown_format", message: "This runner does not know the job's formats.", retry: false)
         }
-        // The output is written to a part file beside its final name (a rename across folders
-        // takes the filesystem-wide rename lock, which serialised two runners — bench/README.md)
-        // and renamed into place once the converter says it is whole.
+        let store: any ObjectStore
+        do { store = try stores.store() } catch {
+            return storageFailed(job, error, what: "The file store could not be reached")
+        }
+        // The input: the stored file itself (local backend), or a private copy streamed from the
+        // object store into this host's work folder, already unlinked.
+        let input: Int32
+        do { input = try store.openForReading(job.inputPath) } catch let e as StorageError where e.isNotFound {
+            return .failed(job, code: "input_missing", message: "The uploaded file is gone; upload it again.", retry: false)
+        } catch {
+            return storageFailed(job, error, what: "The uploaded file could not be read")
+        }
+        defer { close(input) }
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        // A runner killed mid-job left its attempt's part file; the attempt that follows removes it
-        // (a late finish of that attempt is fenced anyway).
+        // A runner killed mid-job left its attempt's partial output; the attempt that follows
+        // removes it (a late finish of that attempt is fenced anyway).
         for earlier in max(1, job.attempt - 5)..<max(1, job.attempt) {
-            storage.discardPart(for: Storage.outputPath(client: job.clientID, job: job.id, attempt: earlier, ext: to.id))
+            store.discardPartial(Storage.outputPath(client: job.clientID, job: job.id, attempt: earlier, ext: to.id))
         }
-        let output: Int32
-        do { output = try storage.openPart(for: dest) } catch {
-            return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
+        // The output: a part file beside its final name renamed into place (local), or a private
+        // file sent to the object store (S3), once the converter says it is whole.
+        let output: any ObjectWriter
+        do { output = try store.beginWrite(dest) } catch {
+            return storageFailed(job, error, what: "The output could not be written")
         }
-        var outputOpen = true
-        defer { if outputOpen { close(output) } }
         let worker: SandboxWorker
         do { worker = try pool.worker(for: job.clientID) } catch {
-            storage.discardPart(for: dest)
+            output.discard()
             return .failed(job, code: "sandbox", message: "No converter could be started; the job will be retried.", retry: true)
         }
         batch.setWorker(worker.pid)
         let request = JobRequest(from: from.id, to: to.id, optionsJSON: job.optionsJSON)
         var result: JobResult?
-        if worker.channel.send(Channel.Frame.job, request.encoded, fds: [input, output]) {
-            close(output)
-            outputOpen = false
+        if worker.channel.send(Channel.Frame.job, request.encoded, fds: [input, output.fd]) {
             while let frame = worker.channel.receive() {
                 if frame.type == Channel.Frame.progress, let p = ProgressFrame.decode(frame.payload) {
                     batch.setProgress(p.0, p.1)
@@ -168,7 +173,7 @@ struct BatchConversion: Sendable {
             let expired = batch.currentExpired
             let (status, killedHere) = worker.settle(grace: expired ? 0 : 1)
             pool.discard(worker)
-            storage.discardPart(for: dest)
+            output.discard()
             if expired {
                 return .failed(job, code: "timeout", message: "The conversion took longer than the \(Int(timeoutSeconds)) s time limit.", retry: true)
             }
@@ -177,14 +182,22 @@ struct BatchConversion: Sendable {
         pool.finished(worker)
         switch result {
         case .done(let bytes, let warnings, let metadata):
-            do { try storage.commitPart(for: dest) } catch {
-                return .failed(job, code: "storage", message: "The output could not be written.", retry: true)
+            do { try output.commit() } catch {
+                return storageFailed(job, error, what: "The output could not be stored")
             }
             return .done(FinishedJob(job: job, outputPath: dest, outputBytes: bytes, warningsJSON: warnings, metadataJSON: metadata))
         case .failed(let code, let retry, let message):
-            storage.discardPart(for: dest)
+            output.discard()
             return .failed(job, code: code, message: message, retry: retry)
         }
+    }
+
+    /// A storage call failed: the job is retried with backoff (as every storage error is: the
+    /// store may be back by then), with the reason users can read; the cause goes to the log.
+    private func storageFailed(_ job: ClaimedJob, _ error: Error, what: String) -> JobOutcome {
+        stores.failed(error)
+        let message = "\(what); the job will be retried."
+        return .failed(job, code: "storage", message: job.attempt < job.maxAttempts ? message : "\(what).", retry: true)
     }
 
     /// Signals that say the converter itself failed on this input (a bad access, a failed check, an
@@ -219,5 +232,31 @@ struct BatchConversion: Sendable {
             ? "Attempt \(job.attempt) of \(job.maxAttempts): the \(from.name) → \(to.name) converter \(how); the job will be retried."
             : "Gave up after \(job.attempt) attempts: the \(from.name) → \(to.name) converter \(how)."
         return .failed(job, code: "converter_crashed", message: message, retry: true)
+    }
+}
+
+/// One thread's object store, made on first use and made again after a failure (a store that
+/// went away may come back on a new connection). Used by one thread at a time.
+final class ThreadStore: @unchecked Sendable {
+    private let factory: ObjectStoreFactory
+    private let logger: Logger
+    private var current: (any ObjectStore)?
+
+    init(factory: @escaping ObjectStoreFactory, logger: Logger) {
+        self.factory = factory
+        self.logger = logger
+    }
+
+    func store() throws -> any ObjectStore {
+        if let s = current { return s }
+        let s = try factory()
+        current = s
+        return s
+    }
+
+    /// Logs a storage failure (its cause, never a credential) and drops the store.
+    func failed(_ error: Error) {
+        logger.warning("storage call failed", metadata: ["docflow.error": "\(String(reflecting: error))"])
+        current = nil
     }
 }

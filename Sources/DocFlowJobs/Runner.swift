@@ -13,8 +13,12 @@ import Logging
 public final class Runner {
     let config: Config
     let registry: FormatRegistry
+    /// This host's work folder (`tmp/`, converters' `scratch/`).
     let storage: Storage
     let logger: Logger
+    /// The conversion thread's object store, and this thread's (outputs of lost jobs are removed here).
+    let conversionStore: ThreadStore
+    let mainStore: ThreadStore
     let worker: String
     /// The one thread that drives the converters, so this thread stays free to watch them.
     let converter = ConversionThread()
@@ -24,11 +28,14 @@ public final class Runner {
     public var drain = false
     public var budgetSeconds: Double
 
-    public init(config: Config, registry: FormatRegistry = .standard, logger: Logger) {
+    public init(config: Config, registry: FormatRegistry = .standard, store: ObjectStoreFactory? = nil, logger: Logger) {
         self.config = config
         self.registry = registry
-        self.storage = Storage(root: config.storage)
+        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
         self.logger = logger
+        let factory = store ?? LocalStore.factory(root: config.storage)
+        conversionStore = ThreadStore(factory: factory, logger: logger)
+        mainStore = ThreadStore(factory: factory, logger: logger)
         self.budgetSeconds = config.runnerBudgetSeconds
         self.worker = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         var limits = Worker.Limits()
@@ -180,7 +187,7 @@ public final class Runner {
     /// the seconds spent converting.
     private func work(_ jobs: [ClaimedJob], db: RunnerSession) throws -> (Int, Double) {
         let batch = Batch(jobs: jobs)
-        let convert = BatchConversion(registry: registry, storage: storage, pool: pool,
+        let convert = BatchConversion(registry: registry, stores: conversionStore, pool: pool,
                                       timeoutSeconds: config.jobTimeoutSeconds, memoryMB: config.jobMemoryMB)
         let done = converter.submit { convert.run(batch) }
         let started = Date()
@@ -249,7 +256,7 @@ public final class Runner {
                 if mine.contains(f.job.id) {
                     logger.info("job finished", metadata: meta)
                 } else {
-                    storage.remove(f.outputPath)
+                    removeOutput(f.outputPath)
                     logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
                 }
             }
@@ -260,11 +267,19 @@ public final class Runner {
             }
         } catch let e as StoreError where e.isCheckViolation {
             let f = finished[0]
-            storage.remove(f.outputPath)
+            removeOutput(f.outputPath)
             try db.settle([f.job]) { try $0.jobFail(f.job, code: "quota_exceeded",
                                                     message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
                                                     retry: false, backoffSeconds: 0) }
         }
+    }
+}
+
+extension Runner {
+    /// Removes an output no job will point at; one that cannot be removed now is an orphan the
+    /// janitor finds.
+    func removeOutput(_ key: String) {
+        do { try mainStore.store().delete(key) } catch { mainStore.failed(error) }
     }
 }
 

@@ -46,6 +46,8 @@ final class CurlHandle {
         var upload: UnsafeRawBufferPointer?
         var uploadOffset = 0
         var uploadFD: Int32 = -1
+        /// Bytes still to send from `uploadFD` (a part of a file stops at its end).
+        var uploadLeft: Int64 = 0
     }
 
     /// Sends `method` to `url` with `headers`; the body from `upload` (bytes) or `uploadFD` (a
@@ -58,6 +60,7 @@ final class CurlHandle {
         let t = Transfer()
         t.sink = sink
         t.uploadFD = uploadFD
+        t.uploadLeft = uploadLength
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
         list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
@@ -100,8 +103,13 @@ final class CurlHandle {
             _ = ccurl_setopt_callback(handle, CURLOPT_READFUNCTION) { data, size, n, user in
                 let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
                 if t.uploadFD >= 0 {
-                    let r = read(t.uploadFD, data, size * n)
-                    return r < 0 ? Int(CURL_READFUNC_ABORT) : r
+                    let want = Int(min(Int64(size * n), t.uploadLeft))
+                    if want == 0 { return 0 }
+                    var r: Int
+                    repeat { r = read(t.uploadFD, data, want) } while r < 0 && errno == EINTR
+                    if r <= 0 { return Int(CURL_READFUNC_ABORT) }  // the file is shorter than said: never send a short object
+                    t.uploadLeft -= Int64(r)
+                    return r
                 }
                 guard let src = t.upload else { return 0 }
                 let k = min(size * n, src.count - t.uploadOffset)

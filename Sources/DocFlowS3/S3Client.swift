@@ -24,7 +24,11 @@ public final class S3Client {
         public let key: String
         public let size: Int64
         public let etag: String
+        public var modified: Date? = nil
     }
+
+    /// Objects larger than this are sent as a multipart upload, in parts of this size.
+    public var partSize: Int64 = 8 << 20
 
     private func path(_ key: String?) -> String { "/\(bucket)" + (key.map { "/\($0)" } ?? "") }
 
@@ -60,9 +64,38 @@ public final class S3Client {
         _ = try send("PUT", key: key, headers: [("content-type", contentType)], upload: bytes)
     }
 
-    /// Streams an open file (its `length` bytes from the current offset) into `key`.
+    /// Streams an open file (its `length` bytes from the current offset) into `key`: one PUT, or
+    /// past `partSize` a multipart upload (parts of `partSize` sent one after the other; aborted
+    /// on any failure, so no part is left behind and the key is written whole or not at all).
     public func put(_ key: String, fd: Int32, length: Int64, contentType: String = "application/octet-stream") throws {
-        _ = try send("PUT", key: key, headers: [("content-type", contentType)], uploadFD: fd, uploadLength: length)
+        if length <= partSize {
+            _ = try send("PUT", key: key, headers: [("content-type", contentType)], uploadFD: fd, uploadLength: length)
+            return
+        }
+        let created = try send("POST", key: key, query: [("uploads", "")], headers: [("content-type", contentType)], upload: [])
+        guard let uploadID = XMLText.first("UploadId", in: String(decoding: created.body, as: UTF8.self)) else {
+            throw S3Error(status: created.status, code: "NoUploadId", message: "The object store did not start a multipart upload.")
+        }
+        do {
+            var etags: [String] = []
+            var left = length
+            while left > 0 {
+                let n = min(partSize, left)
+                let r = try send("PUT", key: key, query: [("partNumber", String(etags.count + 1)), ("uploadId", uploadID)],
+                                 uploadFD: fd, uploadLength: n)
+                etags.append(r.headers["etag"] ?? "")
+                left -= n
+            }
+            let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }
+            let body = Array(("<CompleteMultipartUpload>" + parts.joined() + "</CompleteMultipartUpload>").utf8)
+            let done = try send("POST", key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")], upload: body)
+            // S3 may answer 200 with an error document once the parts are being joined.
+            let text = String(decoding: done.body.prefix(4096), as: UTF8.self)
+            if text.contains("<Error>") { throw Self.error(CurlHandle.Response(status: 500, headers: [:], body: done.body)) }
+        } catch {
+            _ = try? send("DELETE", key: key, query: [("uploadId", uploadID)])
+            throw error
+        }
     }
 
     /// The object's bytes, or a range of them (`bytes=first-last`, inclusive).
@@ -80,7 +113,8 @@ public final class S3Client {
         do {
             let r = try send("HEAD", key: key)
             return ObjectInfo(key: key, size: Int64(r.headers["content-length"] ?? "") ?? 0,
-                              etag: (r.headers["etag"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+                              etag: (r.headers["etag"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
+                              modified: r.headers["last-modified"].flatMap(S3Dates.http))
         } catch let e as S3Error where e.status == 404 {
             return nil
         }
@@ -102,7 +136,8 @@ public final class S3Client {
             for item in XMLText.all("Contents", in: text) {
                 guard let key = XMLText.first("Key", in: item) else { continue }
                 out.append(ObjectInfo(key: key, size: Int64(XMLText.first("Size", in: item) ?? "") ?? 0,
-                                      etag: (XMLText.first("ETag", in: item) ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))))
+                                      etag: (XMLText.first("ETag", in: item) ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
+                                      modified: XMLText.first("LastModified", in: item).flatMap(S3Dates.iso8601)))
             }
             token = XMLText.first("IsTruncated", in: text) == "true" ? XMLText.first("NextContinuationToken", in: text) : nil
         } while token != nil
@@ -125,8 +160,11 @@ public final class S3Client {
     // MARK: presigned
 
     /// A GET URL valid for `expires` seconds (optionally naming the download).
-    public func presignedGET(_ key: String, expires: Int, contentDisposition: String? = nil, date: Date = Date()) -> String {
-        let query = contentDisposition.map { [("response-content-disposition", $0)] } ?? []
+    public func presignedGET(_ key: String, expires: Int, contentType: String? = nil, contentDisposition: String? = nil,
+                             date: Date = Date()) -> String {
+        var query: [(name: String, value: String)] = []
+        if let contentDisposition { query.append(("response-content-disposition", contentDisposition)) }
+        if let contentType { query.append(("response-content-type", contentType)) }
         let request = SigV4.Request(method: "GET", path: path(key), query: query, headers: [("host", host)], payloadHash: SigV4.unsignedPayload)
         return url(path(key), signer.presign(request, date: date, expires: expires, normalizePath: false).items)
     }
@@ -165,5 +203,26 @@ enum XMLText {
         return s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
             .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
             .replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
+
+/// The two date forms S3 answers with.
+enum S3Dates {
+    /// `2026-12-03T07:46:34.000Z` (ListObjectsV2), with or without fractional seconds.
+    static func iso8601(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s)
+    }
+
+    /// `Thu, 03 Dec 2026 07:46:34 GMT` (Last-Modified).
+    static func http(_ s: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: s)
     }
 }

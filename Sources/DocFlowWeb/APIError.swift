@@ -27,4 +27,5 @@ public struct APIError: Error, CustomStringConvertible {
 
     static let notFound = APIError(404, "not_found", "No such job.")
     static let unavailable = APIError(503, "database_unavailable", "The database is unavailable; try again shortly.")
+    static let storageUnavailable = APIError(503, "storage_unavailable", "File storage is unavailable; try again shortly.")
 }

@@ -61,8 +61,8 @@ extension App.Worker {
     func deleteJob(_ req: Request, _ idText: String) throws -> Response {
         let client = try requireClient(req), id = try Identity.jobID(idText)
         guard let files = try withDB({ try $0.jobDelete(client: client, id: id) }) else { throw APIError.notFound }
-        storage.remove(files.inputPath)
-        storage.remove(files.outputPath)
+        // The row is gone: files that cannot be removed now are orphans the janitor removes.
+        for key in [files.inputPath, files.outputPath].compactMap({ $0 }) where !key.isEmpty { try? store().delete(key) }
         return .json(200, "{\"id\": \"\(id.uuidString.lowercased())\", \"deleted\": true, \"previous_status\": \"\(files.status)\"}")
     }
 
@@ -96,10 +96,20 @@ extension App.Worker {
         }
         let format = app.formats.format(named: files.outputFormat)
         let name = Self.downloadName(files.inputFilename, ext: format?.extensions.first ?? files.outputFormat)
+        let type = format?.mimeType ?? "application/octet-stream", disposition = Self.contentDisposition(name)
+        // Local files: nginx's internal /_files/ location (sendfile). S3: nginx's internal /_store/
+        // location proxies a GET presigned for a minute (no credentials leave this process; the
+        // store answers Range and ETag itself, with this type; the Content-Disposition below is
+        // kept by nginx through the redirect, so the store is not asked for a second one).
+        var target = "/_files/" + output
+        if let signed = try store().signedGET(output, expires: 60, contentType: type, contentDisposition: nil),
+           let url = URLComponents(string: signed) {
+            target = "/_store" + url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
+        }
         return Response(status: 200, headers: [
-            ("X-Accel-Redirect", "/_files/" + output),
-            ("Content-Type", format?.mimeType ?? "application/octet-stream"),
-            ("Content-Disposition", Self.contentDisposition(name)),
+            ("X-Accel-Redirect", target),
+            ("Content-Type", type),
+            ("Content-Disposition", disposition),
             ("Cache-Control", "private, no-store"),
         ])
     }

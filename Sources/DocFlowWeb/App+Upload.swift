@@ -76,8 +76,13 @@ extension App.Worker {
             newCookie = ClientID.setCookie(client, maxAge: config.clientTTLSeconds, secure: req.isTLS)
         }
         let inputPath = Storage.inputPath(client: client, job: jobID, ext: from.id)
-        try storage.commit(tmp: tmp, to: inputPath)
-        sink.keep()
+        do {
+            sink.keep()  // adopt moves (or sends and removes) the file, whatever happens
+            try store().adopt(storage.absolute(tmp), as: inputPath)
+        } catch {
+            if newCookie != nil { forgetNewClient(client) }
+            throw error
+        }
         let job = NewJob(id: jobID, clientID: client, inputFilename: name, inputFormat: from.id, inputPath: inputPath,
                          inputBytes: sink.size, inputSHA256: sha256, outputFormat: to.id, optionsJSON: options,
                          priority: priority, maxAttempts: config.maxAttempts,
@@ -88,7 +93,7 @@ extension App.Worker {
             if let c = newCookie { headers.append(("Set-Cookie", c)) }
             return .json(201, body, headers: headers)
         } catch let e as StoreError {
-            storage.remove(inputPath)
+            try? store().delete(inputPath)
             if newCookie != nil { forgetNewClient(client) }
             if e.isCheckViolation, let usage = try withDB({ try $0.clientUsage(client) }) {
                 throw overQuota(used: usage.used, limit: usage.limit)
@@ -99,7 +104,7 @@ extension App.Worker {
             }
             throw e
         } catch {
-            storage.remove(inputPath)
+            try? store().delete(inputPath)
             if newCookie != nil { forgetNewClient(client) }
             throw error
         }
@@ -108,7 +113,9 @@ extension App.Worker {
     /// A client made for an upload that then failed: its row and folder go too (nothing of a
     /// refused request is kept). Only while it owns no job, so a racing request loses nothing.
     func forgetNewClient(_ client: UUID) {
-        if (try? withDB({ try $0.clientDeleteIfEmpty(client) })) == true { storage.removeClient(client) }
+        if (try? withDB({ try $0.clientDeleteIfEmpty(client) })) == true, let store = try? store() {
+            for prefix in Storage.clientPrefixes(client) { _ = try? store.deletePrefix(prefix) }
+        }
     }
 
     func overQuota(used: Int64, limit: Int64) -> APIError {

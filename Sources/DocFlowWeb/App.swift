@@ -10,7 +10,10 @@ public final class App: @unchecked Sendable {
     public let config: Config
     /// The formats and conversions on offer (the converters themselves are the runners').
     public let formats: ConversionMatrix
+    /// This host's work folder (upload part files in `tmp/`).
     public let storage: Storage
+    /// Makes each thread's object store (the local directory or S3: `StorageBackend`).
+    let storeFactory: ObjectStoreFactory
     let logger: Logger
     let metrics = Metrics()
 
@@ -36,10 +39,12 @@ public final class App: @unchecked Sendable {
         return removed
     }
 
-    public init(config: Config, formats: ConversionMatrix = .standard, logger: Logger = Logger(label: "docflow.web")) {
+    public init(config: Config, formats: ConversionMatrix = .standard, store: ObjectStoreFactory? = nil,
+                logger: Logger = Logger(label: "docflow.web")) {
         self.config = config
         self.formats = formats
-        self.storage = Storage(root: config.storage)
+        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
+        self.storeFactory = store ?? LocalStore.factory(root: config.storage)
         self.logger = logger
         do {
             try storage.prepare()
@@ -53,6 +58,7 @@ public final class App: @unchecked Sendable {
         let app: App
         let sniffer = Sniffer()
         private var connection: PGConnection?
+        private var objectStore: (any ObjectStore)?
 
         public init(app: App) { self.app = app }
 
@@ -66,6 +72,19 @@ public final class App: @unchecked Sendable {
                 return c
             } catch {
                 throw APIError.unavailable
+            }
+        }
+
+        /// The thread's object store, made on first use.
+        func store() throws -> any ObjectStore {
+            if let s = objectStore { return s }
+            do {
+                let s = try app.storeFactory()
+                objectStore = s
+                return s
+            } catch {
+                app.logger.error("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: error))"])
+                throw APIError.storageUnavailable
             }
         }
 
@@ -91,6 +110,9 @@ public final class App: @unchecked Sendable {
             } catch let e as StoreError where e.code == .unavailable {
                 connection = nil
                 response = APIError.unavailable.response
+            } catch let e as StorageError where e.isTransient {
+                app.logger.warning("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: e))", "docflow.path": "\(req.path)"])
+                response = APIError.storageUnavailable.response
             } catch let e as StoreError where e.isDataException {
                 // A data exception (22xxx: a value PostgreSQL cannot store or cast) from a value the
                 // request carried that a check above let through: the request's fault, said as such.

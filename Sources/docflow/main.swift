@@ -1,15 +1,17 @@
-// docflow: the conversion library for one-off local use (no database, no server: it links no libpq).
+// docflow: the conversion library for one-off local use (no database, no server: it links no libpq),
+// and the operator's look at the configured storage (`docflow storage check|ls`).
 import ArgumentParser
 import DocFlowConvert
 import DocFlowCore
 import DocFlowModel
+import DocFlowS3
 import Foundation
 
 struct DocFlow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docflow",
         abstract: "Doc Flow: convert documents and list the formats (the database schema: janitor migrate).",
-        subcommands: [Convert.self, Formats.self])
+        subcommands: [Convert.self, Formats.self, StorageCommand.self])
 }
 
 struct Convert: ParsableCommand {

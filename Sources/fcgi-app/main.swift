@@ -2,6 +2,7 @@
 // database connection, accept on one unix socket (libfcgi). Never converts anything.
 import CFastCGI
 import DocFlowCore
+import DocFlowS3
 import DocFlowStore
 import DocFlowWeb
 import Foundation
@@ -74,7 +75,12 @@ final class FCGIBody: BodyReader {
     FCGX_Free(&req, 1)
 }
 
-let app = App(config: config, logger: logger)
+let store: ObjectStoreFactory
+do { store = try StorageBackend.factory(config) } catch {
+    logger.critical("fcgi-app refuses to start", metadata: ["docflow.error": "\(String(reflecting: error))"])
+    exit(2)
+}
+let app = App(config: config, store: store, logger: logger)
 app.removeAbandonedUploads()
 let acceptLock = NSLock()
 let group = DispatchGroup()

@@ -2,6 +2,7 @@
 // `janitor migrate` applies the embedded database migrations instead (at install and upgrade).
 import DocFlowCore
 import DocFlowJanitor
+import DocFlowS3
 import DocFlowStore
 import Foundation
 import Logging
@@ -20,7 +21,7 @@ if CommandLine.arguments.dropFirst().first == "migrate" {
 JSONLogHandler.bootstrap(config)
 let logger = Logger(label: "docflow.janitor")
 do {
-    let report = try Janitor(config: config, logger: logger).run()
+    let report = try Janitor(config: config, store: try StorageBackend.factory(config), logger: logger).run()
     print(report)
 } catch {
     logger.error("janitor pass failed", metadata: ["docflow.error": "\(String(reflecting: error))"])

@@ -3,6 +3,7 @@
 import DocFlowCore
 import DocFlowJobs
 import DocFlowModel
+import DocFlowS3
 import DocFlowSandbox
 import DocFlowStore
 import Foundation
@@ -11,7 +12,12 @@ import Logging
 let config = Config()
 JSONLogHandler.bootstrap(config)
 let logger = Logger(label: "docflow.runner")
-let runner = Runner(config: config, logger: logger)
+let store: ObjectStoreFactory
+do { store = try StorageBackend.factory(config) } catch {
+    logger.critical("runner refuses to start", metadata: ["docflow.error": "\(String(reflecting: error))"])
+    exit(2)
+}
+let runner = Runner(config: config, store: store, logger: logger)
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {

@@ -36,6 +36,9 @@ ROOT = os.environ["DOCFLOW_ROOT"]
 BASE = ENV["DOCFLOW_HTTP_URL"]
 BIN = ENV["DOCFLOW_BIN"]
 STORAGE = ENV["DOCFLOW_STORAGE"]
+# The S3 backend keeps objects in a bucket; this host's work folder (tmp/, scratch/) stays local.
+S3 = STORAGE.startswith("s3://")
+WORK = ENV.get("DOCFLOW_WORK_DIR", STORAGE)
 VAR = ENV["DOCFLOW_VAR"]
 PROC_ENV = {**os.environ, **ENV}
 # Service processes the tests start run as the service user, as cron and scripts/instance start them.
@@ -149,6 +152,66 @@ def ws_events(ws, until, timeout=20):
         if until(event):
             return events
     raise AssertionError(f"expected event not seen; got {[e['type'] for e in events]}")
+
+
+class StoreView:
+    """What the instance's store holds, whatever its backend: the storage folder, or the bucket
+    read with botocore (the reference S3 client) and the service's own credential."""
+
+    def __init__(self):
+        if S3:
+            import botocore.session
+            from botocore.config import Config
+            creds = dict(line.split(" = ", 1) for line in open(ENV["DOCFLOW_S3_CREDENTIALS_FILE"]).read().splitlines()
+                         if " = " in line and not line.startswith("#"))
+            self.bucket = STORAGE[len("s3://"):].split("/")[0]
+            self.s3 = botocore.session.get_session().create_client(
+                "s3", region_name=ENV.get("DOCFLOW_S3_REGION", "us-east-1"), endpoint_url=ENV["DOCFLOW_S3_ENDPOINT"],
+                aws_access_key_id=creds["access_key_id"], aws_secret_access_key=creds["secret_access_key"],
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+    def keys(self, prefix):
+        if S3:
+            out, token = [], None
+            while True:
+                kw = {"Bucket": self.bucket, "Prefix": prefix, **({"ContinuationToken": token} if token else {})}
+                page = self.s3.list_objects_v2(**kw)
+                out += [o["Key"] for o in page.get("Contents", [])]
+                token = page.get("NextContinuationToken")
+                if not token:
+                    return sorted(out)
+        out = []
+        base = os.path.join(STORAGE, os.path.dirname(prefix))
+        for dirpath, _, files in os.walk(base):
+            for f in files:
+                key = os.path.relpath(os.path.join(dirpath, f), STORAGE)
+                if key.startswith(prefix):
+                    out.append(key)
+        return sorted(out)
+
+    def get(self, key):
+        if S3:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        with open(os.path.join(STORAGE, key), "rb") as f:
+            return f.read()
+
+    def exists(self, key):
+        return key in self.keys(key)
+
+    def put(self, key, data):
+        """An object as the service would write it."""
+        if S3:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+            return
+        service_makedirs(os.path.join(STORAGE, os.path.dirname(os.path.dirname(key))))
+        service_makedirs(os.path.join(STORAGE, os.path.dirname(key)))
+        service_write(os.path.join(STORAGE, key), data)
+
+    def delete(self, key):
+        if S3:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        else:
+            os.unlink(os.path.join(STORAGE, key))
 
 
 def psql(sql):

@@ -5,7 +5,7 @@ import re
 import subprocess
 import uuid
 
-from conftest import BASE, BIN, ROOT, STORAGE, Client, psql, ws_events
+from conftest import BASE, BIN, ROOT, WORK, Client, StoreView, psql, ws_events
 
 FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
 MD = open(os.path.join(FIXTURES, "md", "docling__blocks.md"), "rb").read()
@@ -114,7 +114,7 @@ def test_sha256_and_storage_layout(runner, client):
     assert job["input_sha256"] == hashlib.sha256(b"# hash me\n").hexdigest()
     path = psql(f"SELECT input_path FROM jobs WHERE id = '{job['id']}'")
     assert path == f"input/{client.client_id}/{job['id']}.md"
-    assert open(os.path.join(STORAGE, path), "rb").read() == b"# hash me\n"
+    assert StoreView().get(path) == b"# hash me\n"
 
 
 def test_idempotency_key_returns_the_same_job(runner, client):
@@ -182,12 +182,13 @@ def test_delete_frees_quota_and_files(runner, client):
     done = client.wait_status(job["id"])
     used_before = client.get("/api/usage").json()["bytes_used"]
     paths = psql(f"SELECT input_path || ' ' || output_path FROM jobs WHERE id = '{job['id']}'").split()
-    assert all(os.path.exists(os.path.join(STORAGE, p)) for p in paths)
+    store = StoreView()
+    assert all(store.exists(p) for p in paths)
     r = client.request("DELETE", f"/api/jobs/{job['id']}")
     assert r.status_code == 200 and r.json()["deleted"] is True
     used_after = client.get("/api/usage").json()["bytes_used"]
     assert used_before - used_after == done["input_bytes"] + done["output_bytes"]
-    assert not any(os.path.exists(os.path.join(STORAGE, p)) for p in paths)
+    assert not any(store.exists(p) for p in paths)
     assert client.get(f"/api/jobs/{job['id']}").status_code == 404
     assert client.request("DELETE", f"/api/jobs/{job['id']}").status_code == 404
 
@@ -233,7 +234,7 @@ def test_bad_requests_are_json(client):
         assert r.status_code == status, (code, r.text)
         assert r.headers["Content-Type"] == "application/json"
         assert r.json()["error"]["code"] == code
-    assert not os.listdir(os.path.join(STORAGE, "tmp"))
+    assert not os.listdir(os.path.join(WORK, "tmp"))
 
 
 def test_progress_is_throttled_and_deletion_is_announced(runner, client):
