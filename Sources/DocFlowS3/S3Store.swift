@@ -92,17 +92,22 @@ public final class S3Store: ObjectStore {
 
     /// A new file in the work folder, already unlinked (mode 0600).
     func scratchFile() throws -> Int32 {
-        var template = Array("\(workDir)/s3-XXXXXX".utf8CString)
-        var fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        func make() -> (Int32, [CChar]) {
+            var template = Array("\(workDir)/s3-XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            return (fd, template)
+        }
+        var (fd, name) = make()
         if fd < 0 && errno == ENOENT {
             try? FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            (fd, name) = make()
         }
         guard fd >= 0 else {
             throw StorageError("A file could not be stored.", cause: "mkstemp in \(workDir): \(String(cString: strerror(errno)))", isTransient: true)
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // single-threaded use: no exec can come between
+        name.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        // Not inherited by converters: the runner starts them from this same thread, after this.
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return fd
     }
 

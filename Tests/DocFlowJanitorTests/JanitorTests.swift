@@ -18,7 +18,7 @@ struct JanitorTests {
         let storage = Storage(root: root)
         try storage.prepare()
         func put(_ rel: String, old: Bool) throws {
-            try storage.writeAtomically(to: rel) { try $0.write([1, 2, 3]) }
+            try AtomicFile.write(to: storage.absolute(rel)) { try $0.write([1, 2, 3]) }
             if old { try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: storage.absolute(rel)) }
         }
         // A live client with a job and its input; an expired client with a job and its input.
