@@ -69,7 +69,7 @@ let package = Package(
         // the channel between them (no database, no network).
         .target(name: "DocFlowSandbox", dependencies: ["DocFlowCore", "DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
         // The runner loop and the janitor passes.
-        .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
+        .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
         .target(name: "DocFlowJanitor", dependencies: ["DocFlowCore", "DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),

@@ -55,24 +55,53 @@ export const api = {
   retry: (id) => request('POST', `/api/jobs/${encodeURIComponent(id)}/retry`),
 };
 
-// Multipart upload with progress (fetch has no upload progress): resolves with the new job.
-export function upload(file, to, options, onProgress) {
+// XHR (fetch has no upload progress) of `body` to `url`; resolves with the parsed JSON answer
+// (null when there is none, as from an S3 POST).
+function send(method, url, body, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const form = new FormData();
-    form.append('to', to);
-    if (options && Object.keys(options).length) form.append('options', JSON.stringify(options));
-    form.append('file', file, file.name);
-    xhr.open('POST', '/api/jobs');
+    xhr.open(method, url);
     xhr.responseType = 'text';
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed: the service cannot be reached.'));
     xhr.onload = () => {
       let json = null;
-      try { json = JSON.parse(xhr.responseText); } catch { json = null; }
-      if (xhr.status === 201 || xhr.status === 200) resolve(json);
+      try { json = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { json = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json);
       else reject(new ApiError(xhr.status, json?.error?.code ?? 'http', explain(xhr.status, json)));
     };
-    xhr.send(form);
+    xhr.send(body);
   });
+}
+
+// The multipart upload through the API (the fallback): resolves with the new job.
+function multipartUpload(file, to, options, onProgress) {
+  const form = new FormData();
+  form.append('to', to);
+  if (options && Object.keys(options).length) form.append('options', JSON.stringify(options));
+  form.append('file', file, file.name);
+  return send('POST', '/api/jobs', form, onProgress);
+}
+
+// Direct upload: ask for a slot, send the file straight to storage (the slot's url, same origin),
+// then ask for the job. Falls back to the multipart upload when the server offers no slots.
+export async function upload(file, to, options, onProgress) {
+  let slot;
+  try {
+    slot = await request('POST', '/api/uploads', JSON.stringify({
+      filename: file.name, size: file.size, ...(file.type ? { content_type: file.type } : {}),
+    }));
+  } catch (e) {
+    if (e.status === 404 || e.status === 405) return multipartUpload(file, to, options, onProgress);
+    throw e;
+  }
+  let body = file;
+  if (slot.method === 'POST') {
+    body = new FormData();
+    for (const [name, value] of Object.entries(slot.fields)) body.append(name, value);
+    body.append(slot.file_field ?? 'file', file, file.name);
+  }
+  await send(slot.method, slot.url, body, onProgress);
+  const job = { to, ...(options && Object.keys(options).length ? { options } : {}) };
+  return request('POST', slot.jobs_url, JSON.stringify(job));
 }

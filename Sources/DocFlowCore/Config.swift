@@ -30,6 +30,10 @@ public struct Config: Sendable {
     public var clientTTLSeconds: Int
     /// Largest accepted upload, in bytes (nginx enforces the same with client_max_body_size).
     public var maxUploadBytes: Int64
+    /// How long a direct-upload slot accepts its file.
+    public var uploadSlotSeconds: Int
+    /// The folder nginx writes direct uploads to on the local backend (same filesystem as storage).
+    public var incomingDir: String
     /// Per-job wall-clock limit.
     public var jobTimeoutSeconds: Double
     /// Address-space limit of a converter process, in MiB (setrlimit RLIMIT_AS); 0 for none.
@@ -83,6 +87,8 @@ public struct Config: Sendable {
         quotaBytes = Int64(int("DOCFLOW_QUOTA_BYTES", 250 * 1024 * 1024))
         clientTTLSeconds = int("DOCFLOW_CLIENT_TTL_SECONDS", 24 * 3600)
         maxUploadBytes = Int64(int("DOCFLOW_MAX_UPLOAD_BYTES", 250 * 1024 * 1024))
+        uploadSlotSeconds = max(1, int("DOCFLOW_UPLOAD_SLOT_SECONDS", 3600))
+        incomingDir = env["DOCFLOW_INCOMING_DIR"] ?? "\(workDir)/incoming"
         jobTimeoutSeconds = double("DOCFLOW_JOB_TIMEOUT_SECONDS", 300)
         jobMemoryMB = int("DOCFLOW_JOB_MEMORY_MB", 4096)
         jobFileMB = max(1, int("DOCFLOW_JOB_FILE_MB", 1024))

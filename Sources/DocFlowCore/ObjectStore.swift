@@ -63,6 +63,9 @@ public protocol ObjectStore: AnyObject {
     /// A URL that reads the object without credentials for `expires` seconds, with the response's
     /// type and disposition overridden; nil when the backend's files are served from disk.
     func signedGET(_ key: String, expires: Int, contentType: String?, contentDisposition: String?) -> String?
+    /// The fields of a browser POST form that may store exactly `size` bytes under exactly `key`
+    /// for `expires` seconds (an S3 POST policy); nil when the backend takes uploads another way.
+    func signedPOST(_ key: String, size: Int64, expires: Int, contentType: String) -> [(name: String, value: String)]?
 }
 
 extension ObjectStore {
@@ -202,6 +205,9 @@ public final class LocalStore: ObjectStore {
 
     /// Local files are sent by nginx from its internal `/_files/` location instead.
     public func signedGET(_ key: String, expires: Int, contentType: String?, contentDisposition: String?) -> String? { nil }
+
+    /// Local uploads are written by nginx itself (an `auth_request`-guarded location).
+    public func signedPOST(_ key: String, size: Int64, expires: Int, contentType: String) -> [(name: String, value: String)]? { nil }
 }
 
 /// `LocalStore`'s writer: `{path}.part`, renamed to `path` on commit.

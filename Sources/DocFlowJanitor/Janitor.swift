@@ -25,9 +25,10 @@ public struct Janitor {
     }
 
     public struct Report: CustomStringConvertible {
-        public var rescued = 0, expiredClients = 0, orphansRemoved = 0, tmpRemoved = 0
+        public var rescued = 0, expiredClients = 0, uploadsReleased = 0, orphansRemoved = 0, tmpRemoved = 0
         public var description: String {
-            "{\"rescued\": \(rescued), \"expired_clients\": \(expiredClients), \"orphans_removed\": \(orphansRemoved), \"tmp_removed\": \(tmpRemoved)}"
+            "{\"rescued\": \(rescued), \"expired_clients\": \(expiredClients), \"uploads_released\": \(uploadsReleased), "
+                + "\"orphans_removed\": \(orphansRemoved), \"tmp_removed\": \(tmpRemoved)}"
         }
     }
 
@@ -46,6 +47,17 @@ public struct Janitor {
                 for prefix in Storage.clientPrefixes(c) { try store.deletePrefix(prefix) }
             }
             report.expiredClients += try db.clientsDelete(expired)
+            if expired.count < batchSize { break }
+        }
+        // Upload slots never finished or never used: object (if any), then row and reserved bytes.
+        while true {
+            let expired = try db.uploadsExpired(limit: batchSize)
+            if expired.isEmpty { break }
+            for u in expired {
+                unlink("\(config.incomingDir)/\(u.id.uuidString.lowercased())")  // a local body never asked for
+                try store.delete(u.key)
+            }
+            report.uploadsReleased += try db.uploadsDelete(expired.map(\.id))
             if expired.count < batchSize { break }
         }
         report.orphansRemoved = try removeOrphans(db, store)
@@ -109,6 +121,12 @@ public struct Janitor {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: storage.absolute("tmp"))) ?? [] where age(storage.absolute("tmp/\(f)")) > limit {
             storage.remove("tmp/\(f)")
             removed += 1
+        }
+        // Bodies nginx wrote for direct uploads whose slot has ended without taking them (a slot
+        // that takes its file moves it into storage before its expiry; the client may be gone).
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: config.incomingDir)) ?? []
+        where !f.hasPrefix(".") && age("\(config.incomingDir)/\(f)") > Double(config.uploadSlotSeconds) + 60 {
+            if unlink("\(config.incomingDir)/\(f)") == 0 { removed += 1 }
         }
         for f in (try? FileManager.default.contentsOfDirectory(atPath: storage.absolute("scratch"))) ?? []
         where f.hasPrefix("sbx-") && age(storage.absolute("scratch/\(f)")) > limit {

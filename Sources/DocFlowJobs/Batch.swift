@@ -1,5 +1,6 @@
 import DocFlowConvert
 import DocFlowCore
+import DocFlowCrypto
 import DocFlowModel
 import DocFlowSandbox
 import DocFlowStore
@@ -136,6 +137,17 @@ struct BatchConversion: Sendable {
             return storageFailed(job, error, what: "The uploaded file could not be read")
         }
         defer { close(input) }
+        // A direct upload whose client declared its SHA-256: the stored bytes must match it.
+        if let declared = job.declaredSHA256 {
+            guard let actual = Self.sha256(of: input) else {
+                return storageFailed(job, StorageError("A file could not be read.", cause: "reading the input to hash it"), what: "The uploaded file could not be read")
+            }
+            if actual != declared {
+                return .failed(job, code: "sha256_mismatch",
+                               message: "The stored file's SHA-256 is \(actual), not the declared \(declared): it is not the file that was meant. The upload was removed; upload it again.",
+                               retry: false)
+            }
+        }
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
         // A runner killed mid-job left its attempt's partial output; the attempt that follows
         // removes it (a late finish of that attempt is fenced anyway).
@@ -190,6 +202,22 @@ struct BatchConversion: Sendable {
             output.discard()
             return .failed(job, code: code, message: message, retry: retry)
         }
+    }
+
+    /// The SHA-256 of a whole file, read from its start; the offset is put back to 0. Nil on a read error.
+    static func sha256(of fd: Int32) -> String? {
+        let hasher = SHA256Hasher()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            offset += off_t(n)
+        }
+        return hasher.finalizeHex()
     }
 
     /// A storage call failed: the job is retried with backoff (as every storage error is: the

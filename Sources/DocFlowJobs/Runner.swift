@@ -203,6 +203,11 @@ public final class Runner {
                 case .failed(let job, let code, let message, let retry):
                     logger.info("conversion failed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())",
                                                               "docflow.job.attempt": "\(job.attempt)", "docflow.error": "\(message)"])
+                    if code == "sha256_mismatch", let upload = job.uploadID {
+                        // Not the file that was meant: the upload goes (its object, its reserved
+                        // bytes) before the failure is told, so a client told of it finds it gone.
+                        if let key = try db.run({ try $0.uploadRelease(upload) }) { removeOutput(key) }
+                    }
                     try db.settle([job]) { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
                 }
             }

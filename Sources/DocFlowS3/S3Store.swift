@@ -90,6 +90,10 @@ public final class S3Store: ObjectStore {
         client.presignedGET(key, expires: expires, contentType: contentType, contentDisposition: contentDisposition)
     }
 
+    public func signedPOST(_ key: String, size: Int64, expires: Int, contentType: String) -> [(name: String, value: String)]? {
+        client.presignedPOST(key, size: size, expires: expires, contentType: contentType).fields
+    }
+
     /// A new file in the work folder, already unlinked (mode 0600).
     func scratchFile() throws -> Int32 {
         func make() -> (Int32, [CChar]) {

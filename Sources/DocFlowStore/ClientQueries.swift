@@ -50,12 +50,15 @@ extension PGConnection {
         }
     }
 
-    /// Every client id (for the orphan sweep), as lower-case strings.
-    /// Deletes a client that owns no job (one created for an upload that failed); true if it went.
+    /// Deletes a client that owns no job and no upload (one created for an upload that failed); true if it went.
     public func clientDeleteIfEmpty(_ id: UUID) throws -> Bool {
-        try query("DELETE FROM clients c WHERE c.id = \(id) AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.client_id = c.id)").affectedRows == 1
+        try query("""
+            DELETE FROM clients c WHERE c.id = \(id) AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.client_id = c.id)
+              AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.client_id = c.id)
+            """).affectedRows == 1
     }
 
+    /// Every client id (for the orphan sweep), as lower-case strings.
     public func clientIDs() throws -> Set<String> {
         Set(try query("SELECT id::text AS id FROM clients").rows.map { try $0.decode("id") })
     }

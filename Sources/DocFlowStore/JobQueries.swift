@@ -9,16 +9,20 @@ public struct NewJob: Sendable {
     public var inputFormat: String
     public var inputPath: String
     public var inputBytes: Int64
-    public var inputSHA256: String
+    /// Known for uploads through fcgi-app (it hashes them); for direct uploads only when declared.
+    public var inputSHA256: String?
     public var outputFormat: String
     public var optionsJSON: String
     public var priority: Int
     public var maxAttempts: Int
     public var idempotencyKey: String?
+    /// The direct upload the job is made from (its input is that upload's object, charged there).
+    public var uploadID: UUID?
 
     public init(id: UUID, clientID: UUID, inputFilename: String, inputFormat: String, inputPath: String,
-                inputBytes: Int64, inputSHA256: String, outputFormat: String, optionsJSON: String,
-                priority: Int, maxAttempts: Int, idempotencyKey: String?) {
+                inputBytes: Int64, inputSHA256: String?, outputFormat: String, optionsJSON: String,
+                priority: Int, maxAttempts: Int, idempotencyKey: String?, uploadID: UUID? = nil) {
+        self.uploadID = uploadID
         self.id = id; self.clientID = clientID; self.inputFilename = inputFilename; self.inputFormat = inputFormat
         self.inputPath = inputPath; self.inputBytes = inputBytes; self.inputSHA256 = inputSHA256
         self.outputFormat = outputFormat; self.optionsJSON = optionsJSON; self.priority = priority
@@ -33,8 +37,11 @@ public struct JobFiles: Sendable {
     public var inputPath: String
     public var outputPath: String?
     public var outputFormat: String
+    /// Set when the input belongs to a direct upload (shared by its jobs: not the job's to delete).
+    public var uploadID: UUID?
 
     init(_ r: Row) throws {
+        uploadID = try r.decodeIfPresent("upload_id")
         status = try r.decode("status")
         inputFilename = try r.decode("input_filename")
         inputPath = try r.decode("input_path")
@@ -50,10 +57,10 @@ extension PGConnection {
     public func jobInsert(_ j: NewJob, expiresWithClient: Bool = true) throws -> String {
         let r = try query("""
             INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
-                              output_format, options, priority, max_attempts, idempotency_key, expires_at)
+                              output_format, options, priority, max_attempts, idempotency_key, expires_at, upload_id, input_owned)
             SELECT \(j.id), \(j.clientID), \(j.inputFilename), \(j.inputFormat), \(j.inputPath), \(j.inputBytes),
                    \(j.inputSHA256), \(j.outputFormat), \(j.optionsJSON)::jsonb, \(j.priority), \(j.maxAttempts),
-                   \(j.idempotencyKey), c.expires_at
+                   \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil)
             FROM clients c WHERE c.id = \(j.clientID)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)
@@ -80,7 +87,7 @@ extension PGConnection {
     /// Files and state of a job of this client.
     public func jobFiles(client: UUID, id: UUID) throws -> JobFiles? {
         guard let r = try query("""
-            SELECT status::text AS status, input_filename, input_path, output_path, output_format
+            SELECT status::text AS status, input_filename, input_path, output_path, output_format, upload_id
             FROM jobs WHERE id = \(id) AND client_id = \(client)
             """).first else { return nil }
         return try JobFiles(r)
@@ -118,7 +125,7 @@ extension PGConnection {
     public func jobDelete(client: UUID, id: UUID) throws -> JobFiles? {
         guard let r = try query("""
             DELETE FROM jobs WHERE id = \(id) AND client_id = \(client)
-            RETURNING status::text AS status, input_filename, input_path, output_path, output_format
+            RETURNING status::text AS status, input_filename, input_path, output_path, output_format, upload_id
             """).first else { return nil }
         return try JobFiles(r)
     }

@@ -13,6 +13,10 @@ public struct ClaimedJob: Sendable {
     public var maxAttempts: Int
     /// What the previous attempt failed with (`error_code`, `error_message`), if any.
     public var previousError: (code: String, message: String)?
+    /// The direct upload the input belongs to, and the SHA-256 its client declared: the runner
+    /// checks the stored bytes against it before converting.
+    public var uploadID: UUID? = nil
+    public var declaredSHA256: String? = nil
 }
 
 /// A converted job waiting to be marked done.
@@ -117,7 +121,8 @@ extension PGConnection {
                        started_at = now(), progress = 0, step = 'starting'
                 FROM mine WHERE j.id = mine.id
                 RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
-                          j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message
+                          j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message,
+                          j.upload_id, CASE WHEN j.upload_id IS NOT NULL THEN j.input_sha256 END AS declared_sha256
             )
             SELECT * FROM claimed ORDER BY priority DESC, created_at, id
             """)
@@ -126,7 +131,8 @@ extension PGConnection {
                        inputFormat: try r.decode("input_format"), outputFormat: try r.decode("output_format"),
                        optionsJSON: try r.decode("options"), attempt: try r.decode("attempt"),
                        maxAttempts: try r.decode("max_attempts"),
-                       previousError: try r.decodeIfPresent("error_code", as: String.self).map { ($0, try r.decodeIfPresent("error_message") ?? "") })
+                       previousError: try r.decodeIfPresent("error_code", as: String.self).map { ($0, try r.decodeIfPresent("error_message") ?? "") },
+                       uploadID: try r.decodeIfPresent("upload_id"), declaredSHA256: try r.decodeIfPresent("declared_sha256"))
         }
     }
 
@@ -269,7 +275,10 @@ extension PGConnection {
     /// The input and output paths of one client's jobs (for the orphan sweep, a folder at a time).
     public func jobPaths(client: String) throws -> Set<String> {
         var out = Set<String>()
-        for r in try query("SELECT input_path, output_path FROM jobs WHERE client_id = \(client)::uuid").rows {
+        for r in try query("""
+            SELECT input_path, output_path FROM jobs WHERE client_id = \(client)::uuid
+            UNION ALL SELECT input_path, NULL FROM uploads WHERE client_id = \(client)::uuid
+            """).rows {
             if let p: String = try r.decodeIfPresent("input_path") { out.insert(p) }
             if let p: String = try r.decodeIfPresent("output_path") { out.insert(p) }
         }

@@ -62,7 +62,10 @@ extension App.Worker {
         let client = try requireClient(req), id = try Identity.jobID(idText)
         guard let files = try withDB({ try $0.jobDelete(client: client, id: id) }) else { throw APIError.notFound }
         // The row is gone: files that cannot be removed now are orphans the janitor removes.
-        for key in [files.inputPath, files.outputPath].compactMap({ $0 }) where !key.isEmpty { try? store().delete(key) }
+        // A direct upload's input is the upload's (other jobs may use it): it goes with the upload.
+        for key in [files.uploadID == nil ? files.inputPath : nil, files.outputPath].compactMap({ $0 }) where !key.isEmpty {
+            try? store().delete(key)
+        }
         return .json(200, "{\"id\": \"\(id.uuidString.lowercased())\", \"deleted\": true, \"previous_status\": \"\(files.status)\"}")
     }
 

@@ -134,6 +134,11 @@ public final class App: @unchecked Sendable {
         func route(_ req: Request) throws -> Response {
             let p = req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
             let m = req.method
+            // nginx's internal calls for direct uploads (set by its locations, not by clients).
+            switch req.headers["x-docflow-route"] {
+            case Self.authorizeRoute?: return authorizeUpload(req)
+            default: break
+            }
             if p == ["metrics"], m == "GET" { return metricsText() }
             guard p.first == "api", p.count >= 2 else { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
             var allowed: [String] = []
@@ -153,6 +158,16 @@ public final class App: @unchecked Sendable {
             case (4, "jobs") where p[3] == "retry":
                 allowed = ["POST"]
                 if m == "POST" { return try retryJob(req, p[2]) }
+            case (2, "uploads"):
+                allowed = ["POST"]
+                if m == "POST" { return try createUpload(req) }
+            case (3, "uploads"):
+                allowed = ["GET", "DELETE"]
+                if m == "GET" { return try getUpload(req, p[2]) }
+                if m == "DELETE" { return try deleteUpload(req, p[2]) }
+            case (4, "uploads") where p[3] == "jobs":
+                allowed = ["POST"]
+                if m == "POST" { return try createJobFromUpload(req, p[2]) }
             case (2, "formats"):
                 allowed = ["GET"]
                 if m == "GET" { return formats() }

@@ -118,8 +118,8 @@ public struct Response {
     }
 
     static let reasons: [Int: String] = [200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
-        404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
-        413: "Payload Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests",
+        403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 411: "Length Required",
+        413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
         500: "Internal Server Error", 503: "Service Unavailable"]
 
     /// The CGI-style head (`Status:` line and headers) FastCGI responders send.

@@ -60,6 +60,9 @@ final class FCGIBody: BodyReader {
         if let v = param("CONTENT_TYPE") { headers["content-type"] = v }
         if let v = param("HTTP_COOKIE") { headers["cookie"] = v }
         if let v = param("HTTP_IDEMPOTENCY_KEY") { headers["idempotency-key"] = v }
+        // Set by nginx's internal direct-upload locations only (FastCGI params, not client headers).
+        if let v = param("DOCFLOW_ROUTE") { headers["x-docflow-route"] = v }
+        if let v = param("DOCFLOW_DECLARED_LENGTH"), !v.isEmpty { headers["x-declared-length"] = v }
         let request = Request(method: param("REQUEST_METHOD") ?? "GET", uri: param("REQUEST_URI") ?? "/",
                               headers: headers, contentLength: param("CONTENT_LENGTH").flatMap { Int64($0) },
                               remoteAddress: param("REMOTE_ADDR") ?? "", isTLS: param("HTTPS") == "on",

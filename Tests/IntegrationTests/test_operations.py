@@ -137,8 +137,10 @@ def test_killed_services_are_restarted_and_interrupted_uploads_cleaned():
 
 def test_processes_that_do_not_convert_do_not_link_the_converters():
     """fcgi-app, ws-gateway and the janitor link the C-free formats target, not the converters:
-    none of poppler, cairo, pango, HarfBuzz, libxlsxwriter, gdk-pixbuf or snappy, under 35 objects."""
+    none of poppler, cairo, pango, HarfBuzz, libxlsxwriter, gdk-pixbuf or snappy, under 45 objects
+    (fcgi-app and the janitor talk to the object store: libcurl brings eight, nghttp2, ssh2, psl,
+    GSSAPI and LDAP among them)."""
     for name in ("fcgi-app", "ws-gateway", "janitor"):
         libs = subprocess.run(["ldd", f"{BIN}/{name}"], capture_output=True, text=True, check=True).stdout.splitlines()
         heavy = [l for l in libs if re.search(r"poppler|cairo|pango|harfbuzz|xlsxwriter|gdk_pixbuf|snappy", l)]
-        assert not heavy and len(libs) < 35, (name, len(libs), heavy)
+        assert not heavy and len(libs) < 45, (name, len(libs), heavy)

@@ -126,5 +126,7 @@ def test_input_deleted_behind_our_back_fails_readably(runner, client, store):
 def test_s3_backend_keeps_no_object_on_this_host(runner, client):
     assert client.wait_status(client.submit("h.md", MD, "html")["id"])["status"] == "DONE"
     for top in ("input", "output"):
-        assert not os.path.exists(os.path.join(WORK, top)), f"{top}/ on the local disk"
+        files = [f for _, _, fs in os.walk(os.path.join(WORK, top)) for f in fs]
+        assert files == [], f"{top}/ on the local disk: {files}"
+    assert [f for f in os.listdir(os.path.join(WORK, "tmp"))] == []
     assert re.fullmatch(r"s3://[a-z0-9.-]+", STORAGE)

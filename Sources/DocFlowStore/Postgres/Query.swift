@@ -56,6 +56,12 @@ public struct Query: ExpressibleByStringInterpolation, Sendable {
             sql += "'\(status.rawValue)'::job_status"
         }
 
+        /// A fragment of SQL written into the statement: a compile-time constant only (a column
+        /// list shared by queries), so no input can ever reach the text of a statement.
+        public mutating func appendInterpolation(sql fragment: StaticString) {
+            sql += fragment.description
+        }
+
         /// An optional value: NULL when nil.
         public mutating func appendInterpolation<T: PGBindable>(_ value: T?) {
             binds.append(value?.pgText)
