@@ -62,7 +62,11 @@ extension App.Worker {
         }
         let id = UUID()
         let key = Storage.inputPath(client: client, job: id, ext: from.id)
-        let fields = try store().signedPOST(key, size: Int64(size), expires: config.uploadSlotSeconds, contentType: contentType)
+        let store = try store()
+        let fields = store.signedPOST(key, size: Int64(size), expires: config.uploadSlotSeconds, contentType: contentType)
+        // A form for a store that is down would only fail later: the store is asked once (the key
+        // is new, so a 404 is the healthy answer), and a store that does not answer makes this a 503.
+        if fields != nil { _ = try store.head(key) }
         // The local backend's nginx location is guarded by a token only this answer carries.
         let token = fields == nil ? Self.randomToken() : nil
         let row: UploadRow
