@@ -72,7 +72,13 @@ if args.pgqueuer and os.path.exists(args.pgqueuer):
 
 for client_id in cleanup:
     psql(f"DELETE FROM clients WHERE id = '{client_id}'")
-    subprocess.run(["rm", "-rf", f"{ENV['DOCFLOW_STORAGE']}/input/{client_id}", f"{ENV['DOCFLOW_STORAGE']}/output/{client_id}"])
+    if ENV["DOCFLOW_STORAGE"].startswith("s3://"):
+        from conftest import StoreView
+        store = StoreView()
+        for key in store.keys(f"input/{client_id}/") + store.keys(f"output/{client_id}/"):
+            store.delete(key)
+    else:
+        subprocess.run(["rm", "-rf", f"{ENV['DOCFLOW_STORAGE']}/input/{client_id}", f"{ENV['DOCFLOW_STORAGE']}/output/{client_id}"])
 
 print(f"queue throughput, {args.jobs} jobs, {machine()}, one PostgreSQL cluster (default settings: fsync on, synchronous_commit on),")
 print(f"storage {ENV['DOCFLOW_STORAGE']}:")

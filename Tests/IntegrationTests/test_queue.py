@@ -7,14 +7,16 @@ import signal
 import time
 import uuid
 
-from conftest import STORAGE, service_makedirs, service_write, VAR, Client, psql, quiesce, start_runner, stop
+from conftest import S3, STORAGE, StoreView, service_makedirs, service_write, VAR, Client, psql, quiesce, start_runner, stop
 
 
 def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
     """n pending jobs through SQL (the upload path is tested elsewhere; 1,000 uploads through
-    nginx would only test the rate limit). Each job gets its own real input file."""
+    nginx would only test the rate limit). Each job gets its own real input file (an object on the
+    S3 backend)."""
     d = os.path.join(STORAGE, "input", client_id)
-    service_makedirs(d)  # as fcgi-app would have stored them
+    if not S3:
+        service_makedirs(d)  # as fcgi-app would have stored them
     psql(f"INSERT INTO clients (id, expires_at, bytes_limit) VALUES ('{client_id}', now() + interval '1 day', 262144000)")
     ids = psql(f"""
         INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
@@ -23,8 +25,12 @@ def insert_jobs(client_id, n, fmt="md", body=b"# job\n\nhello\n"):
                repeat('0', 64), 'html', now() + interval '1 day'
         FROM (SELECT gen_random_uuid() AS g FROM generate_series(1, {n})) s
         RETURNING id""").split()
+    store = StoreView() if S3 else None
     for i in ids:
-        service_write(os.path.join(d, f"{i}.{fmt}"), body)
+        if store:
+            store.put(f"input/{client_id}/{i}.{fmt}", body)
+        else:
+            service_write(os.path.join(d, f"{i}.{fmt}"), body)
     return ids
 
 
