@@ -120,7 +120,9 @@ async function convertAll() {
       const job = await upload(file, li.querySelector('.target').value, optionsFor(entry), (p) => { bar.value = p; });
       staged.delete(key);
       li.remove();
-      upsert(job);
+      // The answer is the job's first state: an event that arrived before it (a fast conversion)
+      // is newer and stays.
+      if (!jobs.has(job.id)) upsert(job);
       announce(`${file.name} uploaded; converting to ${formatName(job.output_format)}.`);
       ensureSocketHasClient();
     } catch (e) {

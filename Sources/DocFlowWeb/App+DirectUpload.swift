@@ -114,10 +114,10 @@ extension App.Worker {
     func authorizeUpload(_ req: Request) -> Response {
         func refuse(_ why: String) -> Response { Response(status: 403, headers: [("X-Docflow-Refusal", why)]) }
         let p = req.path.split(separator: "/").map(String.init)
-        guard p.count == 3, p[0] == "store", let id = UUID(uuidString: p[2]), let client = Identity.clientID(req),
+        let local = app.config.s3Bucket == nil
+        guard p.count == 3, p[0] == "store", p[1] == (local ? "local" : "s3"), let id = UUID(uuidString: p[2]), let client = Identity.clientID(req),
               let row = try? withDB({ try $0.uploadFind(client: client, id: id, tokenSHA256: req.query["token"].map(Self.tokenDigest)) })
         else { return refuse("forbidden") }
-        let local = p[1] == "local"
         if local && !row.tokenMatches { return refuse("forbidden") }
         if row.stored { return refuse("upload_used") }
         if row.expired { return refuse("upload_expired") }

@@ -174,3 +174,18 @@ def test_store_down_is_503_and_jobs_wait_for_it(client, store):
     # One output, of the attempt that finished: nothing of the failed attempts is left.
     assert store.keys(f"output/{client.client_id}/") == [f"output/{client.client_id}/{before['id']}-a{done['attempt']}.html"]
     assert client.get(done["download_url"]).status_code == 200
+
+
+@pytest.mark.skipif(not S3, reason="the S3 credential")
+def test_the_secret_is_in_no_log_or_answer(client):
+    """After everything above (the store down included): the S3 secret is in no log of any process."""
+    creds = open(os.path.join(VAR, "seaweedfs", "credentials")).read()
+    secret = [l.split(" = ", 1)[1] for l in creds.splitlines() if l.startswith("secret_access_key")][0]
+    assert len(secret) >= 30
+    logs = [os.path.join(d, f) for base in (os.path.join(VAR, "log"), os.path.join(VAR, "nginx", "log"))
+            for d, _, fs in os.walk(base) for f in fs]
+    assert logs
+    for path in logs:
+        with open(path, "rb") as f:
+            assert secret.encode() not in f.read(), path
+    assert secret not in client.get("/api/health").text + client.get("/api/formats").text
