@@ -7,10 +7,12 @@ nginx writes the PUT body itself; S3: nginx streams the POST form to the bucket)
 
 fcgi-app's CPU time is read from /proc (each thread's schedstat: nanoseconds on a CPU) before
 and after each upload; its peak RSS is VmHWM (the high-water mark since it started), so "no
-growth" means the upload never made it use more memory than it ever had. One small upload of each
-kind warms every thread's state (libmagic, the store's connection) before anything is measured.
+growth" means the upload never made it use more memory than it ever had. Small uploads of each
+kind, as many at once as fcgi-app has threads, first warm every thread's own state (its libmagic
+handle, its store connection) before anything is measured.
 """
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import os
 import statistics
 import subprocess
@@ -88,10 +90,13 @@ def direct(path):
 path = csv_file(args.mb)
 pid = fcgi_pid()
 results = {}
+# Every fcgi-app thread (8 by default) has its own libmagic handle and store connection, whose
+# first use allocates: warm them all, with as many uploads at once as there are threads.
 warm = csv_file(1)
-for _ in range(24):  # every fcgi-app thread (8 by default; whichever accepts first) sees both kinds
-    direct(warm)
-    multipart(warm)
+threads = int(ENV.get("DOCFLOW_FCGI_THREADS", "8"))
+with ThreadPoolExecutor(threads) as pool:
+    for _ in range(3):
+        list(pool.map(lambda _: (direct(warm), multipart(warm)), range(threads)))
 os.unlink(warm)
 try:
     for name, fn in (("direct", direct), ("multipart", multipart)):

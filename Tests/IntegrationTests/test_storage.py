@@ -142,35 +142,39 @@ def _seaweedfs(action):
 
 
 @pytest.mark.skipif(not S3, reason="the object store going away")
-def test_store_down_is_503_and_jobs_wait_for_it(client, store):
+def test_store_down_is_503_and_jobs_wait_for_it(runner, client, store):
     quiesce()
-    before = client.submit("waits.md", MD, "html")  # stored; no runner yet
-    _seaweedfs("stop")
+    runner.send_signal(signal.SIGSTOP)  # the module's runner sits this one out
+    proc = None
     try:
-        r = client.upload("down.md", MD, "html")
-        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
-        r = client.request("POST", "/api/uploads", json={"filename": "d.md", "size": 10})
-        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
-        assert "AKIA" not in r.text and "secret" not in r.text.lower()
-        # A runner meets the store down: the attempt is a storage error, retried after the backoff;
-        # the runner lives on and takes the job again once the store is back.
-        # (SeaweedFS takes ~15 s to elect itself again: attempt 2 may meet it down as well; the
-        # backoff, 8 s times the attempt, leaves attempt 3 well after it is back.)
-        proc = start_runner("--drain", env={"DOCFLOW_RETRY_BACKOFF_SECONDS": "8"})
-        deadline = time.time() + 20
-        while time.time() < deadline and client.job(before["id"])["attempt"] < 1:
-            time.sleep(0.2)
-        job = client.wait_status(before["id"], statuses=("PENDING", "FAILED", "DONE"))
-        assert job["status"] == "PENDING" and job["error"]["code"] == "storage", job
-        assert "credential" not in json.dumps(job).lower()
-    finally:
-        _seaweedfs("start")
-    try:
+        before = client.submit("waits.md", MD, "html")  # stored; no runner takes it yet
+        _seaweedfs("stop")
+        try:
+            r = client.upload("down.md", MD, "html")
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            r = client.request("POST", "/api/uploads", json={"filename": "d.md", "size": 10})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+            assert "AKIA" not in r.text and "secret" not in r.text.lower()
+            # A runner meets the store down: the attempt is a storage error, retried after the
+            # backoff; the runner lives on and takes the job again once the store is back.
+            # (SeaweedFS takes ~15 s to elect itself again: attempt 2 may meet it down as well;
+            # the backoff, 8 s times the attempt, leaves attempt 3 well after it is back.)
+            proc = start_runner("--drain", env={"DOCFLOW_RETRY_BACKOFF_SECONDS": "8"})
+            deadline = time.time() + 20
+            while time.time() < deadline and client.job(before["id"])["attempt"] < 1:
+                time.sleep(0.2)
+            job = client.wait_status(before["id"], statuses=("PENDING", "FAILED", "DONE"))
+            assert job["status"] == "PENDING" and job["error"]["code"] == "storage", job
+            assert "credential" not in json.dumps(job).lower()
+        finally:
+            _seaweedfs("start")
         done = client.wait_status(before["id"], timeout=60)
         assert done["status"] == "DONE" and done["attempt"] >= 2, done
         assert proc.poll() is None or proc.returncode == 0
     finally:
-        stop(proc)
+        runner.send_signal(signal.SIGCONT)
+        if proc:
+            stop(proc)
     # One output, of the attempt that finished: nothing of the failed attempts is left.
     assert store.keys(f"output/{client.client_id}/") == [f"output/{client.client_id}/{before['id']}-a{done['attempt']}.html"]
     assert client.get(done["download_url"]).status_code == 200

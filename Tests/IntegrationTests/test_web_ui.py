@@ -200,3 +200,36 @@ def test_a_presentation_converts_with_its_speaker_notes(page, runner, tmp_path):
     html = drv.execute_async_script(
         "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);", href)
     assert "<strong>Notes</strong>" in html and "<h1>" in html
+
+
+def test_the_page_uploads_directly_and_falls_back_to_multipart(page, runner, tmp_path):
+    """The page asks for an upload slot and sends the file straight to storage (the job names its
+    upload); a server that offers no slots (404 on /api/uploads) gets the multipart upload."""
+    from conftest import psql
+    drv = page()
+    md = tmp_path / "direct.md"
+    md.write_text("# Direct\n\nFrom the page.\n")
+    item = stage(drv, md)
+    Select(item.find_element(By.CSS_SELECTOR, "select.target")).select_by_value("html")
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 1)
+    job_id = drv.find_element(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]").get_attribute("data-id")
+    assert psql(f"SELECT upload_id IS NOT NULL FROM jobs WHERE id = '{job_id}'") == "t"
+
+    # No slots on offer: the page's fetch of /api/uploads answers 404, as an older server would.
+    drv.execute_script("""
+        const original = window.fetch;
+        window.fetch = (url, opts) => String(url).endsWith('/api/uploads')
+          ? Promise.resolve(new Response('{"error": {"code": "not_found", "message": "No such endpoint."}}', {status: 404}))
+          : original(url, opts);
+    """)
+    md2 = tmp_path / "fallback.md"
+    md2.write_text("# Fallback\n\nMultipart.\n")
+    item = stage(drv, md2)
+    Select(item.find_element(By.CSS_SELECTOR, "select.target")).select_by_value("html")
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 2)
+    ids = [e.get_attribute("data-id") for e in drv.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")]
+    other = [i for i in ids if i != job_id][0]
+    assert psql(f"SELECT upload_id IS NULL FROM jobs WHERE id = '{other}'") == "t"
+    assert drv.find_element(By.ID, "error").text == ""
