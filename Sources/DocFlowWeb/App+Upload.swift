@@ -77,8 +77,9 @@ extension App.Worker {
         }
         let inputPath = Storage.inputPath(client: client, job: jobID, ext: from.id)
         do {
+            let store = try store()
             sink.keep()  // adopt moves (or sends and removes) the file, whatever happens
-            try store().adopt(storage.absolute(tmp), as: inputPath)
+            try store.adopt(storage.absolute(tmp), as: inputPath)
         } catch {
             if newCookie != nil { forgetNewClient(client) }
             throw error
