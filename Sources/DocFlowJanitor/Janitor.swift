@@ -74,8 +74,8 @@ public struct Janitor {
 
     /// Objects of clients with no row, and objects no job row points at, once older than
     /// `orphanMinAge` (an upload may be between storing and inserting its job). One listing per
-    /// prefix (`input/`, `output/`), sorted by key, so one client's objects come together and the
-    /// sweep never holds every job in memory.
+    /// prefix (`input/`, `output/`), sorted by key, so one client's objects come together: the
+    /// sweep holds the listing's keys but only one client's job paths at a time.
     private func removeOrphans(_ db: PGConnection, _ store: any ObjectStore) throws -> Int {
         var removed = 0
         let clients = try db.clientIDs()
