@@ -149,10 +149,17 @@ struct BatchConversion: Sendable {
             }
         }
         let dest = Storage.outputPath(client: job.clientID, job: job.id, attempt: job.attempt, ext: to.id)
-        // A runner killed mid-job left its attempt's partial output; the attempt that follows
-        // removes it (a late finish of that attempt is fenced anyway).
-        for earlier in max(1, job.attempt - 5)..<max(1, job.attempt) {
-            store.discardPartial(Storage.outputPath(client: job.clientID, job: job.id, attempt: earlier, ext: to.id))
+        // A runner killed mid-job may have left its attempt's output: partly written (a part file),
+        // or whole but never marked done (killed between storing it and the finish). No row will
+        // point at an earlier attempt's output once this attempt is claimed, so this attempt
+        // removes both; a live runner that stalled past its lease and stores one later is refused
+        // at its fenced finish and removes its own.
+        if job.attempt > 1 {
+            for earlier in max(1, job.attempt - 5)..<job.attempt {
+                let key = Storage.outputPath(client: job.clientID, job: job.id, attempt: earlier, ext: to.id)
+                store.discardPartial(key)
+                try? store.delete(key)
+            }
         }
         // The output: a part file beside its final name renamed into place (local), or a private
         // file sent to the object store (S3), once the converter says it is whole.
