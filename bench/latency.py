@@ -9,8 +9,9 @@ With the rate limit in place each upload comes from a fresh loopback address.
 """
 import argparse
 import statistics
+import time
 
-from common import ENV, machine, percentile, start_runner, stop, upload_to_done
+from common import ENV, Client, machine, percentile, start_runner, stop, upload_to_done
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--jobs", type=int, default=200)
@@ -27,8 +28,6 @@ finally:
 
 # Downloads go through nginx either way: sendfile from /_files/ (local) or the internal /_store/
 # proxy of a presigned GET (S3).
-import time  # noqa: E402
-from common import Client  # noqa: E402
 c = Client()
 job = c.submit("dl.md", b"# Download\n\nA small output.\n", "html")
 runner = start_runner("--drain")

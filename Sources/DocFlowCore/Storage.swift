@@ -17,6 +17,17 @@ public struct Storage: Sendable {
         self.local = local
     }
 
+    /// This host's work folder as the configuration says (the storage root on the local backend).
+    public init(config: Config) {
+        self.init(root: config.workDir, local: config.s3Bucket == nil)
+    }
+
+    /// Where nginx writes a direct upload's body on the local backend (a name made from the
+    /// upload's UUID only).
+    public static func incomingPath(_ config: Config, upload: UUID) -> String {
+        "\(config.incomingDir)/\(upload.uuidString.lowercased())"
+    }
+
     /// The key prefixes of everything a client owns.
     public static func clientPrefixes(_ client: UUID) -> [String] {
         let id = client.uuidString.lowercased()

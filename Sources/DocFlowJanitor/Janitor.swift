@@ -18,7 +18,7 @@ public struct Janitor {
 
     public init(config: Config, store: ObjectStoreFactory? = nil, logger: Logger) {
         self.config = config
-        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
+        self.storage = Storage(config: config)
         self.makeStore = store ?? LocalStore.factory(root: config.storage)
         self.logger = logger
         orphanMinAge = ProcessInfo.processInfo.environment["DOCFLOW_ORPHAN_MIN_AGE_SECONDS"].flatMap(Double.init) ?? 600
@@ -54,7 +54,7 @@ public struct Janitor {
             let expired = try db.uploadsExpired(limit: batchSize)
             if expired.isEmpty { break }
             for u in expired {
-                unlink("\(config.incomingDir)/\(u.id.uuidString.lowercased())")  // a local body never asked for
+                unlink(Storage.incomingPath(config, upload: u.id))  // a local body never asked for
                 try store.delete(u.key)
             }
             report.uploadsReleased += try db.uploadsDelete(expired.map(\.id))

@@ -31,7 +31,7 @@ public final class Runner {
     public init(config: Config, registry: FormatRegistry = .standard, store: ObjectStoreFactory? = nil, logger: Logger) {
         self.config = config
         self.registry = registry
-        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
+        self.storage = Storage(config: config)
         self.logger = logger
         let factory = store ?? LocalStore.factory(root: config.storage)
         conversionStore = ThreadStore(factory: factory, logger: logger)

@@ -9,6 +9,7 @@ public final class S3Client {
     public let bucket: String
     public let signer: SigV4
     private let http = CurlHandle()
+    private let dates = S3Dates()
     private let host: String
 
     /// `endpoint` as `http(s)://host[:port]`.
@@ -114,7 +115,7 @@ public final class S3Client {
             let r = try send("HEAD", key: key)
             return ObjectInfo(key: key, size: Int64(r.headers["content-length"] ?? "") ?? 0,
                               etag: (r.headers["etag"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
-                              modified: r.headers["last-modified"].flatMap(S3Dates.http))
+                              modified: r.headers["last-modified"].flatMap(dates.http))
         } catch let e as S3Error where e.status == 404 {
             return nil
         }
@@ -137,7 +138,7 @@ public final class S3Client {
                 guard let key = XMLText.first("Key", in: item) else { continue }
                 out.append(ObjectInfo(key: key, size: Int64(XMLText.first("Size", in: item) ?? "") ?? 0,
                                       etag: (XMLText.first("ETag", in: item) ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")),
-                                      modified: XMLText.first("LastModified", in: item).flatMap(S3Dates.iso8601)))
+                                      modified: XMLText.first("LastModified", in: item).flatMap(dates.iso8601)))
             }
             token = XMLText.first("IsTruncated", in: text) == "true" ? XMLText.first("NextContinuationToken", in: text) : nil
         } while token != nil
@@ -206,23 +207,22 @@ enum XMLText {
     }
 }
 
-/// The two date forms S3 answers with.
-enum S3Dates {
-    /// `2026-12-03T07:46:34.000Z` (ListObjectsV2), with or without fractional seconds.
-    static func iso8601(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: s)
+/// The two date forms S3 answers with. Formatters are costly to make: one set per client (a
+/// client is used by one thread), not one per object of a listing.
+final class S3Dates {
+    private let iso = ISO8601DateFormatter(), isoWhole = ISO8601DateFormatter(), web = DateFormatter()
+
+    init() {
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        isoWhole.formatOptions = [.withInternetDateTime]
+        web.locale = Locale(identifier: "en_US_POSIX")
+        web.timeZone = TimeZone(identifier: "GMT")
+        web.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
     }
 
+    /// `2026-12-03T07:46:34.000Z` (ListObjectsV2), with or without fractional seconds.
+    func iso8601(_ s: String) -> Date? { iso.date(from: s) ?? isoWhole.date(from: s) }
+
     /// `Thu, 03 Dec 2026 07:46:34 GMT` (Last-Modified).
-    static func http(_ s: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return f.date(from: s)
-    }
+    func http(_ s: String) -> Date? { web.date(from: s) }
 }

@@ -15,8 +15,7 @@ public enum StorageBackend {
         guard let url = URL(string: config.s3Endpoint), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw StorageError("The storage setting is invalid.", cause: "DOCFLOW_S3_ENDPOINT must be http(s)://host[:port]")
         }
-        let credentials = try self.credentials(config)
-        let signer = SigV4(credentials: credentials, region: config.s3Region, service: "s3")
+        let signer = try self.signer(config)
         let endpoint = config.s3Endpoint, workDir = config.workDir + "/tmp"
         return { S3Store(client: S3Client(endpoint: endpoint, bucket: bucket, signer: signer), workDir: workDir) }
     }
@@ -27,10 +26,14 @@ public enum StorageBackend {
             try FileManager.default.createDirectory(atPath: config.storage, withIntermediateDirectories: true)
             return
         }
-        let signer = SigV4(credentials: try credentials(config), region: config.s3Region, service: "s3")
+        let signer = try self.signer(config)
         do { try S3Client(endpoint: config.s3Endpoint, bucket: bucket, signer: signer).createBucket() } catch let e as S3Error {
             throw StorageError("The bucket could not be made.", cause: "\(e.code) (HTTP \(e.status))", isTransient: e.isTransient)
         }
+    }
+
+    static func signer(_ config: Config) throws -> SigV4 {
+        SigV4(credentials: try credentials(config), region: config.s3Region, service: "s3")
     }
 
     /// The credentials of the environment, or of the file: `access_key_id = …` and

@@ -172,8 +172,7 @@ extension App.Worker {
         return .json(201, body, headers: [("Location", "/api/jobs/\(jobID.uuidString.lowercased())")])
     }
 
-    /// Where nginx writes a local upload's body (a name made from the upload's UUID only).
-    func incomingPath(_ id: UUID) -> String { "\(app.config.incomingDir)/\(id.uuidString.lowercased())" }
+    func incomingPath(_ id: UUID) -> String { Storage.incomingPath(app.config, upload: id) }
 
     /// The size and first 64 KB of what a slot received (nginx's file, or the object on S3);
     /// 409 when nothing has arrived yet.

@@ -43,7 +43,7 @@ public final class App: @unchecked Sendable {
                 logger: Logger = Logger(label: "docflow.web")) {
         self.config = config
         self.formats = formats
-        self.storage = Storage(root: config.workDir, local: config.s3Bucket == nil)
+        self.storage = Storage(config: config)
         self.storeFactory = store ?? LocalStore.factory(root: config.storage)
         self.logger = logger
         do {

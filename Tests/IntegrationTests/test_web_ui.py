@@ -202,18 +202,25 @@ def test_a_presentation_converts_with_its_speaker_notes(page, runner, tmp_path):
     assert "<strong>Notes</strong>" in html and "<h1>" in html
 
 
+def convert_one(drv, path, text, done):
+    """Stages a Markdown file, converts it to HTML, and waits until `done` jobs are DONE; the new
+    job's id."""
+    before = {e.get_attribute("data-id") for e in drv.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")}
+    path.write_text(text)
+    item = stage(drv, path)
+    Select(item.find_element(By.CSS_SELECTOR, "select.target")).select_by_value("html")
+    drv.find_element(By.ID, "convert").click()
+    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == done)
+    ids = {e.get_attribute("data-id") for e in drv.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")}
+    return (ids - before).pop()
+
+
 def test_the_page_uploads_directly_and_falls_back_to_multipart(page, runner, tmp_path):
     """The page asks for an upload slot and sends the file straight to storage (the job names its
     upload); a server that offers no slots (404 on /api/uploads) gets the multipart upload."""
     from conftest import psql
     drv = page()
-    md = tmp_path / "direct.md"
-    md.write_text("# Direct\n\nFrom the page.\n")
-    item = stage(drv, md)
-    Select(item.find_element(By.CSS_SELECTOR, "select.target")).select_by_value("html")
-    drv.find_element(By.ID, "convert").click()
-    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 1)
-    job_id = drv.find_element(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]").get_attribute("data-id")
+    job_id = convert_one(drv, tmp_path / "direct.md", "# Direct\n\nFrom the page.\n", 1)
     assert psql(f"SELECT upload_id IS NOT NULL FROM jobs WHERE id = '{job_id}'") == "t"
 
     # No slots on offer: the page's fetch of /api/uploads answers 404, as an older server would.
@@ -223,13 +230,6 @@ def test_the_page_uploads_directly_and_falls_back_to_multipart(page, runner, tmp
           ? Promise.resolve(new Response('{"error": {"code": "not_found", "message": "No such endpoint."}}', {status: 404}))
           : original(url, opts);
     """)
-    md2 = tmp_path / "fallback.md"
-    md2.write_text("# Fallback\n\nMultipart.\n")
-    item = stage(drv, md2)
-    Select(item.find_element(By.CSS_SELECTOR, "select.target")).select_by_value("html")
-    drv.find_element(By.ID, "convert").click()
-    WebDriverWait(drv, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")) == 2)
-    ids = [e.get_attribute("data-id") for e in drv.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]")]
-    other = [i for i in ids if i != job_id][0]
+    other = convert_one(drv, tmp_path / "fallback.md", "# Fallback\n\nMultipart.\n", 2)
     assert psql(f"SELECT upload_id IS NULL FROM jobs WHERE id = '{other}'") == "t"
     assert drv.find_element(By.ID, "error").text == ""
