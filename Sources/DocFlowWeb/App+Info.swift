@@ -62,26 +62,4 @@ extension App.Worker {
             return .json(503, "{\"status\": \"unavailable\", \"database\": \"unreachable\", \"error\": {\"code\": \"database_unavailable\", \"message\": \"The database is unavailable.\"}}")
         }
     }
-
-    /// `GET /metrics` in the Prometheus text format (nginx serves it to loopback only).
-    func metricsText() -> Response {
-        let snap = app.metrics.snapshot()
-        var out = "# HELP docflow_http_requests_total HTTP requests handled by this fcgi-app, by status.\n"
-        out += "# TYPE docflow_http_requests_total counter\n"
-        for (status, n) in snap.byStatus.sorted(by: { $0.key < $1.key }) {
-            out += "docflow_http_requests_total{status=\"\(status)\"} \(n)\n"
-        }
-        out += "# HELP docflow_http_request_seconds_sum Total time spent handling requests.\n# TYPE docflow_http_request_seconds_sum counter\n"
-        out += "docflow_http_request_seconds_sum \(snap.seconds)\ndocflow_http_request_seconds_count \(snap.count)\n"
-        var up = 0
-        if let stats = try? withDB({ try $0.jobCountsByStatus() }) {
-            up = 1
-            out += "# HELP docflow_jobs Jobs by status.\n# TYPE docflow_jobs gauge\n"
-            for (status, n) in stats.counts { out += "docflow_jobs{status=\"\(status.rawValue)\"} \(n)\n" }
-            out += "# HELP docflow_oldest_pending_seconds Age of the oldest pending job.\n# TYPE docflow_oldest_pending_seconds gauge\n"
-            out += "docflow_oldest_pending_seconds \(stats.oldestPendingSeconds)\n"
-        }
-        out += "# HELP docflow_database_up Whether the database answered.\n# TYPE docflow_database_up gauge\ndocflow_database_up \(up)\n"
-        return Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(out.utf8))
-    }
 }

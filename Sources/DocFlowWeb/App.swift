@@ -16,6 +16,7 @@ public final class App: @unchecked Sendable {
     let storeFactory: ObjectStoreFactory
     let logger: Logger
     let metrics = Metrics()
+    let jobMetrics = JobMetrics()
 
     /// The tag of this process's upload part files (`tmp/{job}-upload{pid}.part`): a part file
     /// whose process is gone belongs to an upload that process was killed in.
@@ -59,6 +60,8 @@ public final class App: @unchecked Sendable {
         let sniffer = Sniffer()
         private var connection: PGConnection?
         private var objectStore: (any ObjectStore)?
+        /// The template of the route the current request matched (the metrics' label).
+        private var matchedRoute: String?
 
         public init(app: App) { self.app = app }
 
@@ -103,9 +106,12 @@ public final class App: @unchecked Sendable {
         public func handle(_ req: Request) -> Response {
             let started = DispatchTime.now().uptimeNanoseconds
             var response: Response
+            var errorCode: String?
+            matchedRoute = nil
             do {
                 response = try route(req)
             } catch let e as APIError {
+                errorCode = e.code
                 response = e.response
             } catch let e as StoreError where e.code == .unavailable {
                 connection = nil
@@ -125,88 +131,37 @@ public final class App: @unchecked Sendable {
                     "docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
                 response = APIError(500, "internal_error", "Something went wrong on our side (request \(id)).").response
             }
-            app.metrics.record(status: response.status, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            app.metrics.record(route: matchedRoute ?? "unmatched",
+                               method: req.method, status: response.status, errorCode: errorCode,
+                               seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             return response
         }
 
         var storage: Storage { app.storage }
 
+        /// Dispatches on `App.routes`: 404 when no template matches the path, 405 with `Allow`
+        /// when one does but not for this method. Notes the matched template (the metrics' label).
         func route(_ req: Request) throws -> Response {
-            let p = req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-            let m = req.method
             // nginx's internal calls for direct uploads (set by its locations, not by clients).
-            switch req.headers["x-docflow-route"] {
-            case Self.authorizeRoute?: return authorizeUpload(req)
-            default: break
+            if req.headers["x-docflow-route"] == Self.authorizeRoute {
+                matchedRoute = "upload-authorize"
+                return authorizeUpload(req)
             }
-            if p == ["metrics"], m == "GET" { return metricsText() }
-            guard p.first == "api", p.count >= 2 else { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
+            let segments = req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
             var allowed: [String] = []
-            switch (p.count, p[1]) {
-            case (2, "jobs"):
-                allowed = ["GET", "POST"]
-                if m == "POST" { return try createJob(req) }
-                if m == "GET" { return try listJobs(req) }
-            case (3, "jobs"):
-                allowed = ["GET", "DELETE", "PATCH"]
-                if m == "GET" { return try getJob(req, p[2]) }
-                if m == "DELETE" { return try deleteJob(req, p[2]) }
-                if m == "PATCH" { return try patchJob(req, p[2]) }
-            case (4, "jobs") where p[3] == "output":
-                allowed = ["GET", "HEAD"]
-                if m == "GET" || m == "HEAD" { return try downloadJob(req, p[2]) }
-            case (4, "jobs") where p[3] == "retry":
-                allowed = ["POST"]
-                if m == "POST" { return try retryJob(req, p[2]) }
-            case (2, "uploads"):
-                allowed = ["POST"]
-                if m == "POST" { return try createUpload(req) }
-            case (3, "uploads"):
-                allowed = ["GET", "DELETE"]
-                if m == "GET" { return try getUpload(req, p[2]) }
-                if m == "DELETE" { return try deleteUpload(req, p[2]) }
-            case (4, "uploads") where p[3] == "jobs":
-                allowed = ["POST"]
-                if m == "POST" { return try createJobFromUpload(req, p[2]) }
-            case (2, "formats"):
-                allowed = ["GET"]
-                if m == "GET" { return formats() }
-            case (2, "usage"):
-                allowed = ["GET"]
-                if m == "GET" { return try usage(req) }
-            case (2, "queue"):
-                allowed = ["GET"]
-                if m == "GET" { return try queue() }
-            case (2, "health"):
-                allowed = ["GET"]
-                if m == "GET" { return health() }
-            default:
-                break
+            for r in App.routes {
+                guard let args = r.match(segments) else { continue }
+                if r.method == req.method {
+                    matchedRoute = r.template
+                    return try r.handler(self, req, args)
+                }
+                allowed.append(r.method)
             }
             if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
-            var e = APIError(405, "method_not_allowed", "\(m) is not allowed on \(req.path).").response
+            var e = APIError(405, "method_not_allowed", "\(req.method) is not allowed on \(req.path).").response
             e.headers.append(("Allow", allowed.joined(separator: ", ")))
             return e
         }
     }
 }
 
-/// Request counters and a latency sum for `/metrics`, shared by all threads.
-final class Metrics: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byStatus: [Int: Int] = [:]
-    private var seconds: Double = 0
-    private var count = 0
-
-    func record(status: Int, seconds s: Double) {
-        lock.lock(); defer { lock.unlock() }
-        byStatus[status, default: 0] += 1
-        seconds += s
-        count += 1
-    }
-
-    func snapshot() -> (byStatus: [Int: Int], seconds: Double, count: Int) {
-        lock.lock(); defer { lock.unlock() }
-        return (byStatus, seconds, count)
-    }
-}

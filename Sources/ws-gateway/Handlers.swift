@@ -1,3 +1,4 @@
+import DocFlowCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -58,15 +59,29 @@ final class WebSocketSession: ChannelInboundHandler {
     }
 }
 
-/// Plain HTTP on the gateway's port: `GET /health` for checks, 426 for anything else.
+/// Plain HTTP on the gateway's port: `GET /health` for checks, `GET /metrics` for Prometheus
+/// (from loopback only, like fcgi-app's), 426 for anything else.
 /// Unchecked Sendable: it has no state, and the upgrade completion that removes it runs on the
 /// channel's event loop.
 final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    let hub: Hub
+
+    init(hub: Hub) { self.hub = hub }
+
+    /// Whether the peer is 127.0.0.1 or ::1 (nginx's rule for fcgi-app's `/metrics`).
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        return ip == "127.0.0.1" || ip == "::1" || ip == "::ffff:127.0.0.1"
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
+        if head.uri == "/metrics", head.method == .GET, Self.isLoopback(context.channel.remoteAddress) {
+            respond(context, head, .ok, hub.metricsText(), contentType: PromText.contentType)
+            return
+        }
         let ok = head.uri == "/health"
         // An upgrade that reaches this handler was refused (no client cookie, another origin, or
         // the client's socket cap).
@@ -75,8 +90,12 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler, @u
         let body = ok ? "{\"status\": \"ok\"}\n"
             : refused ? "{\"error\": {\"code\": \"forbidden\", \"message\": \"A socket needs a client cookie, this site's Origin, and at most \(Hub.maxSocketsPerClient) open per client.\"}}\n"
             : "{\"error\": {\"code\": \"upgrade_required\", \"message\": \"Connect with a WebSocket.\"}}\n"
+        respond(context, head, status, body, contentType: "application/json")
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String, contentType: String) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)

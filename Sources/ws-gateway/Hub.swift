@@ -9,6 +9,8 @@ final class Hub: @unchecked Sendable {
     private let lock = NSLock()
     private var rooms: [String: [ObjectIdentifier: Channel]] = [:]
     private(set) var connections = 0
+    /// Since start, for `/metrics`: sockets opened, notifications heard, frames sent, database links lost.
+    private var opened = 0, heard = 0, sent = 0, linksLost = 0
 
     /// A well-formed UUIDv4 from a Cookie header, lower case; nil otherwise (`ClientID`, as fcgi-app reads it).
     static func clientID(cookieHeader: String) -> String? {
@@ -34,6 +36,7 @@ final class Hub: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         rooms[client, default: [:]][ObjectIdentifier(channel)] = channel
         connections += 1
+        opened += 1
     }
 
     func leave(_ client: String, _ channel: Channel) {
@@ -47,6 +50,8 @@ final class Hub: @unchecked Sendable {
     func publish(client: String, text: String) {
         lock.lock()
         let targets = rooms[client].map { Array($0.values) } ?? []
+        heard += 1
+        sent += targets.count
         lock.unlock()
         for channel in targets {
             var buffer = channel.allocator.buffer(capacity: text.utf8.count)
@@ -59,7 +64,21 @@ final class Hub: @unchecked Sendable {
     func dropAll() {
         lock.lock()
         let all = rooms.values.flatMap { $0.values }
+        linksLost += 1
         lock.unlock()
         for channel in all { channel.close(promise: nil) }
+    }
+
+    /// The gateway's figures in the Prometheus text format.
+    func metricsText() -> String {
+        lock.lock(); defer { lock.unlock() }
+        var out = PromText()
+        out.values("docflow_ws_connections", "gauge", "WebSocket connections open on this gateway.", [([], Double(connections))])
+        out.values("docflow_ws_connections_total", "counter", "WebSocket connections this gateway accepted.", [([], Double(opened))])
+        out.values("docflow_ws_notifications_total", "counter", "Job events this gateway heard from PostgreSQL.", [([], Double(heard))])
+        out.values("docflow_ws_events_sent_total", "counter", "Event frames this gateway sent to sockets.", [([], Double(sent))])
+        out.values("docflow_ws_database_links_lost_total", "counter", "Times the LISTEN connection was lost (every socket closed).",
+                   [([], Double(linksLost))])
+        return out.text
     }
 }

@@ -38,7 +38,7 @@ let bootstrap = ServerBootstrap(group: group)
     // may set — as the unprivileged user every accepted connection failed.
     .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
-        let plain = PlainHTTPHandler()
+        let plain = PlainHTTPHandler(hub: hub)
         let upgrade: NIOHTTPServerUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { _ in
             channel.pipeline.removeHandler(plain, promise: nil)
         })
