@@ -53,6 +53,7 @@ export const api = {
   jobs: (cursor) => request('GET', `/api/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   remove: (id) => request('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
   retry: (id) => request('POST', `/api/jobs/${encodeURIComponent(id)}/retry`),
+  events: (id) => request('GET', `/api/jobs/${encodeURIComponent(id)}/events`),
 };
 
 // XHR (fetch has no upload progress) of `body` to `url`; resolves with the parsed JSON answer

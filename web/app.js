@@ -162,6 +162,8 @@ function upsert(update, syncedAt = null) {
     li.dataset.id = job.id;
     li.querySelector('.delete').addEventListener('click', () => removeJob(job.id));
     li.querySelector('.retry').addEventListener('click', () => retryJob(job.id));
+    const history = li.querySelector('.history');
+    history.addEventListener('toggle', () => { if (history.open) showHistory(job.id, history); });
     els.jobs.prepend(li);
   }
   const previous = li.dataset.status;
@@ -191,11 +193,51 @@ function upsert(update, syncedAt = null) {
   }
   li.querySelector('.retry').hidden = job.status !== 'FAILED';
   li.querySelector('.delete').setAttribute('aria-label', `Delete ${job.input_filename}`);
+  const history = li.querySelector('.history');
+  if (history.open && previous !== job.status) showHistory(job.id, history);
   if (previous && previous !== job.status && (job.status === 'DONE' || job.status === 'FAILED')) {
     announce(`${job.input_filename}: ${job.status === 'DONE' ? 'ready to download' : `failed — ${reason.textContent}`}`);
     refreshUsage();
   }
   els.empty.hidden = jobs.size > 0;
+}
+
+// What one history event says, in words (GET /api/jobs/{id}/events).
+function describeEvent(e) {
+  const secs = (s) => (s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`);
+  switch (e.kind) {
+    case 'queued': return `queued (${formatBytes(e.input_bytes)}, priority ${e.priority})`;
+    case 'claimed': return `started on ${e.runner} after waiting ${secs(e.wait_seconds ?? 0)}`;
+    case 'progress': return `${e.progress}% — ${e.step ?? ''}`;
+    case 'released': return 'given back to the queue unstarted';
+    case 'retried': return `attempt failed after ${secs(e.seconds ?? 0)}, will be retried: ${e.message}`;
+    case 'rescued': return `its runner was lost; will be retried`;
+    case 'done': return `done in ${secs(e.seconds ?? 0)}, result ${formatBytes(e.output_bytes)}${e.warnings ? `, ${e.warnings} warning(s)` : ''}`;
+    case 'failed': return `failed: ${e.message}`;
+    case 'requeued': return 'retried by you';
+    case 'deleted': return 'deleted';
+    default: return e.kind;
+  }
+}
+
+async function showHistory(id, details) {
+  const list = details.querySelector('.events');
+  try {
+    const { events } = await api.events(id);
+    list.replaceChildren(...events.map((e) => {
+      const item = document.createElement('li');
+      const time = document.createElement('time');
+      time.dateTime = e.at;
+      time.textContent = new Date(e.at).toLocaleTimeString();
+      item.append(time, ` · attempt ${e.attempt} · ${describeEvent(e)}`);
+      item.dataset.kind = e.kind;
+      return item;
+    }));
+  } catch (e) {
+    const item = document.createElement('li');
+    item.textContent = `The history cannot be read now: ${e.message}`;
+    list.replaceChildren(item);
+  }
 }
 
 function drop(id) {

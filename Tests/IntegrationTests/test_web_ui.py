@@ -135,6 +135,13 @@ def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, ru
     assert job.find_element(By.CSS_SELECTOR, "button.retry").is_displayed()
     assert not job.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
     assert "failed" in drv.find_element(By.ID, "live").get_attribute("textContent")
+    # Its details tell the story from the job's history: queued, started on a runner, failed, why.
+    job.find_element(By.CSS_SELECTOR, ".history summary").click()
+    events = WebDriverWait(drv, 10).until(lambda b: job.find_elements(By.CSS_SELECTOR, ".history .events li[data-kind=failed]")
+                                          and job.find_elements(By.CSS_SELECTOR, ".history .events li"))
+    kinds = [e.get_attribute("data-kind") for e in events]
+    assert kinds[0] == "queued" and "claimed" in kinds and kinds[-1] == "failed", kinds
+    assert "quote" in events[-1].text.lower() and "started on" in events[kinds.index("claimed")].text
     # Nothing overflows the narrow screen sideways.
     assert drv.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     drv.save_screenshot(os.path.join(OUT, "ui-phone-failed.png"))
