@@ -63,8 +63,10 @@ let package = Package(
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
-        // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing.
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic"], swiftSettings: swift5),
+        // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing; its
+        // OpenAPI description (openapi.json, served at /api/openapi.json).
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic"],
+                resources: [.embedInCode("openapi.json")], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).
         .target(name: "DocFlowSandbox", dependencies: ["DocFlowCore", "DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),

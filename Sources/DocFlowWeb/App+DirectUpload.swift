@@ -25,14 +25,6 @@ extension App.Worker {
             throw APIError(400, "bad_size", "`size` must be the file's size in bytes (an integer).")
         }
         guard size > 0 else { throw APIError(400, "empty_file", "The file is empty: `size` must be at least 1 byte.") }
-        guard Int64(size) <= config.maxUploadBytes else {
-            throw APIError(413, "too_large", "The upload is larger than the \(config.maxUploadBytes / 1_048_576) MB limit.",
-                           extra: ["limit": config.maxUploadBytes])
-        }
-        guard let from = app.formats.format(forFilename: name), app.formats.isReadable(from) else {
-            let known = app.formats.readable.map(\.id).sorted().joined(separator: ", ")
-            throw APIError(415, "unsupported_format", "Doc Flow cannot read \(name): supported inputs are \(known).")
-        }
         var contentType = "application/octet-stream"
         if let t = obj["content_type"] {
             guard let t = t as? String, !t.isEmpty, t.utf8.count <= 255, t.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
@@ -46,6 +38,15 @@ extension App.Worker {
                 throw APIError(400, "bad_sha256", "`sha256` must be 64 hexadecimal digits.")
             }
             sha256 = s
+        }
+        // The shape of the request first (400s), then its limits (413) and its format (415).
+        guard Int64(size) <= config.maxUploadBytes else {
+            throw APIError(413, "too_large", "The upload is larger than the \(config.maxUploadBytes / 1_048_576) MB limit.",
+                           extra: ["limit": config.maxUploadBytes])
+        }
+        guard let from = app.formats.format(forFilename: name), app.formats.isReadable(from) else {
+            let known = app.formats.readable.map(\.id).sorted().joined(separator: ", ")
+            throw APIError(415, "unsupported_format", "Doc Flow cannot read \(name): supported inputs are \(known).")
         }
         var newCookie: String?
         let client: UUID

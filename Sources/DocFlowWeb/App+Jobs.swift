@@ -20,7 +20,6 @@ extension App.Worker {
 
     /// `GET /api/jobs?status=&limit=&order=asc|desc&cursor=`.
     func listJobs(_ req: Request) throws -> Response {
-        guard let client = Identity.clientID(req) else { return .json(200, "{\"jobs\": [], \"next_cursor\": null}") }
         var status: JobStatus?
         if let s = req.query["status"] {
             guard let known = JobStatus(rawValue: s.uppercased()) else {
@@ -45,6 +44,8 @@ extension App.Worker {
             }
             cursor = (parts[0], id)
         }
+        // Checked first: a bad parameter is 400 with or without a client.
+        guard let client = Identity.clientID(req) else { return .json(200, "{\"jobs\": [], \"next_cursor\": null}") }
         let page = try withDB { try $0.jobList(client: client, status: status, limit: limit, ascending: order == "asc", after: cursor) }
         let next = page.next.map { JSONText.quoted($0) } ?? "null"
         return .json(200, "{\"jobs\": [" + page.jobs.joined(separator: ", ") + "], \"next_cursor\": \(next)}")
@@ -66,7 +67,7 @@ extension App.Worker {
         for key in [files.uploadID == nil ? files.inputPath : nil, files.outputPath].compactMap({ $0 }) where !key.isEmpty {
             try? store().delete(key)
         }
-        return .json(200, "{\"id\": \"\(id.uuidString.lowercased())\", \"deleted\": true, \"previous_status\": \"\(files.status)\"}")
+        return .json(200, "{\"id\": \"\(id.uuidString.lowercased())\", \"deleted\": true, \"previous_status\": \"\(files.status.rawValue)\"}")
     }
 
     /// `PATCH /api/jobs/{id}` with `{"priority": n}`, while the job is pending.

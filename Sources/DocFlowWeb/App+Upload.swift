@@ -37,6 +37,10 @@ extension App.Worker {
         var fields: [String: String]
         var filename: String
         if let type = req.headers["content-type"], let boundary = MultipartParser.boundary(fromContentType: type) {
+            // The query's `filename` and `to` are for raw bodies: with a form they would be ignored.
+            guard req.query["to"] == nil, req.query["filename"] == nil else {
+                throw APIError(400, "bad_request", "Send `to` (and the file's name) in the form, or a raw body with ?filename=…&to=…, not both.")
+            }
             var parser = MultipartParser(boundary: boundary, body: req.body)
             try parser.parse { try sink.write($0) }
             guard let f = parser.filename else { throw APIError(400, "missing_file", "The form has no `file` field.") }

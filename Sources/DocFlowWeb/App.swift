@@ -139,18 +139,35 @@ public final class App: @unchecked Sendable {
 
         var storage: Storage { app.storage }
 
+        /// The path's segments (`/api/jobs/x` → `["api", "jobs", "x"]`).
+        func segments(_ req: Request) -> [String] {
+            req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        }
+
+        /// nginx's error location for the methods it refuses itself (errors.conf).
+        static let methodNotAllowedRoute = "method-not-allowed"
+
         /// Dispatches on `App.routes`: 404 when no template matches the path, 405 with `Allow`
         /// when one does but not for this method. Notes the matched template (the metrics' label).
         func route(_ req: Request) throws -> Response {
             // nginx's internal calls for direct uploads (set by its locations, not by clients).
-            if req.headers["x-docflow-route"] == Self.authorizeRoute {
-                matchedRoute = "upload-authorize"
+            switch req.headers["x-docflow-route"] {
+            case Self.authorizeRoute?:
+                matchedRoute = Self.authorizeRoute
                 return authorizeUpload(req)
+            case Self.methodNotAllowedRoute?:
+                // nginx refused the method itself (TRACE, or a static file): only the Allow header is ours.
+                matchedRoute = Self.methodNotAllowedRoute
+                let allowed = App.routes.filter { $0.match(segments(req)) != nil }.map(\.method)
+                var e = APIError(405, "method_not_allowed", "\(req.method) is not allowed on \(req.path).").response
+                e.headers.append(("Allow", allowed.isEmpty ? "GET, HEAD" : allowed.joined(separator: ", ")))
+                return e
+            default:
+                break
             }
-            let segments = req.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
             var allowed: [String] = []
             for r in App.routes {
-                guard let args = r.match(segments) else { continue }
+                guard let args = r.match(segments(req)) else { continue }
                 if r.method == req.method {
                     matchedRoute = r.template
                     return try r.handler(self, req, args)

@@ -46,6 +46,14 @@ extension App {
         Route("GET", "/api/usage") { w, r, _ in try w.usage(r) },
         Route("GET", "/api/queue") { w, _, _ in try w.queue() },
         Route("GET", "/api/health") { w, _, _ in w.health() },
+        Route("GET", "/api/openapi.json") { _, _, _ in
+            Response(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "public, max-age=300")], body: App.openAPI)
+        },
         Route("GET", "/metrics", operatorOnly: true) { w, _, _ in w.metricsText() },
     ]
+}
+
+extension App {
+    /// This API's OpenAPI 3.1 description (`openapi.json`, embedded in the binary).
+    static let openAPI: [UInt8] = PackageResources.openapi_json
 }
