@@ -158,8 +158,9 @@ public final class App: @unchecked Sendable {
             case Self.methodNotAllowedRoute?:
                 // nginx refused the method itself (TRACE, or a static file): only the Allow header is ours.
                 matchedRoute = Self.methodNotAllowedRoute
+                // (nginx hands the error over as a GET: the refused method itself is not known here.)
                 let allowed = App.routes.filter { $0.match(segments(req)) != nil }.map(\.method)
-                var e = APIError(405, "method_not_allowed", "\(req.method) is not allowed on \(req.path).").response
+                var e = APIError(405, "method_not_allowed", "This method is not allowed on \(req.path).").response
                 e.headers.append(("Allow", allowed.isEmpty ? "GET, HEAD" : allowed.joined(separator: ", ")))
                 return e
             default:
