@@ -58,7 +58,13 @@ let package = Package(
         // The one place that wraps libcrypto (OpenSSL's EVP): SHA-256 of uploads.
         .target(name: "DocFlowCrypto", dependencies: ["CLibCrypto"], swiftSettings: swift5),
         // S3-compatible object storage: AWS Signature Version 4 (headers, presigned URLs, POST policies).
-        .target(name: "DocFlowS3", dependencies: ["DocFlowCore", "DocFlowCrypto", "CCurl"], swiftSettings: swift5),
+        .target(name: "DocFlowS3", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowHTTP"], swiftSettings: swift5),
+        // HTTP requests over libcurl (Debian's libcurl): the S3 client's and the webhook sender's.
+        .target(name: "DocFlowHTTP", dependencies: ["CCurl"], swiftSettings: swift5),
+        // Webhooks: the URL check (fcgi-app, at upload) lives in DocFlowCore; this is the sender the
+        // runners and the janitor run over the outbox (signing, pinning, retries).
+        .target(name: "DocFlowWebhooks", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowHTTP",
+                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],
@@ -75,9 +81,9 @@ let package = Package(
         .target(name: "DocFlowJanitor", dependencies: ["DocFlowCore", "DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
         .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox", "DocFlowWebhooks"], swiftSettings: swift5),
         .executableTarget(name: "convert-worker", dependencies: ["DocFlowCore", "DocFlowSandbox"], swiftSettings: swift5),
-        .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJanitor"], swiftSettings: swift5),
+        .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJanitor", "DocFlowWebhooks"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
             "DocFlowCore", "DocFlowStore",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -95,7 +101,7 @@ let package = Package(
         .target(name: "TestDatabase", dependencies: ["DocFlowCore", "DocFlowStore"], path: "Tests/TestDatabase", swiftSettings: swift5),
         .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         .testTarget(name: "DocFlowCryptoTests", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
-        .testTarget(name: "DocFlowS3Tests", dependencies: ["DocFlowS3"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowS3Tests", dependencies: ["DocFlowS3", "DocFlowHTTP"], swiftSettings: swift5),
         .testTarget(name: "DocFlowModelTests", dependencies: ["DocFlowModel"], swiftSettings: swift5),
         .testTarget(name: "DocFlowJanitorTests", dependencies: ["DocFlowCore", "DocFlowStore", "DocFlowJanitor", "TestDatabase",
                                                               .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
@@ -105,5 +111,6 @@ let package = Package(
         .testTarget(name: "DocFlowFormatsTests", dependencies: ["DocFlowFormats"], swiftSettings: swift5),
         .testTarget(name: "DocFlowWebTests", dependencies: ["DocFlowCore", "DocFlowWeb"], swiftSettings: swift5),
         .testTarget(name: "DocFlowSandboxTests", dependencies: ["DocFlowSandbox"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowWebhooksTests", dependencies: ["DocFlowWebhooks"], swiftSettings: swift5),
     ]
 )

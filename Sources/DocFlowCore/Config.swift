@@ -72,6 +72,13 @@ public struct Config: Sendable {
     public var logFormat: String
     /// Enables the `debug_*` job options the crash tests use. Never set in production.
     public var testHooks: Bool
+    /// Webhooks: the time one delivery attempt may take, the first retry's delay (doubling, at
+    /// most an hour), how long a delivery is retried before it is given up.
+    public var webhookTimeoutSeconds: Double
+    public var webhookBackoffSeconds: Double
+    public var webhookGiveUpSeconds: Double
+    /// Lets callback URLs resolve to loopback addresses (the tests' receiver). Never in production.
+    public var webhookAllowLoopback: Bool
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         func int(_ key: String, _ fallback: Int) -> Int { env[key].flatMap { Int($0) } ?? fallback }
@@ -108,6 +115,10 @@ public struct Config: Sendable {
         wsPort = int("DOCFLOW_WS_PORT", 8091)
         logFormat = env["DOCFLOW_LOG_FORMAT"] ?? "json"
         testHooks = env["DOCFLOW_TEST_HOOKS"] == "1"
+        webhookTimeoutSeconds = max(0.1, double("DOCFLOW_WEBHOOK_TIMEOUT_SECONDS", 10))
+        webhookBackoffSeconds = max(0.01, double("DOCFLOW_WEBHOOK_BACKOFF_SECONDS", 10))
+        webhookGiveUpSeconds = max(1, double("DOCFLOW_WEBHOOK_GIVE_UP_SECONDS", 24 * 3600))
+        webhookAllowLoopback = env["DOCFLOW_WEBHOOK_ALLOW_LOOPBACK"] == "1"
     }
 }
 

@@ -1,3 +1,4 @@
+import DocFlowHTTP
 import Foundation
 
 /// An S3-compatible bucket (AWS, SeaweedFS, MinIO…), path-style (`endpoint/bucket/key`): put a
@@ -46,8 +47,13 @@ public final class S3Client {
         let request = SigV4.Request(method: method, path: path(key), query: query, headers: headers, payloadHash: SigV4.unsignedPayload)
         let signed = signer.signHeaders(request, date: Date(), normalizePath: false, signBody: true)
         let all = (extra + signed.items).filter { $0.name.lowercased() != "host" }
-        let response = try http.perform(method: method, url: url(path(key), query), headers: all, upload: upload,
+        let response: CurlHandle.Response
+        do {
+            response = try http.perform(method: method, url: url(path(key), query), headers: all, upload: upload,
                                         uploadFD: uploadFD, uploadLength: uploadLength, sink: sink)
+        } catch let e as CurlError {
+            throw S3Error(status: 0, code: e.code, message: "The object store could not be reached.")
+        }
         guard (200..<300).contains(response.status) else { throw Self.error(response) }
         return response
     }

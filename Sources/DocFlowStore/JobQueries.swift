@@ -18,6 +18,8 @@ public struct NewJob: Sendable {
     public var idempotencyKey: String?
     /// The direct upload the job is made from (its input is that upload's object, charged there).
     public var uploadID: UUID?
+    /// Called when the job ends (a checked http(s) URL), else the client's default if any.
+    public var callbackURL: String? = nil
 
     public init(id: UUID, clientID: UUID, inputFilename: String, inputFormat: String, inputPath: String,
                 inputBytes: Int64, inputSHA256: String?, outputFormat: String, optionsJSON: String,
@@ -57,10 +59,11 @@ extension PGConnection {
     public func jobInsert(_ j: NewJob, expiresWithClient: Bool = true) throws -> String {
         let r = try query("""
             INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
-                              output_format, options, priority, max_attempts, idempotency_key, expires_at, upload_id, input_owned)
+                              output_format, options, priority, max_attempts, idempotency_key, expires_at, upload_id, input_owned,
+                              callback_url)
             SELECT \(j.id), \(j.clientID), \(j.inputFilename), \(j.inputFormat), \(j.inputPath), \(j.inputBytes),
                    \(j.inputSHA256), \(j.outputFormat), \(j.optionsJSON)::jsonb, \(j.priority), \(j.maxAttempts),
-                   \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil)
+                   \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil), \(j.callbackURL)
             FROM clients c WHERE c.id = \(j.clientID)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)

@@ -9,6 +9,7 @@ public enum Migrator {
         (3, "claim_order", String(decoding: PackageResources.m0003_claim_order_sql, as: UTF8.self)),
         (4, "uploads", String(decoding: PackageResources.m0004_uploads_sql, as: UTF8.self)),
         (5, "history", String(decoding: PackageResources.m0005_history_sql, as: UTF8.self)),
+        (6, "webhooks", String(decoding: PackageResources.m0006_webhooks_sql, as: UTF8.self)),
     ]
 
     /// Applies what is missing; returns the versions applied now.

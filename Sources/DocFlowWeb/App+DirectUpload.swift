@@ -136,7 +136,7 @@ extension App.Worker {
     /// be converted to several targets; the SHA-256 a client declared is checked by the runner.
     func createJobFromUpload(_ req: Request, _ idText: String) throws -> Response {
         let client = try requireClient(req), id = try Identity.jobID(idText)
-        let obj = try Self.jsonObject(req, hint: "{\"to\": …, \"options\"?: {…}, \"priority\"?: n}")
+        let obj = try Self.jsonObject(req, hint: "{\"to\": …, \"options\"?: {…}, \"priority\"?: n, \"callback_url\"?: …}")
         guard let row = try withDB({ try $0.uploadFind(client: client, id: id) }) else { throw APIError(404, "not_found", "No such upload.") }
         var fields: [String: String] = ["from": row.inputFormat]
         if let to = obj["to"] as? String { fields["to"] = to }
@@ -147,7 +147,9 @@ extension App.Worker {
             }
             fields["options"] = String(decoding: data, as: UTF8.self)
         }
+        if let c = obj["callback_url"] { fields["callback_url"] = (c as? String) ?? "" }
         let (_, from, to, priority, options) = try validate(filename: row.filename, fields: fields)
+        let callback = try callbackURL(fields["callback_url"])
         if !row.stored {
             if row.expired { throw APIError(410, "upload_expired", "This upload slot has expired before its file arrived; ask for a new one.") }
             let (size, head) = try receivedFile(row)
@@ -166,10 +168,11 @@ extension App.Worker {
             }
         }
         let jobID = UUID()
-        let job = NewJob(id: jobID, clientID: client, inputFilename: row.filename, inputFormat: from.id, inputPath: row.inputPath,
+        var job = NewJob(id: jobID, clientID: client, inputFilename: row.filename, inputFormat: from.id, inputPath: row.inputPath,
                          inputBytes: row.declaredBytes, inputSHA256: row.sha256, outputFormat: to.id, optionsJSON: options,
                          priority: priority, maxAttempts: app.config.maxAttempts, idempotencyKey: nil, uploadID: id)
-        let body = try withDB { try $0.jobInsert(job) }
+        job.callbackURL = callback
+        let body = try withCallbackSecret(client, callback, try withDB { try $0.jobInsert(job) })
         return .json(201, body, headers: [("Location", "/api/jobs/\(jobID.uuidString.lowercased())")])
     }
 

@@ -63,6 +63,7 @@ extension App.Worker {
             }
         }
         let (name, from, to, priority, options) = try validate(filename: filename, fields: fields)
+        let callback = try callbackURL(fields["callback_url"])
         let sha256 = try sink.finish()
         guard sink.size > 0 else { throw APIError(400, "empty_file", "The file is empty.") }
         let mime = sniffer.mimeType(of: sink.head)
@@ -88,12 +89,13 @@ extension App.Worker {
             if newCookie != nil { forgetNewClient(client) }
             throw error
         }
-        let job = NewJob(id: jobID, clientID: client, inputFilename: name, inputFormat: from.id, inputPath: inputPath,
+        var job = NewJob(id: jobID, clientID: client, inputFilename: name, inputFormat: from.id, inputPath: inputPath,
                          inputBytes: sink.size, inputSHA256: sha256, outputFormat: to.id, optionsJSON: options,
                          priority: priority, maxAttempts: config.maxAttempts,
                          idempotencyKey: liveClient == nil ? nil : idempotencyKey)
+        job.callbackURL = callback
         do {
-            let body = try withDB { try $0.jobInsert(job) }
+            let body = try withCallbackSecret(client, callback, try withDB { try $0.jobInsert(job) })
             var headers = [("Location", "/api/jobs/\(jobID.uuidString.lowercased())")]
             if let c = newCookie { headers.append(("Set-Cookie", c)) }
             return .json(201, body, headers: headers)

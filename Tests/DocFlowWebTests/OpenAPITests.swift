@@ -66,8 +66,11 @@ import Testing
     }
 
     @Test func theJobSchemaHasTheFieldsTheDatabaseSends() {
-        let sql = Self.sources("Sources/DocFlowStore/Migrations", ["m0004_uploads.sql"])
-        let function = sql.components(separatedBy: "CREATE OR REPLACE FUNCTION docflow_job_json").last ?? ""
+        // The last definition (migrations are applied in order; the file names sort that way).
+        let dir = Self.root.appendingPathComponent("Sources/DocFlowStore/Migrations")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+        let sql = files.compactMap { try? String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n")
+        let function = sql.components(separatedBy: "FUNCTION docflow_job_json").last ?? ""
         // The top-level keys (8 spaces in): the error object's own keys are nested deeper.
         let fields = Self.matches(#"\n        '([a-z0-9_]+)', "#, in: function)
         let properties = Set((Self.schema("Job")["properties"] as? [String: Any] ?? [:]).keys)

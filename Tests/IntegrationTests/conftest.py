@@ -87,8 +87,8 @@ class Client:
     def client_id(self):
         return self.http.cookies.get("client_id")
 
-    def upload(self, name, data, to, priority=None, options=None, headers=None):
-        fields = {"to": to}
+    def upload(self, name, data, to, priority=None, options=None, headers=None, extra=None):
+        fields = {"to": to, **(extra or {})}
         if priority is not None:
             fields["priority"] = str(priority)
         if options is not None:

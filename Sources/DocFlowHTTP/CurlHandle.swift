@@ -1,27 +1,22 @@
 import CCurl
 import Foundation
 
-/// A failed request to the object store. `message` is safe to show; the URL (which may carry a
-/// presigned query) is never part of it, and no credential ever is.
-public struct S3Error: Error, CustomStringConvertible, Sendable {
-    /// The HTTP status (0: no answer: the store is unreachable or the connection broke).
-    public let status: Int
-    /// The store's error code (`NoSuchKey`, `SignatureDoesNotMatch`…) or libcurl's error text.
+/// A request that got no answer: libcurl's error text (the URL is never part of it).
+public struct CurlError: Error, CustomStringConvertible, Sendable {
     public let code: String
-    public let message: String
-
-    public var description: String { "S3Error(\(status) \(code)): \(message)" }
-    /// The store did not answer or answered 5xx: worth a retry later.
-    public var isTransient: Bool { status == 0 || status >= 500 }
+    /// The time limit ran out (connect or whole transfer).
+    public let timedOut: Bool
+    public var description: String { "CurlError(\(code))" }
 }
 
 /// One HTTP exchange over libcurl's easy interface (Debian's libcurl: a well-kept client with
 /// connection reuse, keep-alive and large-file streaming). A handle is reused between requests
-/// (its connections kept alive); not thread-safe: one per thread.
-final class CurlHandle {
+/// (its connections kept alive); not thread-safe: one per thread. Used by the S3 client and the
+/// webhook sender.
+public final class CurlHandle {
     private let handle: UnsafeMutableRawPointer
 
-    init() {
+    public init() {
         _ = Self.globalInit
         handle = curl_easy_init()!
     }
@@ -31,10 +26,11 @@ final class CurlHandle {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// What the response carried.
-    struct Response {
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
+    public struct Response {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public init(status: Int, headers: [String: String], body: [UInt8]) { self.status = status; self.headers = headers; self.body = body }
     }
 
     /// Context the C callbacks reach through their user pointer.
@@ -48,29 +44,38 @@ final class CurlHandle {
         var uploadFD: Int32 = -1
         /// Bytes still to send from `uploadFD` (a part of a file stops at its end).
         var uploadLeft: Int64 = 0
+        var maxBody = Int.max
     }
 
     /// Sends `method` to `url` with `headers`; the body from `upload` (bytes) or `uploadFD` (a
     /// file, `uploadLength` bytes, streamed); the response body to `sink` when given (only for a
-    /// 2xx answer), else collected.
-    func perform(method: String, url: String, headers: [(name: String, value: String)], upload: [UInt8]? = nil,
-                 uploadFD: Int32 = -1, uploadLength: Int64 = 0, sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
-                 timeoutSeconds: Int = 300) throws -> Response {
+    /// 2xx answer), else collected. `resolve` pins host names to addresses (`host:port:address`,
+    /// CURLOPT_RESOLVE): the address a caller checked is the one connected to. At most
+    /// `maxResponseBytes` of a collected body are kept. Throws `CurlError` when there is no answer.
+    public func perform(method: String, url: String, headers: [(name: String, value: String)], upload: [UInt8]? = nil,
+                        uploadFD: Int32 = -1, uploadLength: Int64 = 0, sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
+                        timeoutMilliseconds: Int = 300_000, connectTimeoutMilliseconds: Int = 10_000,
+                        resolve: [String] = [], maxResponseBytes: Int = Int.max) throws -> Response {
         curl_easy_reset(handle)
         let t = Transfer()
         t.sink = sink
         t.uploadFD = uploadFD
         t.uploadLeft = uploadLength
+        t.maxBody = maxResponseBytes
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
         list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
         defer { curl_slist_free_all(list) }
+        var pins: UnsafeMutablePointer<curl_slist>? = nil
+        for r in resolve { pins = curl_slist_append(pins, r) }
+        defer { curl_slist_free_all(pins) }
+        if pins != nil { _ = ccurl_setopt_slist(handle, CURLOPT_RESOLVE, pins) }
         let me = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
         _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
         _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
-        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT, timeoutSeconds)
+        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMilliseconds)
+        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
         _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         _ = ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
         _ = ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, n, user in
@@ -87,8 +92,8 @@ final class CurlHandle {
             let bytes = UnsafeRawBufferPointer(start: data, count: size * n)
             if let sink = t.sink, t.sinkError == nil {
                 do { try sink(bytes) } catch { t.sinkError = error; return 0 }  // 0 aborts the transfer
-            } else {
-                t.body.append(contentsOf: bytes)
+            } else if t.body.count < t.maxBody {
+                t.body.append(contentsOf: bytes.prefix(t.maxBody - t.body.count))
             }
             return size * n
         }
@@ -126,7 +131,7 @@ final class CurlHandle {
         }
         if let e = t.sinkError { throw e }
         guard code == CURLE_OK else {
-            throw S3Error(status: 0, code: String(cString: curl_easy_strerror(code)), message: "The object store could not be reached.")
+            throw CurlError(code: String(cString: curl_easy_strerror(code)), timedOut: code == CURLE_OPERATION_TIMEDOUT)
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
