@@ -62,8 +62,14 @@ public final class App: @unchecked Sendable {
         private var objectStore: (any ObjectStore)?
         /// The template of the route the current request matched (the metrics' label).
         private var matchedRoute: String?
+        /// The app's logger with the current request's id (nginx's `$request_id`) on every line.
+        var log: Logger
 
-        public init(app: App) { self.app = app }
+        public init(app: App) {
+            self.app = app
+            log = app.logger
+        }
+
 
         /// The thread's connection, reconnecting when it broke.
         func db() throws -> PGConnection {
@@ -86,7 +92,7 @@ public final class App: @unchecked Sendable {
                 objectStore = s
                 return s
             } catch {
-                app.logger.error("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: error))"])
+                log.error("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: error))"])
                 throw APIError.storageUnavailable
             }
         }
@@ -108,6 +114,10 @@ public final class App: @unchecked Sendable {
             var response: Response
             var errorCode: String?
             matchedRoute = nil
+            // nginx's request id (also in its access log and the X-Request-Id response header).
+            let requestID = req.headers["x-request-id"] ?? UUID().uuidString.lowercased()
+            log = app.logger
+            log[metadataKey: "docflow.request.id"] = "\(requestID)"
             do {
                 response = try route(req)
             } catch let e as APIError {
@@ -117,19 +127,17 @@ public final class App: @unchecked Sendable {
                 connection = nil
                 response = APIError.unavailable.response
             } catch let e as StorageError where e.isTransient {
-                app.logger.warning("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: e))", "docflow.path": "\(req.path)"])
+                log.warning("object store unavailable", metadata: ["docflow.error": "\(String(reflecting: e))", "docflow.path": "\(req.path)"])
                 response = APIError.storageUnavailable.response
             } catch let e as StoreError where e.isDataException {
                 // A data exception (22xxx: a value PostgreSQL cannot store or cast) from a value the
                 // request carried that a check above let through: the request's fault, said as such.
-                app.logger.warning("request value refused by the database", metadata: ["docflow.error": "\(String(reflecting: e))",
+                log.warning("request value refused by the database", metadata: ["docflow.error": "\(String(reflecting: e))",
                                                                                        "docflow.path": "\(req.path)"])
                 response = APIError(400, "bad_request", "A value in the request cannot be stored: check for control characters or invalid text.").response
             } catch {
-                let id = UUID().uuidString.lowercased()
-                app.logger.error("unhandled error", metadata: ["docflow.request.id": "\(id)",
-                    "docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
-                response = APIError(500, "internal_error", "Something went wrong on our side (request \(id)).").response
+                log.error("unhandled error", metadata: ["docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
+                response = APIError(500, "internal_error", "Something went wrong on our side (request \(requestID)).").response
             }
             app.metrics.record(route: matchedRoute ?? "unmatched",
                                method: req.method, status: response.status, errorCode: errorCode,

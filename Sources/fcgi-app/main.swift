@@ -63,6 +63,8 @@ final class FCGIBody: BodyReader {
         // Set by nginx's internal direct-upload locations only (FastCGI params, not client headers).
         if let v = param("DOCFLOW_ROUTE") { headers["x-docflow-route"] = v }
         if let v = param("DOCFLOW_DECLARED_LENGTH"), !v.isEmpty { headers["x-declared-length"] = v }
+        // nginx's $request_id (a FastCGI param of its own, never a client header).
+        if let v = param("DOCFLOW_REQUEST_ID"), !v.isEmpty { headers["x-request-id"] = v }
         let request = Request(method: param("REQUEST_METHOD") ?? "GET", uri: param("REQUEST_URI") ?? "/",
                               headers: headers, contentLength: param("CONTENT_LENGTH").flatMap { Int64($0) },
                               remoteAddress: param("REMOTE_ADDR") ?? "", isTLS: param("HTTPS") == "on",

@@ -13,7 +13,8 @@ CREATE TYPE webhook_state AS ENUM ('PENDING', 'DELIVERED', 'FAILED');
 
 CREATE TABLE webhook_deliveries (
     id              bigint        GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    client_id       uuid          NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    -- No foreign key, as job_events (m0005): deleted with the client by docflow_clients_forget.
+    client_id       uuid          NOT NULL,
     job_id          uuid          NOT NULL,
     event           text          NOT NULL CHECK (event IN ('job_done', 'job_failed')),
     url             text          NOT NULL,
@@ -31,8 +32,17 @@ CREATE TABLE webhook_deliveries (
 );
 -- The senders' claim: due pending deliveries, oldest first.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'PENDING';
--- A client's job's deliveries (and the cascade from clients).
+-- A client's job's deliveries (and the delete with the client).
 CREATE INDEX webhook_deliveries_job ON webhook_deliveries (client_id, job_id);
+
+CREATE OR REPLACE FUNCTION docflow_clients_forget() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM job_events e USING old_rows o WHERE e.client_id = o.id;
+    DELETE FROM webhook_deliveries d USING old_rows o WHERE d.client_id = o.id;
+    RETURN NULL;
+END
+$$;
 
 CREATE FUNCTION docflow_jobs_webhook() RETURNS trigger
 LANGUAGE plpgsql AS $$
