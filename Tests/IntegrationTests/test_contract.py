@@ -40,3 +40,18 @@ def test_a_form_upload_with_query_parameters_is_refused_not_half_read(client):
     r = client.http.post(f"{BASE}/api/jobs?to=pdf", files={"file": ("a.md", b"# a\n")}, data={"to": "html"}, timeout=30)
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
     assert client.client_id is None  # nothing was kept, no client made
+
+
+def test_every_answer_carries_nginx_request_id_as_its_access_log_does(client):
+    import re
+    import time
+    from conftest import VAR
+    r = client.get("/api/formats")
+    rid = r.headers.get("X-Request-Id", "")
+    assert re.fullmatch(r"[0-9a-f]{32}", rid), r.headers
+    assert client.get("/api/jobs/not-a-job").headers.get("X-Request-Id") not in (None, rid)  # one per request, errors too
+    log = os.path.join(VAR, "nginx", "log", "access.log")
+    deadline = time.time() + 5
+    while f"request_id={rid}" not in open(log, errors="replace").read():
+        assert time.time() < deadline, "the request id is not in nginx's access log"
+        time.sleep(0.1)
