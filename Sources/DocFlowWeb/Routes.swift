@@ -27,13 +27,13 @@ struct Route: Sendable {
 }
 
 extension App {
-    /// Every operation, in the order the README lists them.
+    /// Every operation; a path's methods in the order its `Allow` header lists them.
     static let routes: [Route] = [
-        Route("POST", "/api/jobs") { w, r, _ in try w.createJob(r) },
         Route("GET", "/api/jobs") { w, r, _ in try w.listJobs(r) },
+        Route("POST", "/api/jobs") { w, r, _ in try w.createJob(r) },
         Route("GET", "/api/jobs/{id}") { w, r, a in try w.getJob(r, a[0]) },
-        Route("PATCH", "/api/jobs/{id}") { w, r, a in try w.patchJob(r, a[0]) },
         Route("DELETE", "/api/jobs/{id}") { w, r, a in try w.deleteJob(r, a[0]) },
+        Route("PATCH", "/api/jobs/{id}") { w, r, a in try w.patchJob(r, a[0]) },
         Route("GET", "/api/jobs/{id}/output") { w, r, a in try w.downloadJob(r, a[0]) },
         Route("HEAD", "/api/jobs/{id}/output") { w, r, a in try w.downloadJob(r, a[0]) },
         Route("GET", "/api/jobs/{id}/events") { w, r, a in try w.jobEvents(r, a[0]) },
