@@ -70,7 +70,6 @@ public final class App: @unchecked Sendable {
             log = app.logger
         }
 
-
         /// The thread's connection, reconnecting when it broke.
         func db() throws -> PGConnection {
             if let c = connection, c.isHealthy { return c }
@@ -133,7 +132,7 @@ public final class App: @unchecked Sendable {
                 // A data exception (22xxx: a value PostgreSQL cannot store or cast) from a value the
                 // request carried that a check above let through: the request's fault, said as such.
                 log.warning("request value refused by the database", metadata: ["docflow.error": "\(String(reflecting: e))",
-                                                                                       "docflow.path": "\(req.path)"])
+                                                                                "docflow.path": "\(req.path)"])
                 response = APIError(400, "bad_request", "A value in the request cannot be stored: check for control characters or invalid text.").response
             } catch {
                 log.error("unhandled error", metadata: ["docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
