@@ -176,10 +176,8 @@ public final class App: @unchecked Sendable {
             var allowed: [String] = []
             for r in App.routes {
                 guard let args = r.match(segments(req)) else { continue }
-                if r.method == req.method {
-                    matchedRoute = r.template
-                    return try r.handler(self, req, args)
-                }
+                matchedRoute = r.template  // a 405 is counted under the path's template too
+                if r.method == req.method { return try r.handler(self, req, args) }
                 allowed.append(r.method)
             }
             if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }

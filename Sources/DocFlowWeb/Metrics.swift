@@ -10,7 +10,12 @@ final class Metrics: @unchecked Sendable {
     private var durations = LabeledSeries<Histogram> { Histogram(bounds: Histogram.seconds) }
     private var errors = LabeledSeries<Double> { 0 }
 
-    func record(route: String, method: String, status: Int, errorCode: String?, seconds: Double) {
+    /// Methods that get a label of their own; any other (a client may send any token) is "other",
+    /// so no request can add series without bound.
+    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    func record(route: String, method rawMethod: String, status: Int, errorCode: String?, seconds: Double) {
+        let method = Self.methods.contains(rawMethod) ? rawMethod : "other"
         lock.lock(); defer { lock.unlock() }
         requests.update([("route", route), ("method", method), ("status", String(status))]) { $0 += 1 }
         durations.update([("route", route), ("method", method)]) { $0.observe(seconds) }

@@ -92,3 +92,19 @@ import Testing
         #expect(!refs.isEmpty && refs.isSubset(of: known), "\(refs.subtracting(known))")
     }
 }
+
+/// `/metrics` labels stay bounded whatever clients send.
+@Suite struct MetricsLabelTests {
+    @Test func unknownMethodsAndPathsShareOneLabelEach() {
+        let (w, _) = makeWorker()
+        for i in 0..<5 {
+            _ = w.handle(Request(method: "BREW\(i)", uri: "/api/jobs"))
+            _ = w.handle(Request(method: "GET", uri: "/nothing/\(i)"))
+        }
+        let text = String(decoding: w.handle(Request(method: "GET", uri: "/metrics")).body, as: UTF8.self)
+        #expect(!text.contains("BREW") && !text.contains("/nothing"))
+        #expect(text.contains("docflow_http_requests_total{route=\"/api/jobs\",method=\"other\",status=\"405\"} 5"))
+        #expect(text.contains("docflow_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 5"))
+        #expect(text.contains("docflow_database_up 0"))
+    }
+}
