@@ -128,7 +128,13 @@ def test_the_two_former_crashes_through_the_service(runner):
     pdf = c.submit("big.csv", csv_big_field(), "pdf")
     xlsx = c.submit("wide.csv", csv_wide(100_000), "xlsx")
     done = c.wait_status(pdf["id"], timeout=120)
-    assert done["status"] == "DONE" and done["attempt"] == 1, done
+    # Done, and no attempt crashed: its history says how each attempt ended (two CI runs saw it done
+    # at attempt 2 under load, the first attempt's end unexplained by this test until the history).
+    history = c.get(f"/api/jobs/{pdf['id']}/events").json()["events"]
+    crashed = [e for e in history if e["kind"] in ("retried", "failed") and e.get("code") == "converter_crashed"]
+    assert done["status"] == "DONE" and not crashed, (done, history)
+    if done["attempt"] != 1:
+        print("big field → PDF took", done["attempt"], "attempts:", [(e["kind"], e.get("code")) for e in history])
     refused = c.wait_status(xlsx["id"], timeout=60)
     assert refused["status"] == "FAILED" and refused["attempt"] == 1  # refused once, not retried as a crash
     assert refused["error"]["code"] == "too_large" and "16384 columns" in refused["error"]["message"]
