@@ -174,8 +174,9 @@ public final class App: @unchecked Sendable {
                 break
             }
             var allowed: [String] = []
+            let path = segments(req)
             for r in App.routes {
-                guard let args = r.match(segments(req)) else { continue }
+                guard let args = r.match(path) else { continue }
                 matchedRoute = r.template  // a 405 is counted under the path's template too
                 if r.method == req.method { return try r.handler(self, req, args) }
                 allowed.append(r.method)

@@ -5,6 +5,8 @@ struct Route: Sendable {
     let method: String
     /// `/api/jobs/{id}/output`.
     let template: String
+    /// The template's segments, split once.
+    let parts: [String]
     /// Served to this host only (nginx allows loopback): left out of the public description.
     let operatorOnly: Bool
     let handler: @Sendable (App.Worker, Request, [String]) throws -> Response
@@ -12,11 +14,11 @@ struct Route: Sendable {
     init(_ method: String, _ template: String, operatorOnly: Bool = false,
          _ handler: @escaping @Sendable (App.Worker, Request, [String]) throws -> Response) {
         self.method = method; self.template = template; self.operatorOnly = operatorOnly; self.handler = handler
+        parts = template.split(separator: "/").map(String.init)
     }
 
     /// The `{…}` values when `segments` match the template, else nil.
     func match(_ segments: [String]) -> [String]? {
-        let parts = template.split(separator: "/").map(String.init)
         guard parts.count == segments.count else { return nil }
         var args: [String] = []
         for (p, s) in zip(parts, segments) {
