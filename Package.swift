@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // C libraries: one system-library target each (pkg-config name, Debian package).
@@ -40,11 +40,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Traces: the libraries speak swift-distributed-tracing's API; only the executables link
+        // swift-otel (OTLP over HTTP only: the gRPC trait is left off, it builds slowly).
+        .package(url: "https://github.com/apple/swift-distributed-tracing", exact: "1.7.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel", exact: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: cLibraries + [
         // C-free core every process shares: config, logging, the client identity, the storage
         // layout, input bytes and output sinks, allocator tuning.
-        .target(name: "DocFlowCore", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
+        .target(name: "DocFlowCore", dependencies: [.product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "Tracing", package: "swift-distributed-tracing")], swiftSettings: swift5),
+        // Traces exported over OTLP/HTTP (swift-otel): linked by the executables only.
+        .target(name: "DocFlowTelemetry", dependencies: [
+            "DocFlowCore", .product(name: "OTel", package: "swift-otel"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swift5),
         // Hubs: the Document and Table models every reader produces and every writer consumes.
         .target(name: "DocFlowModel", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         // C-free: format names and the conversion matrix, for the processes that do not convert.
@@ -64,28 +77,28 @@ let package = Package(
         // Webhooks: the URL check (fcgi-app, at upload) lives in DocFlowCore; this is the sender the
         // runners and the janitor run over the outbox (signing, pinning, retries).
         .target(name: "DocFlowWebhooks", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowHTTP",
-                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
+                                                       .product(name: "Logging", package: "swift-log"), .product(name: "Tracing", package: "swift-distributed-tracing")], swiftSettings: swift5),
         // PostgreSQL access (libpq), migrations, queries.
         .target(name: "DocFlowStore",
                 dependencies: ["DocFlowCore", "CLibPQ", .product(name: "Logging", package: "swift-log")],
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing; its
         // OpenAPI description (openapi.json, served at /api/openapi.json).
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic"],
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic", .product(name: "Tracing", package: "swift-distributed-tracing")],
                 resources: [.embedInCode("openapi.json")], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).
         .target(name: "DocFlowSandbox", dependencies: ["DocFlowCore", "DocFlowConvert", "DocFlowModel"], swiftSettings: swift5),
         // The runner loop and the janitor passes.
-        .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowSandbox"], swiftSettings: swift5),
+        .target(name: "DocFlowJobs", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowSandbox", .product(name: "Tracing", package: "swift-distributed-tracing")], swiftSettings: swift5),
         .target(name: "DocFlowJanitor", dependencies: ["DocFlowCore", "DocFlowStore", .product(name: "Logging", package: "swift-log")], swiftSettings: swift5),
 
-        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowWeb", "CFastCGI"], swiftSettings: swift5),
-        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox", "DocFlowWebhooks"], swiftSettings: swift5),
+        .executableTarget(name: "fcgi-app", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowWeb", "DocFlowTelemetry", "CFastCGI"], swiftSettings: swift5),
+        .executableTarget(name: "job-runner", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJobs", "DocFlowModel", "DocFlowSandbox", "DocFlowWebhooks", "DocFlowTelemetry"], swiftSettings: swift5),
         .executableTarget(name: "convert-worker", dependencies: ["DocFlowCore", "DocFlowSandbox"], swiftSettings: swift5),
         .executableTarget(name: "janitor", dependencies: ["DocFlowCore", "DocFlowS3", "DocFlowJanitor", "DocFlowWebhooks"], swiftSettings: swift5),
         .executableTarget(name: "ws-gateway", dependencies: [
-            "DocFlowCore", "DocFlowStore",
+            "DocFlowCore", "DocFlowStore", "DocFlowTelemetry", .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,7 +112,7 @@ let package = Package(
         .testTarget(name: "DocFlowConvertTests", dependencies: ["DocFlowCore", "DocFlowConvert"], swiftSettings: swift5),
         // A real PostgreSQL for the store's and the runner's tests (DOCFLOW_TEST_DATABASE).
         .target(name: "TestDatabase", dependencies: ["DocFlowCore", "DocFlowStore"], path: "Tests/TestDatabase", swiftSettings: swift5),
-        .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore"], swiftSettings: swift5),
+        .testTarget(name: "DocFlowCoreTests", dependencies: ["DocFlowCore", .product(name: "Tracing", package: "swift-distributed-tracing")], swiftSettings: swift5),
         .testTarget(name: "DocFlowCryptoTests", dependencies: ["DocFlowCrypto"], swiftSettings: swift5),
         .testTarget(name: "DocFlowS3Tests", dependencies: ["DocFlowS3", "DocFlowHTTP"], swiftSettings: swift5),
         .testTarget(name: "DocFlowModelTests", dependencies: ["DocFlowModel"], swiftSettings: swift5),

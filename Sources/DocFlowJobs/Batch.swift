@@ -19,6 +19,8 @@ enum JobOutcome {
 /// CPU). Everything goes through the lock; neither side blocks on the other.
 final class Batch: @unchecked Sendable {
     let jobs: [ClaimedJob]
+    /// Each job's spans (nil when tracing is off), by index as `jobs`.
+    let spans: [JobSpans?]
     private let lock = NSLock()
     private var outcomes: [JobOutcome] = []
     private var currentIndex: Int?
@@ -30,7 +32,15 @@ final class Batch: @unchecked Sendable {
     private var workerPID: pid_t?
     private var expired = false
 
-    init(jobs: [ClaimedJob]) { self.jobs = jobs }
+    init(jobs: [ClaimedJob], spans: [JobSpans?]) {
+        self.jobs = jobs
+        self.spans = spans
+    }
+
+    /// The spans of the batch's job with this id.
+    func spans(of id: UUID) -> JobSpans? {
+        jobs.firstIndex { $0.id == id }.flatMap { spans[$0] }
+    }
 
     /// The conversion thread asks to start job `i`; false once the runner has stopped the batch.
     func begin(_ i: Int) -> Bool {
@@ -115,12 +125,14 @@ struct BatchConversion: Sendable {
         for (i, job) in batch.jobs.enumerated() {
             guard batch.begin(i) else { return }
             let t0 = Date()
-            let outcome = convert(job, batch: batch)
+            let steps = JobSteps(batch.spans[i], first: "read")
+            let outcome = convert(job, batch: batch, steps: steps)
+            if case .failed(_, let code, _, _) = outcome { steps.close(error: code) } else { steps.close(error: nil) }
             batch.report(outcome, seconds: Date().timeIntervalSince(t0))
         }
     }
 
-    private func convert(_ job: ClaimedJob, batch: Batch) -> JobOutcome {
+    private func convert(_ job: ClaimedJob, batch: Batch, steps: JobSteps) -> JobOutcome {
         guard let from = registry.format(named: job.inputFormat), let to = registry.format(named: job.outputFormat) else {
             return .failed(job, code: "unknown_format", message: "This runner does not know the job's formats.", retry: false)
         }
@@ -167,6 +179,7 @@ struct BatchConversion: Sendable {
         do { output = try store.beginWrite(dest) } catch {
             return storageFailed(job, error, what: "The output could not be written")
         }
+        steps.next("convert")
         let worker: SandboxWorker
         do { worker = try pool.worker(for: job.clientID) } catch {
             output.discard()
@@ -201,6 +214,7 @@ struct BatchConversion: Sendable {
         pool.finished(worker)
         switch result {
         case .done(let bytes, let warnings, let metadata):
+            steps.next("write")
             do { try output.commit() } catch {
                 return storageFailed(job, error, what: "The output could not be stored")
             }

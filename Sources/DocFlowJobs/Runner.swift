@@ -4,6 +4,7 @@ import DocFlowSandbox
 import DocFlowStore
 import Foundation
 import Logging
+import Tracing
 
 /// A short-lived job runner (DESIGN.md): takes a runner slot, LISTENs for new jobs while idle, and
 /// loops claim → convert → finish until its time budget is spent. Conversions run in sandboxed
@@ -104,15 +105,23 @@ public final class Runner {
                 lastRescue = now
             }
             let size = batchSize
-            let jobs = try db.run { try $0.jobClaim(limit: size, leaseSeconds: config.leaseSeconds, worker: worker) }
+            let claimStart = DefaultTracerClock.now
+            var jobs = try db.run { try $0.jobClaim(limit: size, leaseSeconds: config.leaseSeconds, worker: worker) }
             if !jobs.isEmpty {
+                // Each attempt's spans continue the trace of the request that made its job.
+                let claimEnd = DefaultTracerClock.now
+                let spans = jobs.indices.map { i -> JobSpans? in
+                    let s = JobSpans(job: jobs[i], claimed: (claimStart, claimEnd), runner: worker)
+                    if jobs[i].traceContext == nil { jobs[i].traceContext = s?.traceparent }
+                    return s
+                }
                 db.hold(jobs)
                 if db.listening {
                     db.listening = false
                     try db.run { try $0.unlisten("docflow_jobs") }
                 }
                 stats.claims += 1
-                let (count, converting) = try work(jobs, db: db)
+                let (count, converting) = try work(Batch(jobs: jobs, spans: spans), db: db)
                 handled += count
                 // Adaptive batching: while conversions are tiny, claim several per statement (fewer
                 // commits); one slow conversion brings the batch back to one, so no job waits behind
@@ -185,8 +194,8 @@ public final class Runner {
     /// renew the current job's lease, write its progress, enforce its time limit, and give unstarted
     /// jobs back once the batch has run past `batchPatience`. Returns how many jobs were started and
     /// the seconds spent converting.
-    private func work(_ jobs: [ClaimedJob], db: RunnerSession) throws -> (Int, Double) {
-        let batch = Batch(jobs: jobs)
+    private func work(_ batch: Batch, db: RunnerSession) throws -> (Int, Double) {
+        let jobs = batch.jobs
         let convert = BatchConversion(registry: registry, stores: conversionStore, pool: pool,
                                       timeoutSeconds: config.jobTimeoutSeconds, memoryMB: config.jobMemoryMB)
         let done = converter.submit { convert.run(batch) }
@@ -201,17 +210,22 @@ public final class Runner {
                 switch outcome {
                 case .done(let f): finished.append(f)
                 case .failed(let job, let code, let message, let retry):
-                    logger.info("conversion failed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())",
-                                                              "docflow.job.attempt": "\(job.attempt)", "docflow.error": "\(message)"])
+                    var meta = job.logMetadata
+                    meta["docflow.job.attempt"] = "\(job.attempt)"
+                    meta["docflow.error"] = "\(message)"
+                    logger.info("conversion failed", metadata: meta)
+                    let finishStart = DefaultTracerClock.now
                     if code == "sha256_mismatch", let upload = job.uploadID {
                         // Not the file that was meant: the upload goes (its object, its reserved
                         // bytes) before the failure is told, so a client told of it finds it gone.
                         if let key = try db.run({ try $0.uploadRelease(upload) }) { removeOutput(key) }
                     }
-                    try db.settle([job]) { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
+                    _ = try db.settle([job]) { try $0.jobFail(job, code: code, message: message, retry: retry, backoffSeconds: retry ? config.retryBackoffSeconds : 0) }
+                    batch.spans(of: job.id)?.end(finishStart: finishStart, outcome: retry && job.attempt < job.maxAttempts ? "retry" : "failed",
+                                                 error: (code, message))
                 }
             }
-            try flush(&finished, db: db)
+            try flush(&finished, batch: batch, db: db)
             if complete { break }
             guard let current = batch.current() else { continue }
             let job = jobs[current.index]
@@ -219,7 +233,7 @@ public final class Runner {
             if now.timeIntervalSince(current.started) > config.jobTimeoutSeconds, !batch.currentExpired {
                 // The converter is killed; the conversion thread reports the timeout, and the
                 // batch goes on with a fresh converter.
-                logger.warning("job timed out; its converter is killed", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                logger.warning("job timed out; its converter is killed", metadata: job.logMetadata)
                 batch.expireCurrent()
             }
             if releasedFrom == nil, now.timeIntervalSince(started) > Self.batchPatience {
@@ -227,13 +241,14 @@ public final class Runner {
                 if from < jobs.count {
                     let unstarted = Array(jobs[from...])
                     try db.settle(unstarted) { try $0.jobRelease(unstarted) }
+                    for j in unstarted { batch.spans(of: j.id)?.abandon(outcome: "released") }
                     stats.released += jobs.count - from
                 }
                 releasedFrom = from
             }
             if now.timeIntervalSince(lastBeat) > config.leaseSeconds / 3 {
                 if try !db.run({ try $0.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) }) {
-                    logger.info("job was deleted or taken over while converting", metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                    logger.info("job was deleted or taken over while converting", metadata: job.logMetadata)
                 }
                 lastBeat = now
             }
@@ -249,33 +264,37 @@ public final class Runner {
 
     /// Marks converted jobs done. Outputs of jobs that were no longer ours are removed; when the
     /// group would put a client over quota, each job is finished alone so only that one fails.
-    private func flush(_ finished: inout [FinishedJob], db: RunnerSession) throws {
+    private func flush(_ finished: inout [FinishedJob], batch: Batch, db: RunnerSession) throws {
         guard !finished.isEmpty else { return }
         defer { finished.removeAll() }
         stats.flushes += 1
+        let finishStart = DefaultTracerClock.now
         do {
             let group = finished
             let mine = try db.settle(group.map(\.job)) { try $0.jobFinish(group) }
             for f in finished {
-                let meta: Logger.Metadata = ["docflow.job.id": "\(f.job.id.uuidString.lowercased())", "docflow.job.attempt": "\(f.job.attempt)"]
+                var meta = f.job.logMetadata
+                meta["docflow.job.attempt"] = "\(f.job.attempt)"
                 if mine.contains(f.job.id) {
                     logger.info("job finished", metadata: meta)
+                    batch.spans(of: f.job.id)?.end(finishStart: finishStart, outcome: "done", outputBytes: f.outputBytes)
                 } else {
                     removeOutput(f.outputPath)
                     logger.info("job vanished or was taken over before it finished; output discarded", metadata: meta)
+                    batch.spans(of: f.job.id)?.end(finishStart: finishStart, outcome: "lost")
                 }
             }
         } catch let e as StoreError where e.isCheckViolation && finished.count > 1 {
             for f in finished {
                 var one = [f]
-                try flush(&one, db: db)
+                try flush(&one, batch: batch, db: db)
             }
         } catch let e as StoreError where e.isCheckViolation {
             let f = finished[0]
             removeOutput(f.outputPath)
-            try db.settle([f.job]) { try $0.jobFail(f.job, code: "quota_exceeded",
-                                                    message: "The output (\(f.outputBytes) bytes) would put you over your quota.",
-                                                    retry: false, backoffSeconds: 0) }
+            let message = "The output (\(f.outputBytes) bytes) would put you over your quota."
+            _ = try db.settle([f.job]) { try $0.jobFail(f.job, code: "quota_exceeded", message: message, retry: false, backoffSeconds: 0) }
+            batch.spans(of: f.job.id)?.end(finishStart: finishStart, outcome: "failed", error: ("quota_exceeded", message))
         }
     }
 }

@@ -109,8 +109,7 @@ final class RunnerSession {
                         // Someone else has it now (a rescuer's transaction, the next attempt's runner):
                         // the fenced finish will tell; until then the lock is not ours to give up.
                         held[job.id] = nil
-                        logger.warning("after the reconnect the job's lock is held elsewhere",
-                                       metadata: ["docflow.job.id": "\(job.id.uuidString.lowercased())"])
+                        logger.warning("after the reconnect the job's lock is held elsewhere", metadata: job.logMetadata)
                     }
                     // Renewed at once: a rescuer takes a lock-free job only once it has missed a heartbeat.
                     _ = try c.jobHeartbeat(job, leaseSeconds: leaseSeconds)

@@ -20,6 +20,8 @@ public struct NewJob: Sendable {
     public var uploadID: UUID?
     /// Called when the job ends (a checked http(s) URL), else the client's default if any.
     public var callbackURL: String? = nil
+    /// The W3C traceparent of the span that made the job (nil when tracing is off).
+    public var traceContext: String? = nil
 
     public init(id: UUID, clientID: UUID, inputFilename: String, inputFormat: String, inputPath: String,
                 inputBytes: Int64, inputSHA256: String?, outputFormat: String, optionsJSON: String,
@@ -60,10 +62,11 @@ extension PGConnection {
         let r = try query("""
             INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
                               output_format, options, priority, max_attempts, idempotency_key, expires_at, upload_id, input_owned,
-                              callback_url)
+                              callback_url, trace_context)
             SELECT \(j.id), \(j.clientID), \(j.inputFilename), \(j.inputFormat), \(j.inputPath), \(j.inputBytes),
                    \(j.inputSHA256), \(j.outputFormat), \(j.optionsJSON)::jsonb, \(j.priority), \(j.maxAttempts),
-                   \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil), \(j.callbackURL)
+                   \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil), \(j.callbackURL),
+                   \(j.traceContext)
             FROM clients c WHERE c.id = \(j.clientID)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)

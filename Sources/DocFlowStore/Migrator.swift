@@ -10,6 +10,7 @@ public enum Migrator {
         (4, "uploads", String(decoding: PackageResources.m0004_uploads_sql, as: UTF8.self)),
         (5, "history", String(decoding: PackageResources.m0005_history_sql, as: UTF8.self)),
         (6, "webhooks", String(decoding: PackageResources.m0006_webhooks_sql, as: UTF8.self)),
+        (7, "traces", String(decoding: PackageResources.m0007_traces_sql, as: UTF8.self)),
     ]
 
     /// Applies what is missing; returns the versions applied now.

@@ -17,6 +17,10 @@ public struct ClaimedJob: Sendable {
     /// checks the stored bytes against it before converting.
     public var uploadID: UUID? = nil
     public var declaredSHA256: String? = nil
+    public var inputBytes: Int64 = 0
+    /// The W3C traceparent the attempt's spans continue (`jobs.trace_context`: the span that made
+    /// the job); the runner sets it to its own span's when the job has none. Nil when tracing is off.
+    public var traceContext: String? = nil
 }
 
 /// A converted job waiting to be marked done.
@@ -122,7 +126,8 @@ extension PGConnection {
                 FROM mine WHERE j.id = mine.id
                 RETURNING j.id, j.client_id, j.input_path, j.input_format, j.output_format, j.options::text AS options,
                           j.attempt, j.max_attempts, j.priority, j.created_at, j.error_code, j.error_message,
-                          j.upload_id, CASE WHEN j.upload_id IS NOT NULL THEN j.input_sha256 END AS declared_sha256
+                          j.upload_id, CASE WHEN j.upload_id IS NOT NULL THEN j.input_sha256 END AS declared_sha256,
+                          j.input_bytes, j.trace_context
             )
             SELECT * FROM claimed ORDER BY priority DESC, created_at, id
             """)
@@ -132,7 +137,8 @@ extension PGConnection {
                        optionsJSON: try r.decode("options"), attempt: try r.decode("attempt"),
                        maxAttempts: try r.decode("max_attempts"),
                        previousError: try r.decodeIfPresent("error_code", as: String.self).map { ($0, try r.decodeIfPresent("error_message") ?? "") },
-                       uploadID: try r.decodeIfPresent("upload_id"), declaredSHA256: try r.decodeIfPresent("declared_sha256"))
+                       uploadID: try r.decodeIfPresent("upload_id"), declaredSHA256: try r.decodeIfPresent("declared_sha256"),
+                       inputBytes: try r.decode("input_bytes"), traceContext: try r.decodeIfPresent("trace_context"))
         }
     }
 

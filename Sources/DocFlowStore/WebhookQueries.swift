@@ -15,6 +15,8 @@ public struct WebhookDelivery: Sendable {
     public var secret: String?
     /// Seconds since the delivery was made (it is given up past `webhookGiveUpSeconds`).
     public var ageSeconds: Double
+    /// The job's trace context, while the job exists (the delivery's span joins its trace).
+    public var traceContext: String? = nil
 }
 
 /// Queries on `webhook_deliveries` and the clients' webhook settings (migration m0006).
@@ -64,11 +66,12 @@ extension PGConnection {
                    next_attempt_at = now() + make_interval(secs => \(leaseSeconds))
             FROM due, clients c WHERE d.id = due.id AND c.id = d.client_id
             RETURNING d.id, d.job_id, d.event, d.url, d.body, d.attempts, c.webhook_secret,
-                      extract(epoch FROM now() - d.created_at)::float8 AS age
+                      extract(epoch FROM now() - d.created_at)::float8 AS age,
+                      (SELECT j.trace_context FROM jobs j WHERE j.id = d.job_id) AS trace_context
             """).rows.map { r in
             WebhookDelivery(id: try r.decode("id"), jobID: try r.decode("job_id"), event: try r.decode("event"), url: try r.decode("url"),
                             body: try r.decode("body"), attempt: try r.decode("attempts"), secret: try r.decodeIfPresent("webhook_secret"),
-                            ageSeconds: try r.decode("age"))
+                            ageSeconds: try r.decode("age"), traceContext: try r.decodeIfPresent("trace_context"))
         }
     }
 

@@ -172,7 +172,7 @@ extension App.Worker {
                          inputBytes: row.declaredBytes, inputSHA256: row.sha256, outputFormat: to.id, optionsJSON: options,
                          priority: priority, maxAttempts: app.config.maxAttempts, idempotencyKey: nil, uploadID: id)
         job.callbackURL = callback
-        let body = try withCallbackSecret(client, callback, try withDB { try $0.jobInsert(job) })
+        let body = try withCallbackSecret(client, callback, try insertJob(job))
         return .json(201, body, headers: [("Location", "/api/jobs/\(jobID.uuidString.lowercased())")])
     }
 

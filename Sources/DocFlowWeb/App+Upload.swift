@@ -95,7 +95,7 @@ extension App.Worker {
                          idempotencyKey: liveClient == nil ? nil : idempotencyKey)
         job.callbackURL = callback
         do {
-            let body = try withCallbackSecret(client, callback, try withDB { try $0.jobInsert(job) })
+            let body = try withCallbackSecret(client, callback, try insertJob(job))
             var headers = [("Location", "/api/jobs/\(jobID.uuidString.lowercased())")]
             if let c = newCookie { headers.append(("Set-Cookie", c)) }
             return .json(201, body, headers: headers)

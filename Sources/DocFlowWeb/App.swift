@@ -3,6 +3,7 @@ import DocFlowFormats
 import DocFlowStore
 import Foundation
 import Logging
+import Tracing
 
 /// The HTTP API. One `App` per process; one `App.Worker` per thread (it owns that thread's
 /// database connection and libmagic handle).
@@ -62,8 +63,12 @@ public final class App: @unchecked Sendable {
         private var objectStore: (any ObjectStore)?
         /// The template of the route the current request matched (the metrics' label).
         private var matchedRoute: String?
-        /// The app's logger with the current request's id (nginx's `$request_id`) on every line.
+        /// The app's logger with the current request's id (nginx's `$request_id`) and trace id on every line.
         var log: Logger
+        /// The current request's span (a no-op one when tracing is off), and its `traceparent`:
+        /// stored with a job the request makes, so the runner and the gateway continue the trace.
+        var span: any Span = NoOpTracer.NoOpSpan(context: .topLevel)
+        var traceparent: String?
 
         public init(app: App) {
             self.app = app
@@ -117,6 +122,11 @@ public final class App: @unchecked Sendable {
             let requestID = req.headers["x-request-id"] ?? UUID().uuidString.lowercased()
             log = app.logger
             log[metadataKey: "docflow.request.id"] = "\(requestID)"
+            span = startSpan(req.method, context: TraceContext.context(traceparent: req.headers["traceparent"], tracestate: req.headers["tracestate"]),
+                             ofKind: .server)
+            traceparent = TraceContext.traceparent(of: span)
+            if let t = TraceContext.traceID(traceparent) { log[metadataKey: "docflow.trace.id"] = "\(t)" }
+            defer { span.end() }
             do {
                 response = try route(req)
             } catch let e as APIError {
@@ -138,6 +148,7 @@ public final class App: @unchecked Sendable {
                 log.error("unhandled error", metadata: ["docflow.error": "\(String(reflecting: error))", "docflow.path": "\(req.path)"])
                 response = APIError(500, "internal_error", "Something went wrong on our side (request \(requestID)).").response
             }
+            if span.isRecording { describe(span, req, response, route: matchedRoute, requestID: requestID, errorCode: errorCode) }
             app.metrics.record(route: matchedRoute ?? "unmatched",
                                method: req.method, status: response.status, errorCode: errorCode,
                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)

@@ -4,6 +4,7 @@ import DocFlowHTTP
 import DocFlowStore
 import Foundation
 import Logging
+import Tracing
 
 /// Sends the webhook outbox: claims due deliveries, checks each URL again and connects to the
 /// address it checked (no redirects followed), POSTs the stored body signed with the client's
@@ -57,6 +58,23 @@ public final class WebhookSender: @unchecked Sendable {
         let started = Date()
         var status = 0
         var error: String?
+        // A client span in the job's trace (none when the job had no trace context); its
+        // traceparent goes with the request, so a traced receiver continues the trace.
+        let span: (any Span)? = d.traceContext.map { TraceContext.startSpan("webhook", parent: $0, kind: .client) }
+        defer {
+            if let span {
+                span.updateAttributes { a in
+                    a["docflow.job.id"] = d.jobID.uuidString.lowercased()
+                    a["docflow.webhook.delivery"] = Int(d.id)
+                    a["docflow.webhook.attempt"] = d.attempt
+                    a["docflow.event"] = d.event
+                    a["http.request.method"] = "POST"
+                    if status > 0 { a["http.response.status_code"] = status }
+                }
+                if let error { span.setStatus(SpanStatus(code: .error, message: error)) }
+                span.end()
+            }
+        }
         do {
             let target = try WebhookURL(d.url)
             let address = try target.resolve(allowLoopback: config.webhookAllowLoopback)
@@ -66,6 +84,7 @@ public final class WebhookSender: @unchecked Sendable {
                 ("Docflow-Event", d.event), ("Docflow-Delivery", String(d.id)),
             ]
             if let secret = d.secret { headers.append(("Docflow-Signature", Self.signature(secret: secret, timestamp: now, body: d.body))) }
+            if let span, let t = TraceContext.traceparent(of: span) { headers.append(("traceparent", t)) }
             let bracketed: String = address.contains(":") ? "[" + address + "]" : address
             let pin: String = target.host + ":" + String(target.port) + ":" + bracketed
             let ms = Int(config.webhookTimeoutSeconds * 1000)
@@ -88,8 +107,7 @@ public final class WebhookSender: @unchecked Sendable {
     }
 
     private func logResult(_ d: WebhookDelivery, status: Int, error: String?, delivered: Bool, giveUp: Bool) {
-        var meta: Logger.Metadata = [:]
-        meta["docflow.job.id"] = .string(d.jobID.uuidString.lowercased())
+        var meta = TraceContext.logMetadata(job: d.jobID.uuidString.lowercased(), traceparent: d.traceContext)
         meta["docflow.webhook.delivery"] = .string(String(d.id))
         meta["docflow.webhook.attempt"] = .string(String(d.attempt))
         meta["docflow.webhook.status"] = .string(String(status))

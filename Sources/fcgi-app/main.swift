@@ -4,6 +4,7 @@ import CFastCGI
 import DocFlowCore
 import DocFlowS3
 import DocFlowStore
+import DocFlowTelemetry
 import DocFlowWeb
 import Foundation
 import Logging
@@ -11,6 +12,7 @@ import Logging
 let config = Config()
 JSONLogHandler.bootstrap(config)
 let logger = Logger(label: "docflow.fcgi")
+let telemetry = Telemetry.start(service: "docflow-fcgi-app", logger: logger)
 
 guard FCGX_Init() == 0 else { logger.critical("FCGX_Init failed"); exit(1) }
 let socketPath = CommandLine.arguments.dropFirst().first ?? config.fcgiSocket
@@ -60,6 +62,9 @@ final class FCGIBody: BodyReader {
         if let v = param("CONTENT_TYPE") { headers["content-type"] = v }
         if let v = param("HTTP_COOKIE") { headers["cookie"] = v }
         if let v = param("HTTP_IDEMPOTENCY_KEY") { headers["idempotency-key"] = v }
+        // W3C Trace Context from the client: the request's span continues its trace.
+        if let v = param("HTTP_TRACEPARENT") { headers["traceparent"] = v }
+        if let v = param("HTTP_TRACESTATE") { headers["tracestate"] = v }
         // Set by nginx's internal direct-upload locations only (FastCGI params, not client headers).
         if let v = param("DOCFLOW_ROUTE") { headers["x-docflow-route"] = v }
         if let v = param("DOCFLOW_DECLARED_LENGTH"), !v.isEmpty { headers["x-declared-length"] = v }
@@ -100,4 +105,5 @@ for _ in 0..<config.fcgiThreads {
 }
 logger.info("fcgi-app listening", metadata: ["docflow.socket": "\(socketPath)", "docflow.threads": "\(config.fcgiThreads)"])
 group.wait()
+telemetry?.shutdown()
 logger.info("fcgi-app stopped")

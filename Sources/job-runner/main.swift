@@ -6,6 +6,7 @@ import DocFlowModel
 import DocFlowS3
 import DocFlowSandbox
 import DocFlowStore
+import DocFlowTelemetry
 import DocFlowWebhooks
 import Foundation
 import Logging
@@ -33,12 +34,18 @@ signal(SIGPIPE, SIG_IGN)
 Allocator.reuseFreedBuffers()
 // Webhooks as they come due, on a thread and a connection of their own, while this runner lives.
 WebhookSender(config: config, logger: logger).startThread()
+// Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set): exported in the background, the last ones
+// before exit.
+let telemetry = Telemetry.start(service: "docflow-job-runner", logger: logger)
+var status: Int32 = 0
 do {
     try runner.run()
 } catch let e as SandboxError {
     logger.critical("runner refuses to start", metadata: ["docflow.error": "\(e.description)"])
-    exit(2)
+    status = 2
 } catch {
     logger.error("runner stopped", metadata: ["docflow.error": "\(String(reflecting: error))"])
-    exit(1)
+    status = 1
 }
+telemetry?.shutdown()
+exit(status)

@@ -46,8 +46,9 @@ final class Hub: @unchecked Sendable {
         connections -= 1
     }
 
-    /// Sends a text frame to every connection of a client.
-    func publish(client: String, text: String) {
+    /// Sends a text frame to every connection of a client; returns how many.
+    @discardableResult
+    func publish(client: String, text: String) -> Int {
         lock.lock()
         let targets = rooms[client].map { Array($0.values) } ?? []
         heard += 1
@@ -58,6 +59,7 @@ final class Hub: @unchecked Sendable {
             buffer.writeString(text)
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
         }
+        return targets.count
     }
 
     /// Closes every connection (the database link was lost: clients reconnect and re-read).

@@ -2,6 +2,7 @@
 // the client they concern. One LISTEN connection, rooms keyed by the client_id cookie.
 import DocFlowCore
 import DocFlowStore
+import DocFlowTelemetry
 import Foundation
 import Logging
 import NIOCore
@@ -12,6 +13,7 @@ import NIOWebSocket
 let config = Config()
 JSONLogHandler.bootstrap(config)
 let logger = Logger(label: "docflow.ws")
+let telemetry = Telemetry.start(service: "docflow-ws-gateway", logger: logger)
 let hub = Hub()
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -60,6 +62,7 @@ do {
     stop.resume()
     try channel.closeFuture.wait()
     try group.syncShutdownGracefully()
+    telemetry?.shutdown()
     logger.info("ws-gateway stopped")
 } catch {
     logger.critical("ws-gateway failed", metadata: ["docflow.error": "\(error)"])
