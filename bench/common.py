@@ -26,9 +26,10 @@ def machine():
     return f"{cpu} cores"
 
 
-def upload_to_done(jobs, warmup=5):
+def upload_to_done(jobs, warmup=5, headers=None):
     """Milliseconds from each upload of a small Markdown file through nginx to its `job_done` on the
-    WebSocket, one job at a time, the first `warmup` left out. Needs runners waiting."""
+    WebSocket, one job at a time, the first `warmup` left out. Needs runners waiting. `headers`:
+    a function of the upload's number giving its extra request headers."""
     owner = Client()
     first = owner.upload("warm.md", b"# warm\n", "html")
     assert first.status_code == 201, first.text
@@ -40,7 +41,7 @@ def upload_to_done(jobs, warmup=5):
         c = Client()  # own address: never rate limited; same client through the cookie
         c.http.cookies.set("client_id", cookie)
         t0 = time.perf_counter()
-        r = c.upload(f"doc{i}.md", body, "html")
+        r = c.upload(f"doc{i}.md", body, "html", headers=headers(i) if headers else None)
         assert r.status_code == 201, r.text
         job_id = r.json()["id"]
         while True:

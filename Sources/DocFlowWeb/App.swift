@@ -189,7 +189,14 @@ public final class App: @unchecked Sendable {
             for r in App.routes {
                 guard let args = r.match(path) else { continue }
                 matchedRoute = r.template  // a 405 is counted under the path's template too
-                if r.method == req.method { return try r.handler(self, req, args) }
+                if r.method == req.method {
+                    // A request about one job: its id on the log lines and the span.
+                    if r.template.hasPrefix("/api/jobs/{id}"), let id = UUID(uuidString: args[0]) {
+                        log[metadataKey: "docflow.job.id"] = "\(id.uuidString.lowercased())"
+                        span.attributes["docflow.job.id"] = id.uuidString.lowercased()
+                    }
+                    return try r.handler(self, req, args)
+                }
                 allowed.append(r.method)
             }
             if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }

@@ -84,7 +84,8 @@ public final class WebhookSender: @unchecked Sendable {
                 ("Docflow-Event", d.event), ("Docflow-Delivery", String(d.id)),
             ]
             if let secret = d.secret { headers.append(("Docflow-Signature", Self.signature(secret: secret, timestamp: now, body: d.body))) }
-            if let span, let t = TraceContext.traceparent(of: span) { headers.append(("traceparent", t)) }
+            // The delivery's span when this process traces, else the job's own context, passed on.
+            if let t = span.flatMap(TraceContext.traceparent(of:)) ?? d.traceContext { headers.append(("traceparent", t)) }
             let bracketed: String = address.contains(":") ? "[" + address + "]" : address
             let pin: String = target.host + ":" + String(target.port) + ":" + bracketed
             let ms = Int(config.webhookTimeoutSeconds * 1000)

@@ -37,6 +37,17 @@ WebhookSender(config: config, logger: logger).startThread()
 // Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set): exported in the background, the last ones
 // before exit.
 let telemetry = Telemetry.start(service: "docflow-job-runner", logger: logger)
+// Stopped by a signal (an operator, a shutdown): the spans already ended are exported first; the
+// job in hand is left to its lease, as when the runner is killed.
+let stopSource = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+if let telemetry {
+    signal(SIGTERM, SIG_IGN)
+    stopSource.setEventHandler {
+        telemetry.shutdown(timeout: 2)
+        _exit(128 + SIGTERM)
+    }
+    stopSource.resume()
+}
 var status: Int32 = 0
 do {
     try runner.run()

@@ -209,3 +209,44 @@ def test_a_malformed_traceparent_starts_no_trace_of_its_own(receiver, client):
     with receiver.lock:
         mine = [s for s in receiver.spans if s["attributes"].get("docflow.job.id") == job_id]
     assert mine == []
+
+
+def test_a_webhook_delivery_joins_the_trace_and_passes_it_on(receiver, client):
+    """The runner's sender: a `webhook` client span under the upload's span, and the same trace's
+    traceparent in the request, so a traced receiver continues it."""
+    from test_webhooks import FAST, Receiver as WebhookReceiver
+    hooks = WebhookReceiver()
+    trace_id, parent, traceparent = new_traceparent()
+    r = client.upload("h.md", b"# hook\n", "html", headers={"traceparent": traceparent},
+                      extra={"callback_url": hooks.script("/traced", 200)})
+    assert r.status_code == 201, r.text
+    job_id = r.json()["id"]
+    p = start_runner("--budget", "20", env={**FAST, "DOCFLOW_RUNNER_HANDOFF_SECONDS": "0"}, log=f"{VAR}/log/traces-runner.log")
+    try:
+        path, headers, body, _ = hooks.wait("/traced", 1)[0]
+        spans = receiver.trace(trace_id, lambda s: any(x["name"] == "webhook" for x in s))
+    finally:
+        stop(p)
+    http = one(spans, name="POST /api/jobs")
+    hook = one(spans, name="webhook")
+    assert hook["kind"] == CLIENT and hook["parent"] == http["id"] and hook["status"] != STATUS_ERROR
+    a = hook["attributes"]
+    assert a["docflow.job.id"] == job_id and a["docflow.event"] == "job_done" and a["http.response.status_code"] == 200
+    assert a["docflow.webhook.attempt"] == 1
+    sent = {k.lower(): v for k, v in headers.items()}["traceparent"]
+    assert sent == f"00-{trace_id}-{hook['id']}-01"
+
+
+def test_a_runner_stopped_by_sigterm_exports_what_it_ended(receiver, client):
+    trace_id, parent, traceparent = new_traceparent()
+    p = start_runner("--budget", "60", env={"OTEL_BSP_SCHEDULE_DELAY": "60000"}, log=f"{VAR}/log/traces-runner.log")
+    try:
+        r = client.upload("s.md", b"# stop\n", "html", headers={"traceparent": traceparent})
+        assert r.status_code == 201, r.text
+        assert client.wait_status(r.json()["id"])["status"] == "DONE"
+        p.terminate()
+        assert p.wait(10) == 128 + 15
+    finally:
+        stop(p)
+    spans = receiver.trace(trace_id, lambda s: {"job", "finish"} <= {x["name"] for x in s}, timeout=10)
+    assert one(spans, name="job")["attributes"]["docflow.outcome"] == "done"
