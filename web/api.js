@@ -1,11 +1,25 @@
 // The HTTP API as the page uses it: JSON in, JSON out, every failure turned into a sentence.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter; // seconds, from the answer's Retry-After (429, 503)
   }
+
+  // Worth trying again by itself: the service is busy, starting, or out of reach for a moment.
+  get transient() {
+    return [0, 429, 502, 503, 504].includes(this.status);
+  }
+}
+
+// Retry-After in seconds (delta-seconds or an HTTP date), or null.
+function retryAfter(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
 }
 
 export function formatBytes(n) {
@@ -43,7 +57,9 @@ async function request(method, path, body) {
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'http', explain(res.status, json));
+  if (!res.ok) {
+    throw new ApiError(res.status, json?.error?.code ?? 'http', explain(res.status, json), retryAfter(res.headers.get('Retry-After')));
+  }
   return json;
 }
 
@@ -53,6 +69,7 @@ export const api = {
   jobs: (cursor) => request('GET', `/api/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   remove: (id) => request('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
   retry: (id) => request('POST', `/api/jobs/${encodeURIComponent(id)}/retry`),
+  cancel: (id) => request('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`),
   events: (id) => request('GET', `/api/jobs/${encodeURIComponent(id)}/events`),
 };
 
@@ -69,7 +86,7 @@ function send(method, url, body, onProgress) {
       let json = null;
       try { json = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { json = null; }
       if (xhr.status >= 200 && xhr.status < 300) resolve(json);
-      else reject(new ApiError(xhr.status, json?.error?.code ?? 'http', explain(xhr.status, json)));
+      else reject(new ApiError(xhr.status, json?.error?.code ?? 'http', explain(xhr.status, json), retryAfter(xhr.getResponseHeader('Retry-After'))));
     };
     xhr.send(body);
   });

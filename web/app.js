@@ -8,6 +8,7 @@ const els = {
   drop: $('drop'), file: $('file'), staged: $('staged'), convert: $('convert'), clear: $('clear'),
   error: $('error'), jobs: $('jobs'), empty: $('empty'), live: $('live'), connection: $('connection'),
   quotaMeter: $('quota-meter'), quotaText: $('quota-text'), expiry: $('expiry'), accepted: $('accepted'),
+  notice: $('notice'),
 };
 
 // The target preselected for each source format, when the server offers it.
@@ -20,10 +21,70 @@ const STATUS = {
 };
 
 let formats = [];
+let formatsLoaded = false;
+// Resolves once the list of formats is known (or could not be had): files staged before wait.
+let formatsReady = Promise.resolve();
+// Whether this browser has a client (a live client_id cookie): set by /api/usage or an upload.
+let haveClient = false;
 let uploadLimit = 250 * 1024 * 1024; // nginx's client_max_body_size; /api/usage's bytes_limit
 const staged = new Map(); // key → { file, li }
 const jobs = new Map(); // id → job
 let stagedSeq = 0;
+
+// ---- loading, patiently --------------------------------------------------------------------
+
+// What is being waited for (name → seconds until the next try), said in the notice line.
+const waiting = new Map();
+
+function showWaiting() {
+  if (waiting.size === 0) {
+    els.notice.hidden = true;
+    els.notice.textContent = '';
+    return;
+  }
+  const [what, seconds] = [...waiting.entries()].at(-1);
+  els.notice.hidden = false;
+  els.notice.textContent = `The service is busy: ${what} could not be loaded yet. Trying again in ${Math.ceil(seconds)} s…`;
+}
+
+// Runs `load` until it succeeds. A transient failure (busy, unreachable, starting) is tried again
+// after the answer's Retry-After or a doubling delay (1 s, 2 s … 30 s), and the notice line says
+// so; any other failure is thrown.
+async function patiently(what, load) {
+  let delay = 1;
+  for (;;) {
+    try {
+      const result = await load();
+      waiting.delete(what);
+      showWaiting();
+      return result;
+    } catch (e) {
+      if (!(e instanceof ApiError) || !e.transient) {
+        waiting.delete(what);
+        showWaiting();
+        throw e;
+      }
+      const seconds = Math.min(60, Math.max(e.retryAfter ?? 0, delay));
+      waiting.set(what, seconds);
+      showWaiting();
+      await new Promise((resolve) => { setTimeout(resolve, seconds * 1000 * (0.8 + Math.random() * 0.4)); });
+      delay = Math.min(delay * 2, 30);
+    }
+  }
+}
+
+function loadFormats() {
+  els.accepted.textContent = 'Loading the list of formats…';
+  formatsReady = patiently('the list of formats', () => api.formats()).then((answer) => {
+    formats = answer.formats;
+    formatsLoaded = true;
+    els.accepted.textContent = `Accepted: ${acceptedExtensions().join(' ')}`;
+  }, (e) => {
+    els.accepted.textContent = '';
+    els.error.textContent = `The list of formats could not be loaded: ${e.message} Reload the page to try again.`;
+  });
+  return formatsReady;
+}
 
 // ---- formats and staging -------------------------------------------------------------------
 
@@ -34,6 +95,12 @@ function sourceFormat(name) {
 
 function formatName(id) {
   return formats.find((f) => f.id === id)?.name ?? id;
+}
+
+// Stages files once the formats are known (a file dropped while they load waits for them).
+async function stageAll(files) {
+  await formatsReady;
+  for (const f of files) stage(f);
 }
 
 function stage(file) {
@@ -47,11 +114,16 @@ function stage(file) {
   const problem = li.querySelector('.problem');
   const id = `target-${key}`;
   select.id = id;
+  select.setAttribute('aria-label', `Convert ${file.name} to`);
   if (file.size > uploadLimit) {
     select.disabled = true;
     problem.hidden = false;
     problem.textContent = `This file is too large: ${formatBytes(file.size)}, and the limit is ${formatBytes(uploadLimit)}.`;
     els.error.textContent = `${file.name}: ${problem.textContent}`;
+  } else if (!formatsLoaded) {
+    select.disabled = true;
+    problem.hidden = false;
+    problem.textContent = 'The list of formats could not be loaded: reload the page to try again.';
   } else if (!source || source.to.length === 0) {
     select.disabled = true;
     problem.hidden = false;
@@ -124,6 +196,7 @@ async function convertAll() {
       // is newer and stays.
       if (!jobs.has(job.id)) upsert(job);
       announce(`${file.name} uploaded; converting to ${formatName(job.output_format)}.`);
+      haveClient = true;
       ensureSocketHasClient();
     } catch (e) {
       bar.hidden = true;
@@ -162,6 +235,7 @@ function upsert(update, syncedAt = null) {
     li.dataset.id = job.id;
     li.querySelector('.delete').addEventListener('click', () => removeJob(job.id));
     li.querySelector('.retry').addEventListener('click', () => retryJob(job.id));
+    li.querySelector('.cancel').addEventListener('click', () => cancelJob(job.id));
     const history = li.querySelector('.history');
     history.addEventListener('toggle', () => { if (history.open) showHistory(job.id, history); });
     els.jobs.prepend(li);
@@ -192,7 +266,12 @@ function upsert(update, syncedAt = null) {
     download.setAttribute('aria-label', `Download ${job.input_filename} as ${target}`);
   }
   li.querySelector('.retry').hidden = job.status !== 'FAILED';
+  li.querySelector('.retry').setAttribute('aria-label', `Retry ${job.input_filename}`);
+  const cancel = li.querySelector('.cancel');
+  cancel.hidden = job.status !== 'PENDING' && job.status !== 'PROCESSING';
+  cancel.setAttribute('aria-label', `Cancel ${job.input_filename}`);
   li.querySelector('.delete').setAttribute('aria-label', `Delete ${job.input_filename}`);
+  showWarnings(li, job);
   const history = li.querySelector('.history');
   if (history.open && previous !== job.status) showHistory(job.id, history);
   if (previous && previous !== job.status && (job.status === 'DONE' || job.status === 'FAILED')) {
@@ -200,6 +279,27 @@ function upsert(update, syncedAt = null) {
     refreshUsage();
   }
   els.empty.hidden = jobs.size > 0;
+}
+
+// What the conversion could not carry over: one short warning in full, more (or a long one) as a
+// collapsed list; the job's details list them all beside its history.
+function showWarnings(li, job) {
+  const warnings = Array.isArray(job.warnings) ? job.warnings.map(String) : [];
+  const box = li.querySelector('.warnings');
+  const one = box.querySelector('.warning-one');
+  const many = box.querySelector('.warning-list');
+  box.hidden = warnings.length === 0;
+  const short = warnings.length === 1 && warnings[0].length <= 140;
+  one.hidden = !short;
+  many.hidden = short || warnings.length === 0;
+  if (short) one.textContent = `Warning: ${warnings[0]}`;
+  if (!many.hidden) {
+    many.querySelector('summary').textContent = `${warnings.length} ${warnings.length === 1 ? 'warning' : 'warnings'}: what was not carried over`;
+    many.querySelector('ul').replaceChildren(...warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
+  }
+  const detail = li.querySelector('.detail-warnings');
+  detail.hidden = warnings.length === 0;
+  detail.querySelector('ul').replaceChildren(...warnings.map((w) => Object.assign(document.createElement('li'), { textContent: w })));
 }
 
 // What one history event says, in words (GET /api/jobs/{id}/events).
@@ -215,6 +315,7 @@ function describeEvent(e) {
     case 'done': return `done in ${secs(e.seconds ?? 0)}, result ${formatBytes(e.output_bytes)}${e.warnings ? `, ${e.warnings} warning(s)` : ''}`;
     case 'failed': return `failed: ${e.message}`;
     case 'requeued': return 'retried by you';
+    case 'canceled': return 'canceled by you';
     case 'deleted': return 'deleted';
     default: return e.kind;
   }
@@ -260,50 +361,109 @@ async function removeJob(id) {
 }
 
 async function retryJob(id) {
+  const name = jobs.get(id)?.input_filename ?? 'job';
+  const li = els.jobs.querySelector(`[data-id="${CSS.escape(id)}"]`);
   try {
     upsert(await api.retry(id));
+    announce(`${name}: queued again.`);
+    // The Retry button hides with the new state: focus stays on the job, not the page's body.
+    li?.querySelector('.name')?.focus();
   } catch (e) {
-    els.error.textContent = e.message;
+    els.error.textContent = `${name}: ${e.message}`;
+  }
+}
+
+let resyncing = false;
+
+// Re-reads the job list (after a reconnect, and every few seconds while the socket is down); a
+// busy or unreachable service is waited out.
+async function cancelJob(id) {
+  const name = jobs.get(id)?.input_filename ?? 'job';
+  const li = els.jobs.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  try {
+    upsert(await api.cancel(id));
+    announce(`${name}: canceled.`);
+    li?.querySelector('.name')?.focus();
+    refreshUsage();
+  } catch (e) {
+    els.error.textContent = `${name}: ${e.message}`;
   }
 }
 
 async function resync() {
+  if (resyncing) return;
+  resyncing = true;
   try {
-    const seen = new Set();
-    const startedAt = changes;
-    let cursor = null;
-    do {
-      const page = await api.jobs(cursor);
-      for (const job of page.jobs.slice().reverse()) { upsert(job, startedAt); seen.add(job.id); }
-      cursor = page.next_cursor;
-    } while (cursor);
-    // Gone from the server, unless an event or an upload told of it after the listing began.
-    for (const [id, job] of [...jobs]) if (!seen.has(id) && !(job.seenAt > startedAt)) drop(id);
+    await patiently('your jobs', async () => {
+      const seen = new Set();
+      const startedAt = changes;
+      let cursor = null;
+      const pages = [];
+      do {
+        const page = await api.jobs(cursor);
+        pages.push(page);
+        cursor = page.next_cursor;
+      } while (cursor);
+      for (const page of pages) for (const job of page.jobs.slice().reverse()) { upsert(job, startedAt); seen.add(job.id); }
+      // Gone from the server, unless an event or an upload told of it after the listing began.
+      for (const [id, job] of [...jobs]) if (!seen.has(id) && !(job.seenAt > startedAt)) drop(id);
+    });
   } catch (e) {
     els.error.textContent = e.message;
+  } finally {
+    resyncing = false;
   }
 }
 
+// The live region reads one message at a time: messages that come together are queued a second
+// apart, so a screen reader is not cut off by the next one.
+const announcements = [];
+let announcing = false;
+
 function announce(text) {
-  els.live.textContent = text;
+  announcements.push(text);
+  if (announcing) return;
+  announcing = true;
+  const next = () => {
+    const message = announcements.shift();
+    if (message === undefined) {
+      announcing = false;
+      return;
+    }
+    els.live.textContent = message;
+    setTimeout(next, 1000);
+  };
+  next();
 }
 
 // ---- quota and expiry ----------------------------------------------------------------------
 
-// Resolves to whether this browser has a client yet (its cookie names a live client).
-async function refreshUsage() {
+// When the client's files go: "at 14:32 tomorrow".
+function deletionTime(iso) {
+  const at = new Date(iso);
+  const now = new Date();
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (at.toDateString() === now.toDateString()) return `at ${time} today`;
+  if (at.toDateString() === tomorrow.toDateString()) return `at ${time} tomorrow`;
+  return `at ${time} on ${at.toLocaleDateString()}`;
+}
+
+// Resolves to whether this browser has a client yet (its cookie names a live client). Patient:
+// waits out a busy service (the page's first load).
+async function refreshUsage(patient = false) {
   try {
-    const u = await api.usage();
+    const u = patient ? await patiently('your storage use', () => api.usage()) : await api.usage();
     uploadLimit = u.bytes_limit;
     els.quotaMeter.max = u.bytes_limit;
     els.quotaMeter.value = u.bytes_used;
     els.quotaMeter.high = u.bytes_limit * 0.9;
     els.quotaText.textContent = `${formatBytes(u.bytes_used)} of ${formatBytes(u.bytes_limit)} used`;
     if (u.expires_at) {
-      const h = Math.max(0, (Date.parse(u.expires_at) - Date.now()) / 3600000);
-      const min = Math.floor(h * 60);
-      els.expiry.textContent = min >= 60 ? `· files expire in ${Math.floor(min / 60)} h ${min % 60} min`
-        : `· files expire in ${min} min`;
+      // Every file goes with the client, 24 h after its first upload: a later file lives less.
+      els.expiry.textContent = `· your files are deleted ${deletionTime(u.expires_at)}, 24 h after your first upload`;
+      els.expiry.title = new Date(u.expires_at).toLocaleString();
+      haveClient = true;
     } else {
       els.expiry.textContent = '';
     }
@@ -338,7 +498,7 @@ function connect() {
     else upsert(msg.job);
   };
   socket.onclose = () => {
-    els.connection.textContent = 'Reconnecting for live updates…';
+    els.connection.textContent = 'Reconnecting for live updates… (the list is refreshed every 10 s meanwhile)';
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   };
@@ -354,7 +514,7 @@ function ensureSocketHasClient() {
 // ---- wiring --------------------------------------------------------------------------------
 
 els.file.addEventListener('change', () => {
-  for (const f of els.file.files) stage(f);
+  stageAll([...els.file.files]);
   els.file.value = '';
 });
 els.convert.addEventListener('click', convertAll);
@@ -370,17 +530,23 @@ for (const type of ['dragleave', 'drop']) {
   document.addEventListener(type, (e) => { e.preventDefault(); els.drop.classList.remove('over'); });
 }
 document.addEventListener('drop', (e) => {
-  for (const f of e.dataTransfer?.files ?? []) stage(f);
+  stageAll([...(e.dataTransfer?.files ?? [])]);
 });
 setInterval(() => { for (const job of jobs.values()) upsert(job, job.seenAt); refreshUsage(); }, 60000);  // re-render times
+// While the socket is down, the list is re-read instead (events are hints; the API is the truth).
+setInterval(() => {
+  if (haveClient && !(socket && socket.readyState === WebSocket.OPEN && socketHasClient)) {
+    resync();
+    refreshUsage();
+  }
+}, 10000);
 
 (async () => {
-  try {
-    formats = (await api.formats()).formats;
-    els.accepted.textContent = `Accepted: ${acceptedExtensions().join(' ')}`;
-  } catch (e) {
-    els.error.textContent = e.message;
+  loadFormats();
+  if (await refreshUsage(true)) {
+    connect();
+    resync(); // the list at once, not only when the socket says it is connected
+  } else {
+    els.connection.textContent = 'Live updates start with your first upload.';
   }
-  if (await refreshUsage()) connect();
-  else els.connection.textContent = 'Live updates start with your first upload.';
 })();

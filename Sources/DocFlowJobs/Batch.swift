@@ -31,6 +31,7 @@ final class Batch: @unchecked Sendable {
     private var seconds = 0.0
     private var workerPID: pid_t?
     private var expired = false
+    private var abandoned = false
 
     init(jobs: [ClaimedJob], spans: [JobSpans?]) {
         self.jobs = jobs
@@ -51,6 +52,7 @@ final class Batch: @unchecked Sendable {
         currentStarted = Date()
         progress = (0, "")
         expired = false
+        abandoned = false
         workerPID = nil
         return true
     }
@@ -59,7 +61,7 @@ final class Batch: @unchecked Sendable {
     func setWorker(_ pid: pid_t?) {
         lock.lock(); defer { lock.unlock() }
         workerPID = pid
-        if expired, let pid { kill(pid, SIGKILL) }  // the limit ran out while a converter was being started
+        if expired || abandoned, let pid { kill(pid, SIGKILL) }  // stopped while a converter was being started
     }
 
     /// The runner's time limit ran out for the current job: its converter is killed (SIGKILL);
@@ -73,6 +75,18 @@ final class Batch: @unchecked Sendable {
 
     /// Whether the current job's converter was killed for its time limit.
     var currentExpired: Bool { lock.lock(); defer { lock.unlock() }; return expired }
+
+    /// The current job is no longer this runner's (canceled, deleted, or taken over by a rescuer):
+    /// its converter is killed (SIGKILL); the conversion thread reports it as `lost`. Once per job.
+    func abandonCurrent() {
+        lock.lock(); defer { lock.unlock() }
+        guard currentIndex != nil, !abandoned else { return }
+        abandoned = true
+        if let pid = workerPID { kill(pid, SIGKILL) }
+    }
+
+    /// Whether the current job's converter was killed because the job is no longer ours.
+    var currentAbandoned: Bool { lock.lock(); defer { lock.unlock() }; return abandoned }
 
     func report(_ outcome: JobOutcome, seconds s: Double) {
         lock.lock(); defer { lock.unlock() }
@@ -202,10 +216,13 @@ struct BatchConversion: Sendable {
         guard let result else {
             // The link ended before a result: the converter crashed, was killed for its time or a
             // limit, or closed the link. It is killed (with anything it started) and replaced.
-            let expired = batch.currentExpired
-            let (status, killedHere) = worker.settle(grace: expired ? 0 : 1)
+            let expired = batch.currentExpired, abandoned = batch.currentAbandoned
+            let (status, killedHere) = worker.settle(grace: expired || abandoned ? 0 : 1)
             pool.discard(worker)
             output.discard()
+            if abandoned {
+                return .failed(job, code: Self.lostCode, message: "The job was canceled, deleted or taken over while converting.", retry: false)
+            }
             if expired {
                 return .failed(job, code: "timeout", message: "The conversion took longer than the \(Int(timeoutSeconds)) s time limit.", retry: true)
             }
@@ -224,6 +241,10 @@ struct BatchConversion: Sendable {
             return .failed(job, code: code, message: message, retry: retry)
         }
     }
+
+    /// The outcome's code for a conversion stopped because the job stopped being this runner's:
+    /// nothing is recorded for it (the fenced write would change nothing).
+    static let lostCode = "lost"
 
     /// The SHA-256 of a whole file, read from its start; the offset is put back to 0. Nil on a read error.
     static func sha256(of fd: Int32) -> String? {

@@ -209,6 +209,11 @@ public final class Runner {
             for outcome in batch.takeOutcomes() {
                 switch outcome {
                 case .done(let f): finished.append(f)
+                case .failed(let job, let code, _, _) where code == BatchConversion.lostCode:
+                    // Canceled, deleted or rescued meanwhile: its row says so already; only the lock goes.
+                    logger.info("conversion stopped: the job is no longer this runner's", metadata: job.logMetadata)
+                    try db.settle([job]) { _ in }
+                    batch.spans(of: job.id)?.abandon(outcome: "lost")
                 case .failed(let job, let code, let message, let retry):
                     var meta = job.logMetadata
                     meta["docflow.job.attempt"] = "\(job.attempt)"
@@ -248,13 +253,17 @@ public final class Runner {
             }
             if now.timeIntervalSince(lastBeat) > config.leaseSeconds / 3 {
                 if try !db.run({ try $0.jobHeartbeat(job, leaseSeconds: config.leaseSeconds) }) {
-                    logger.info("job was deleted or taken over while converting", metadata: job.logMetadata)
+                    logger.info("job was canceled, deleted or taken over while converting; its converter is stopped", metadata: job.logMetadata)
+                    batch.abandonCurrent()
                 }
                 lastBeat = now
             }
             let p = current.progress
             if (current.index, p.0, p.1) != sentProgress, now.timeIntervalSince(lastProgress) >= 0.25, p.0 > 0 || !p.1.isEmpty {
-                try db.run { try $0.jobProgress(job, percent: min(p.0, 99), step: p.1) }
+                if try !db.run({ try $0.jobProgress(job, percent: min(p.0, 99), step: p.1) }) {
+                    logger.info("job was canceled, deleted or taken over while converting; its converter is stopped", metadata: job.logMetadata)
+                    batch.abandonCurrent()
+                }
                 sentProgress = (current.index, p.0, p.1)
                 lastProgress = now
             }

@@ -62,11 +62,14 @@ extension PGConnection {
         let r = try query("""
             INSERT INTO jobs (id, client_id, input_filename, input_format, input_path, input_bytes, input_sha256,
                               output_format, options, priority, max_attempts, idempotency_key, expires_at, upload_id, input_owned,
-                              callback_url, trace_context)
+                              callback_url, trace_context, request_fingerprint)
             SELECT \(j.id), \(j.clientID), \(j.inputFilename), \(j.inputFormat), \(j.inputPath), \(j.inputBytes),
                    \(j.inputSHA256), \(j.outputFormat), \(j.optionsJSON)::jsonb, \(j.priority), \(j.maxAttempts),
                    \(j.idempotencyKey), c.expires_at, \(j.uploadID), \(j.uploadID == nil), \(j.callbackURL),
-                   \(j.traceContext)
+                   \(j.traceContext),
+                   CASE WHEN \(j.idempotencyKey)::text IS NOT NULL THEN
+                       docflow_request_fingerprint(\(j.inputSHA256), \(j.inputFilename), \(j.outputFormat),
+                                                   \(j.optionsJSON)::jsonb, \(j.priority), \(j.callbackURL)) END
             FROM clients c WHERE c.id = \(j.clientID)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """)
@@ -82,12 +85,23 @@ extension PGConnection {
             .first?.decode("body")
     }
 
-    /// The job created earlier with the same Idempotency-Key, as JSON text.
-    public func jobFindByIdempotencyKey(client: UUID, key: String) throws -> String? {
-        try query("""
-            SELECT docflow_job_json(j)::text AS body FROM jobs j
-            WHERE client_id = \(client) AND idempotency_key = \(key)
-            """).first?.decode("body")
+    /// Whether this client has a job made with this Idempotency-Key.
+    public func jobIdempotencyKeyUsed(client: UUID, key: String) throws -> Bool {
+        try !query("SELECT 1 AS one FROM jobs WHERE client_id = \(client) AND idempotency_key = \(key)").rows.isEmpty
+    }
+
+    /// The job made earlier with this Idempotency-Key (JSON text), and whether the request that
+    /// made it is this one (`NewJob`'s file, name, target, options, priority and callback URL:
+    /// migration m0008). Nil when the client has no job with this key.
+    public func jobIdempotentReplay(_ j: NewJob, key: String) throws -> (json: String, same: Bool)? {
+        guard let r = try query("""
+            SELECT docflow_job_json(j)::text AS body,
+                   coalesce(j.request_fingerprint = docflow_request_fingerprint(
+                       \(j.inputSHA256), \(j.inputFilename), \(j.outputFormat), \(j.optionsJSON)::jsonb, \(j.priority), \(j.callbackURL)),
+                       true) AS same
+            FROM jobs j WHERE j.client_id = \(j.clientID) AND j.idempotency_key = \(key)
+            """).first else { return nil }
+        return (try r.decode("body"), try r.decode("same"))
     }
 
     /// Files and state of a job of this client.
@@ -146,13 +160,47 @@ extension PGConnection {
     }
 
     /// Puts a failed job back in the queue with fresh attempts. Nil when it is not FAILED.
-    public func jobRetry(client: UUID, id: UUID) throws -> String? {
+    public func jobRetry(client: UUID, id: UUID, optionsJSON: String? = nil, priority: Int? = nil) throws -> String? {
         try query("""
             UPDATE jobs SET status = \(JobStatus.pending), attempt = 0, run_after = now(), error_code = NULL,
-                   error_message = NULL, progress = 0, step = NULL, processed_at = NULL, started_at = NULL
+                   error_message = NULL, progress = 0, step = NULL, processed_at = NULL, started_at = NULL,
+                   options = coalesce(\(optionsJSON)::jsonb, options), priority = coalesce(\(priority)::int, priority)
             WHERE id = \(id) AND client_id = \(client) AND status = \(JobStatus.failed)
             RETURNING docflow_job_json(jobs.*)::text AS body
             """).first?.decode("body")
+    }
+
+    /// Cancels a pending or processing job of this client, keeping its record: CANCELED, and the
+    /// bytes of its own input given back in the same transaction (`input_owned` becomes false: the
+    /// row no longer holds them, so its eventual delete frees nothing twice). Lock order as the
+    /// delete's: the job, then the client. A runner converting it finds out at its next fenced
+    /// write (progress or heartbeat) and stops. Returns the job's JSON and the input to remove
+    /// (nil when the input is a direct upload's); nil when no such job is pending or processing.
+    public func jobCancel(client: UUID, id: UUID) throws -> (json: String, inputPath: String?)? {
+        try transaction {
+            guard let r = try query("""
+                WITH old AS (
+                    SELECT id, input_owned, input_bytes FROM jobs
+                    WHERE id = \(id) AND client_id = \(client) AND status IN (\(JobStatus.pending), \(JobStatus.processing))
+                    FOR UPDATE
+                )
+                UPDATE jobs j SET status = \(JobStatus.canceled), input_owned = false, lease_until = NULL, locked_by = NULL,
+                       processed_at = now(), step = NULL
+                FROM old WHERE j.id = old.id
+                RETURNING docflow_job_json(j.*)::text AS body, CASE WHEN old.input_owned THEN j.input_path END AS input_path,
+                          CASE WHEN old.input_owned THEN old.input_bytes ELSE 0 END AS freed
+                """).first else { return nil }
+            let freed: Int64 = try r.decode("freed")
+            if freed > 0 { try query("UPDATE clients SET bytes_used = bytes_used - \(freed) WHERE id = \(client)") }
+            return (try r.decode("body"), try r.decodeIfPresent("input_path"))
+        }
+    }
+
+    /// A job's input and output formats (its conversion pair), or nil (unknown or another client's).
+    public func jobPair(client: UUID, id: UUID) throws -> (input: String, output: String)? {
+        guard let r = try query("SELECT input_format, output_format FROM jobs WHERE id = \(id) AND client_id = \(client)").first
+        else { return nil }
+        return (try r.decode("input_format"), try r.decode("output_format"))
     }
 
     /// Jobs not yet ended (pending or processing), in the whole queue.

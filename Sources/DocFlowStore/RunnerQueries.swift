@@ -177,12 +177,14 @@ extension PGConnection {
             """).affectedRows == 1
     }
 
-    /// Records progress (the notify trigger sends `job_progress`; the runner throttles calls).
-    public func jobProgress(_ job: ClaimedJob, percent: Int, step: String) throws {
+    /// Records progress (the notify trigger sends `job_progress`; the runner throttles calls);
+    /// false when the job is no longer ours (canceled, deleted or rescued).
+    @discardableResult
+    public func jobProgress(_ job: ClaimedJob, percent: Int, step: String) throws -> Bool {
         try query("""
             UPDATE jobs SET progress = \(percent), step = \(step)
             WHERE id = \(job.id) AND status = \(JobStatus.processing) AND attempt = \(job.attempt)
-            """)
+            """).affectedRows == 1
     }
 
     /// Marks jobs done with their outputs, each once, and charges the output bytes to their
@@ -279,10 +281,12 @@ extension PGConnection {
     }
 
     /// The input and output paths of one client's jobs (for the orphan sweep, a folder at a time).
+    /// A canceled job holds no input (its own was removed; an upload's is the upload's).
     public func jobPaths(client: String) throws -> Set<String> {
         var out = Set<String>()
         for r in try query("""
-            SELECT input_path, output_path FROM jobs WHERE client_id = \(client)::uuid
+            SELECT CASE WHEN status <> \(JobStatus.canceled) THEN input_path END AS input_path, output_path
+            FROM jobs WHERE client_id = \(client)::uuid
             UNION ALL SELECT input_path, NULL FROM uploads WHERE client_id = \(client)::uuid
             """).rows {
             if let p: String = try r.decodeIfPresent("input_path") { out.insert(p) }

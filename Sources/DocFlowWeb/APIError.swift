@@ -22,8 +22,14 @@ public struct APIError: Error, CustomStringConvertible {
     public var response: Response {
         var fields = "\"code\": \(JSONText.quoted(code)), \"message\": \(JSONText.quoted(message))"
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { fields += ", \(JSONText.quoted(k)): \(v)" }
-        return .json(status, "{\"error\": {\(fields)}}")
+        var r = Response.json(status, "{\"error\": {\(fields)}}")
+        // When to come back (RFC 9110): a busy or unreachable dependency, as nginx's 429 and 503 say.
+        if status == 503 || status == 429 { r.headers.append(("Retry-After", String(Self.retryAfterSeconds))) }
+        return r
     }
+
+    /// The `Retry-After` of 429 and 503 answers, in seconds.
+    static let retryAfterSeconds = 2
 
     static let notFound = APIError(404, "not_found", "No such job.")
     static let unavailable = APIError(503, "database_unavailable", "The database is unavailable; try again shortly.")

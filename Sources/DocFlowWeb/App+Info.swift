@@ -59,7 +59,9 @@ extension App.Worker {
             _ = try withDB { try $0.query("SELECT 1 AS ok") }
             return .json(200, "{\"status\": \"ok\", \"database\": \"ok\"}")
         } catch {
-            return .json(503, "{\"status\": \"unavailable\", \"database\": \"unreachable\", \"error\": {\"code\": \"database_unavailable\", \"message\": \"The database is unavailable.\"}}")
+            var r = Response.json(503, "{\"status\": \"unavailable\", \"database\": \"unreachable\", \"error\": {\"code\": \"database_unavailable\", \"message\": \"The database is unavailable.\"}}")
+            r.headers.append(("Retry-After", String(APIError.retryAfterSeconds)))
+            return r
         }
     }
 }

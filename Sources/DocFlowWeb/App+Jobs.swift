@@ -83,11 +83,60 @@ extension App.Worker {
         throw APIError(409, "not_pending", "The priority can only change while the job is pending.")
     }
 
+    /// `POST /api/jobs/{id}/retry`, optionally with `{"options": {…}, "priority": n}`: new options
+    /// (checked against the job's pair, as at upload; they replace the old ones) or priority.
     func retryJob(_ req: Request, _ idText: String) throws -> Response {
         let client = try requireClient(req), id = try Identity.jobID(idText)
-        if let job = try withDB({ try $0.jobRetry(client: client, id: id) }) { return .json(200, job) }
+        var options: String?, priority: Int?
+        let body = try req.readBody(limit: 8192)
+        if !body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                throw APIError(400, "bad_request", "Send nothing, or a JSON object with `options` and/or `priority`.")
+            }
+            if let unknown = obj.keys.sorted().first(where: { $0 != "options" && $0 != "priority" }) {
+                throw APIError(400, "bad_request", "Unknown field `\(unknown)`: a retry takes `options` and `priority`.")
+            }
+            if let p = obj["priority"], !(p is NSNull) {
+                guard let n = p as? Int, (1...10).contains(n) else {
+                    throw APIError(400, "bad_priority", "priority must be an integer from 1 to 10.")
+                }
+                priority = n
+            }
+            if let o = obj["options"], !(o is NSNull) {
+                guard let dict = o as? [String: Any], Self.storable(dict),
+                      let data = try? JSONSerialization.data(withJSONObject: dict), let text = String(data: data, encoding: .utf8) else {
+                    throw APIError(400, "bad_options", "options must be a JSON object.")
+                }
+                guard let pair = try withDB({ try $0.jobPair(client: client, id: id) }) else { throw APIError.notFound }
+                guard let from = app.formats.format(named: pair.input), let to = app.formats.format(named: pair.output) else {
+                    throw APIError(409, "not_failed", "This job's formats are no longer offered.")
+                }
+                do {
+                    _ = try ConverterOptions.standard.check(json: text, from: from, to: to, allowDebug: app.config.testHooks)
+                } catch {
+                    throw APIError(400, "bad_options", error.message)
+                }
+                options = text
+            }
+        }
+        if let job = try withDB({ try $0.jobRetry(client: client, id: id, optionsJSON: options, priority: priority) }) {
+            return .json(200, job)
+        }
         guard try withDB({ try $0.jobFindJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
         throw APIError(409, "not_failed", "Only a failed job can be retried.")
+    }
+
+    /// `POST /api/jobs/{id}/cancel`: a pending or processing job stops and stays as CANCELED; its
+    /// input is removed and its bytes are given back at once.
+    func cancelJob(_ req: Request, _ idText: String) throws -> Response {
+        let client = try requireClient(req), id = try Identity.jobID(idText)
+        if let (json, input) = try withDB({ try $0.jobCancel(client: client, id: id) }) {
+            // After the commit: a file that cannot be removed now is an orphan the janitor removes.
+            if let input { try? store().delete(input) }
+            return .json(200, json)
+        }
+        guard try withDB({ try $0.jobFindJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
+        throw APIError(409, "not_cancelable", "Only a pending or converting job can be canceled.")
     }
 
     /// `GET /api/jobs/{id}/output`: nginx sends the file (X-Accel-Redirect to an internal
@@ -118,15 +167,21 @@ extension App.Worker {
         ])
     }
 
+    /// ICU's transliteration of any script to Latin, then of Latin to ASCII.
+    static let toASCII = StringTransform(rawValue: "Any-Latin; Latin-ASCII")
+
     /// `report.final.md` → `report.final.html`.
     static func downloadName(_ input: String, ext: String) -> String {
         let base = input.lastIndex(of: ".").map { String(input[..<$0]) } ?? input
         return (base.isEmpty ? "output" : base) + "." + ext
     }
 
-    /// RFC 6266: an ASCII fallback plus the UTF-8 name in `filename*`.
+    /// RFC 6266: an ASCII fallback plus the UTF-8 name in `filename*`. The fallback (what
+    /// `curl -OJ` and other clients without `filename*` use) is transliterated by ICU
+    /// (`Any-Latin; Latin-ASCII`: "Résumé — 报告" → "Resume - bao gao"); what has no Latin form is `_`.
     static func contentDisposition(_ name: String) -> String {
-        let ascii = String(name.unicodeScalars.map { s -> Character in
+        let latin = name.applyingTransform(Self.toASCII, reverse: false) ?? name
+        let ascii = String(latin.unicodeScalars.map { s -> Character in
             s.isASCII && s.value >= 0x20 && s != "\"" && s != "\\" && s != "%" ? Character(s) : "_"
         })
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))

@@ -20,12 +20,13 @@ extension App.Worker {
             throw APIError(400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters.")
         }
         var liveClient: UUID?
+        // A key used before: the request is read and compared with the one that used it (same
+        // request: its job, 200; another: 422), not charged against the quota again.
+        var replay = false
         if let c = cookieClient, try withDB({ try $0.clientIsLive(c) }) {
             liveClient = c
-            if let key = idempotencyKey, let existing = try withDB({ try $0.jobFindByIdempotencyKey(client: c, key: key) }) {
-                return .json(200, existing)
-            }
-            if let length = req.contentLength, let usage = try withDB({ try $0.clientUsage(c) }),
+            if let key = idempotencyKey { replay = try withDB { try $0.jobIdempotencyKeyUsed(client: c, key: key) } }
+            if !replay, let length = req.contentLength, let usage = try withDB({ try $0.clientUsage(c) }),
                usage.used + length > usage.limit + 65536 {
                 throw overQuota(used: usage.used, limit: usage.limit)
             }
@@ -66,6 +67,13 @@ extension App.Worker {
         let callback = try callbackURL(fields["callback_url"])
         let sha256 = try sink.finish()
         guard sink.size > 0 else { throw APIError(400, "empty_file", "The file is empty.") }
+        if replay, let c = liveClient, let key = idempotencyKey {
+            var probe = NewJob(id: jobID, clientID: c, inputFilename: name, inputFormat: from.id, inputPath: "",
+                               inputBytes: sink.size, inputSHA256: sha256, outputFormat: to.id, optionsJSON: options,
+                               priority: priority, maxAttempts: config.maxAttempts, idempotencyKey: key)
+            probe.callbackURL = callback
+            if let response = try idempotentReplay(probe, key: key) { return response }
+        }
         let mime = sniffer.mimeType(of: sink.head)
         guard from.accepts(sniffed: mime) else {
             throw APIError(415, "content_mismatch", "The file is named .\(from.extensions[0]) but its content is \(mime).")
@@ -105,9 +113,8 @@ extension App.Worker {
             if e.isCheckViolation, let usage = try withDB({ try $0.clientUsage(client) }) {
                 throw overQuota(used: usage.used, limit: usage.limit)
             }
-            if e.isUniqueViolation, let key = idempotencyKey,
-               let existing = try withDB({ try $0.jobFindByIdempotencyKey(client: client, key: key) }) {
-                return .json(200, existing)
+            if e.isUniqueViolation, let key = idempotencyKey, let response = try idempotentReplay(job, key: key) {
+                return response  // a request with the same key made its job first
             }
             throw e
         } catch {
@@ -115,6 +122,17 @@ extension App.Worker {
             if newCookie != nil { forgetNewClient(client) }
             throw error
         }
+    }
+
+    /// The answer to a request whose Idempotency-Key made a job before: that job (200) when the
+    /// request is the same, 422 `idempotency_conflict` when it is not; nil when no job has the key.
+    func idempotentReplay(_ job: NewJob, key: String) throws -> Response? {
+        guard let (json, same) = try withDB({ try $0.jobIdempotentReplay(job, key: key) }) else { return nil }
+        guard same else {
+            throw APIError(422, "idempotency_conflict",
+                           "This Idempotency-Key was used for a different request (another file, name, target, options, priority or callback URL). Use a new key for a new request.")
+        }
+        return .json(200, json)
     }
 
     /// A client made for an upload that then failed: its row and folder go too (nothing of a

@@ -178,8 +178,19 @@ func multipart(_ boundary: String, fields: [(String, String)], file: (String, [U
         #expect(App.Worker.downloadName("report.final.md", ext: "html") == "report.final.html")
         #expect(App.Worker.downloadName("noext", ext: "json") == "noext.json")
         let cd = App.Worker.contentDisposition("résumé \"q\".html")
-        #expect(cd.hasPrefix("attachment; filename=\"r_sum_ _q_.html\""))
+        #expect(cd.hasPrefix("attachment; filename=\"resume _q_.html\""))
         #expect(cd.hasSuffix("filename*=UTF-8''r%C3%A9sum%C3%A9%20%22q%22.html"))
+    }
+
+    @Test(arguments: [
+        ("Quarterly report — Ünïcödé 报告 (v2).pdf", "Quarterly report - Unicode bao gao (v2).pdf"),
+        ("Отчёт за квартал.docx", "Otcet za kvartal.docx"),
+        ("straße.csv", "strasse.csv"),
+        ("100% \\ done.md", "100_ _ done.md"),
+        ("😀.txt", "_.txt"),
+    ])
+    func theASCIIFallbackIsTransliterated(_ name: String, _ fallback: String) {
+        #expect(App.Worker.contentDisposition(name).hasPrefix("attachment; filename=\"\(fallback)\"; filename*=UTF-8''"))
     }
 
     @Test func pathsAreStrippedFromNames() {

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import uuid
 
 from conftest import BASE, BIN, ROOT, WORK, Client, StoreView, psql, ws_events
@@ -125,6 +126,89 @@ def test_idempotency_key_returns_the_same_job(runner, client):
     assert r1.status_code == 201 and r2.status_code == 200
     assert r1.json()["id"] == r2.json()["id"]
     assert psql(f"SELECT count(*) FROM jobs WHERE client_id = '{client.client_id}'") == "2"
+
+
+def test_an_idempotency_key_reused_for_another_request_is_422(runner, client):
+    """As Stripe does: the same key with another file, name, target or options is refused, and
+    nothing of it is kept; options written in another key order are the same request."""
+    client.upload("a.md", b"# a\n", "html")
+    key = str(uuid.uuid4())
+    first = client.upload("c.csv", b"a;b\n1;2\n", "json", options={"delimiter": ";", "header": True},
+                          headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    for job in client.get("/api/jobs").json()["jobs"]:  # done: their outputs charged
+        client.wait_status(job["id"])
+    used = client.get("/api/usage").json()["bytes_used"]
+    same = client.http.post(f"{BASE}/api/jobs", files={"file": ("c.csv", b"a;b\n1;2\n")},
+                            data={"to": "json", "options": '{"header": true, "delimiter": ";"}'},
+                            headers={"Idempotency-Key": key}, timeout=30)
+    assert same.status_code == 200 and same.json()["id"] == first.json()["id"]
+    for name, data, to, options in [("c.csv", b"a;b\n1;3\n", "json", {"delimiter": ";", "header": True}),  # another file
+                                    ("d.csv", b"a;b\n1;2\n", "json", {"delimiter": ";", "header": True}),  # another name
+                                    ("c.csv", b"a;b\n1;2\n", "xlsx", {"delimiter": ";", "header": True}),  # another target
+                                    ("c.csv", b"a;b\n1;2\n", "json", {"delimiter": ";"})]:                  # other options
+        r = client.upload(name, data, to, options=options, headers={"Idempotency-Key": key})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency_conflict", (name, to, r.text)
+    assert psql(f"SELECT count(*) FROM jobs WHERE client_id = '{client.client_id}'") == "2"
+    assert client.get("/api/usage").json()["bytes_used"] == used
+
+
+def test_a_retry_takes_new_options_and_priority(runner, client):
+    """A job that failed on its options is retried with others (checked as at upload) and runs."""
+    data = open(os.path.join(ROOT, "Tests", "Fixtures", "xlsx", "csvkit__dummy.xlsx"), "rb").read()
+    job = client.submit("dummy.xlsx", data, "csv", options={"sheet": "Nope"})
+    failed = client.wait_status(job["id"])
+    assert failed["status"] == "FAILED" and "Sheet1" in failed["error"]["message"]
+    url = f"/api/jobs/{job['id']}/retry"
+    for body, code, says in [({"options": {"sheet": 1, "colour": "red"}}, "bad_options", "colour"),
+                             ({"options": {"sheet": 0}}, "bad_options", "sheet"),
+                             ({"priority": 11}, "bad_priority", "priority"),
+                             ({"speed": "fast"}, "bad_request", "speed"),
+                             ([1, 2], "bad_request", "JSON object")]:
+        r = client.request("POST", url, json=body)
+        assert r.status_code == 400 and r.json()["error"]["code"] == code and says in r.json()["error"]["message"], (body, r.text)
+    assert client.job(job["id"])["status"] == "FAILED"  # nothing changed by a refused retry
+    r = client.request("POST", url, json={"options": {"sheet": 1}, "priority": 9})
+    assert r.status_code == 200, r.text
+    assert r.json()["options"] == {"sheet": 1} and r.json()["priority"] == 9 and r.json()["status"] == "PENDING"
+    done = client.wait_status(job["id"])
+    assert done["status"] == "DONE" and client.get(done["download_url"]).text.startswith("a,b,c")
+
+
+def test_cancel_stops_a_job_keeps_its_record_and_frees_its_bytes(runner, client):
+    """A converting job and a pending one, canceled: both stay as CANCELED with their history, their
+    inputs go and their bytes are given back; the runner stops the conversion (the next job is done
+    long before the canceled one's converter would have finished)."""
+    client.upload("first.md", b"# first\n", "html")
+    for j in client.get("/api/jobs").json()["jobs"]:
+        client.wait_status(j["id"])
+    before = client.get("/api/usage").json()["bytes_used"]
+    slow = client.submit("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 20000})
+    client.wait_status(slow["id"], statuses=("PROCESSING",))
+    waiting = client.submit("waiting.md", b"# waiting\n", "html", options={"debug_sleep_ms": 20000})
+    assert client.job(waiting["id"])["status"] == "PENDING"
+    assert client.get("/api/usage").json()["bytes_used"] == before + len(b"# slow\n") + len(b"# waiting\n")
+    for job in (waiting, slow):
+        r = client.request("POST", f"/api/jobs/{job['id']}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "CANCELED", r.text
+    assert client.get("/api/usage").json()["bytes_used"] == before
+    t0 = time.time()
+    quick = client.submit("quick.md", b"# quick\n", "html")
+    assert client.wait_status(quick["id"], timeout=15)["status"] == "DONE"
+    assert time.time() - t0 < 10  # the runner let go of the 20 s conversion
+    for job in (waiting, slow):
+        kept = client.job(job["id"])
+        assert kept["status"] == "CANCELED" and kept["download_url"] is None
+        kinds = [e["kind"] for e in client.get(f"/api/jobs/{job['id']}/events").json()["events"]]
+        assert kinds[0] == "queued" and kinds[-1] == "canceled", kinds
+        path = psql(f"SELECT input_path FROM jobs WHERE id = '{job['id']}'")
+        assert not StoreView().exists(path)
+        r = client.request("POST", f"/api/jobs/{job['id']}/cancel")
+        assert r.status_code == 409 and r.json()["error"]["code"] == "not_cancelable"
+    assert client.request("POST", f"/api/jobs/{quick['id']}/cancel").json()["error"]["code"] == "not_cancelable"
+    assert Client().request("POST", f"/api/jobs/{slow['id']}/cancel").status_code in (401, 404)  # another client's
+    time.sleep(2)
+    assert client.job(slow["id"])["status"] == "CANCELED"  # the stopped attempt changed nothing
 
 
 def test_list_filters_paginates_and_sorts(runner, client):

@@ -1,0 +1,225 @@
+"""The page as its users meet it (issue 17), in headless Chromium: it comes up whole right after
+its address spent the API's rate limit, waits out a busy service and says so, re-reads the job
+list while the WebSocket is down, shows what a conversion could not carry over, states when the
+files go, and names its controls. Also the static files' caching and the download names, with
+plain HTTP. Screenshots go to var/test-output/."""
+import os
+import re
+import time
+
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import BASE, Client, SourceAddressAdapter
+from test_web_ui import OUT, browser
+
+# Chromium talks to the instance from 127.0.0.1: the address whose API allowance the tests spend.
+BROWSER_ADDRESS = "127.0.0.1"
+
+# A WebSocket that never connects (the gateway unreachable), installed before the page's scripts.
+NO_SOCKET = """
+window.WebSocket = class {
+  constructor() { this.readyState = 3; setTimeout(() => this.onclose && this.onclose({}), 20); }
+  close() {}
+  send() {}
+};
+window.WebSocket.OPEN = 1;
+"""
+
+
+def spend_the_api_limit():
+    """Requests from the browser's address until nginx refuses them (10 r/s, burst 20)."""
+    s = requests.Session()
+    s.mount("http://", SourceAddressAdapter(BROWSER_ADDRESS))
+    statuses = [s.get(f"{BASE}/api/formats", timeout=10).status_code for _ in range(40)]
+    assert statuses.count(429) >= 10, statuses
+    refused = s.get(f"{BASE}/api/formats", timeout=10)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    return statuses
+
+
+def open_as(tmp_path, client, name, before_load=None):
+    """Chromium with `client`'s cookie (a client the test made over HTTP), the page not yet loaded."""
+    d = tmp_path / f"downloads-{name}"
+    d.mkdir()
+    drv = browser(d)
+    drv.get(BASE + "/api/health")  # a page of the site, so its cookie can be set
+    drv.add_cookie({"name": "client_id", "value": client.client_id, "path": "/"})
+    if before_load:
+        drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": before_load})
+    return drv
+
+
+def job_item(drv, job_id, timeout=20):
+    return WebDriverWait(drv, timeout).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, f'#jobs .job[data-id="{job_id}"]'))[0]
+
+
+def test_static_files_have_their_own_limit_and_are_cached():
+    spend_the_api_limit()
+    s = requests.Session()
+    s.mount("http://", SourceAddressAdapter(BROWSER_ADDRESS))
+    page = s.get(f"{BASE}/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Cache-Control"] == "no-cache" and page.headers.get("ETag")
+    assert s.get(f"{BASE}/", headers={"If-None-Match": page.headers["ETag"]}, timeout=10).status_code == 304
+    assets = re.findall(r'(?:src|href)="([a-z]+\.[0-9a-f]{12}\.(?:js|css))"', page.text)
+    assert sorted(a.split(".")[0] for a in assets) == ["app", "style"], assets
+    app = s.get(f"{BASE}/{assets[0] if assets[0].startswith('app') else assets[1]}", timeout=10)
+    api_js = re.search(r"from '\./(api\.[0-9a-f]{12}\.js)'", app.text).group(1)
+    for asset in assets + [api_js]:
+        r = s.get(f"{BASE}/{asset}", timeout=10)
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable", asset
+        assert r.headers["X-Content-Type-Options"] == "nosniff"  # the security headers still apply
+    # Page loads many times over while the API refuses this address.
+    assert {s.get(f"{BASE}/", timeout=10).status_code for _ in range(60)} == {200}
+    assert s.get(f"{BASE}/api/formats", timeout=10).status_code == 429
+    time.sleep(3)  # the API bucket refills before the next test uses this address
+
+
+def test_the_page_comes_up_whole_right_after_the_api_limit_is_spent(runner, tmp_path):
+    owner = Client()
+    job = owner.submit("before.md", b"# Made before\n", "html")
+    owner.wait_status(job["id"])
+    drv = open_as(tmp_path, owner, "burst")
+    try:
+        spend_the_api_limit()
+        drv.get(BASE + "/")
+        # Styled and scripted at once (the static files are not under the API's limit)…
+        assert drv.execute_script("return getComputedStyle(document.querySelector('.drop')).borderStyle") == "dashed"
+        failed = drv.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => e.responseStatus >= 400).map(e => e.name)")
+        assert not [u for u in failed if not u.endswith("/api/formats") and "/api/" not in u], failed
+        # …and whole once the API answers again: formats, usage, the job list.
+        WebDriverWait(drv, 20).until(lambda b: "Accepted:" in b.find_element(By.ID, "accepted").text)
+        item = job_item(drv, job["id"])
+        assert "before.md" in item.find_element(By.CSS_SELECTOR, ".name").text
+        WebDriverWait(drv, 20).until(lambda b: not b.find_element(By.ID, "quota-text").text.startswith("0 B"))
+        WebDriverWait(drv, 20).until(lambda b: not b.find_element(By.ID, "notice").is_displayed())
+        assert drv.find_element(By.ID, "error").text == ""
+        os.makedirs(OUT, exist_ok=True)
+        drv.save_screenshot(os.path.join(OUT, "ui-after-burst.png"))
+    finally:
+        drv.quit()
+    time.sleep(3)
+
+
+def test_a_busy_service_is_waited_out_and_said(runner, tmp_path):
+    """Every API answer a 503 with Retry-After for a while (the page's fetch stubbed to answer so):
+    the page says it is waiting, then comes up when the service does."""
+    owner = Client()
+    job = owner.submit("busy.md", b"# Busy\n", "html")
+    owner.wait_status(job["id"])
+    busy_until = """
+    window.busyUntil = Date.now() + 4000;
+    const original = window.fetch;
+    window.fetch = (url, opts) => (Date.now() < window.busyUntil && String(url).includes('/api/'))
+      ? Promise.resolve(new Response('{"error": {"code": "database_unavailable", "message": "The database is unavailable."}}',
+                                     {status: 503, headers: {'Retry-After': '1'}}))
+      : original(url, opts);
+    """
+    drv = open_as(tmp_path, owner, "busy", before_load=busy_until)
+    try:
+        drv.get(BASE + "/")
+        notice = WebDriverWait(drv, 5).until(lambda b: b.find_element(By.ID, "notice").is_displayed()
+                                             and b.find_element(By.ID, "notice"))
+        assert "busy" in notice.text and "Trying again in" in notice.text
+        drv.save_screenshot(os.path.join(OUT, "ui-waiting.png"))
+        WebDriverWait(drv, 30).until(lambda b: "Accepted:" in b.find_element(By.ID, "accepted").text)
+        job_item(drv, job["id"], timeout=30)
+        WebDriverWait(drv, 30).until(lambda b: not b.find_element(By.ID, "notice").is_displayed())
+        assert drv.find_element(By.ID, "error").text == ""
+    finally:
+        drv.quit()
+
+
+def test_the_list_is_reread_while_the_socket_is_down(runner, tmp_path):
+    owner = Client()
+    first = owner.submit("one.md", b"# One\n", "html")
+    owner.wait_status(first["id"])
+    drv = open_as(tmp_path, owner, "nosocket", before_load=NO_SOCKET)
+    try:
+        drv.get(BASE + "/")
+        job_item(drv, first["id"])
+        WebDriverWait(drv, 5).until(lambda b: "Reconnecting" in b.find_element(By.ID, "connection").text)
+        later = owner.submit("two.md", b"# Two\n", "html")  # made elsewhere: no event can reach the page
+        item = job_item(drv, later["id"], timeout=25)
+        WebDriverWait(drv, 25).until(lambda b: item.get_attribute("data-status") == "DONE")
+    finally:
+        drv.quit()
+
+
+def test_warnings_are_shown_on_the_job_and_in_its_details(runner, tmp_path):
+    owner = Client()
+    one = owner.submit("latin1.csv", b"name,city\ncaf\xe9,Z\xfcrich\n", "json")
+    two = owner.submit("page.html", b'<html><body><h1>x</h1><img src="http://example.com/a.png" alt="a">'
+                                    b'<table><tr><td colspan=2>x</td></tr></table></body></html>', "pdf")
+    assert len(owner.wait_status(one["id"])["warnings"]) == 1
+    assert len(owner.wait_status(two["id"])["warnings"]) == 2
+    drv = open_as(tmp_path, owner, "warnings")
+    try:
+        drv.get(BASE + "/")
+        short = job_item(drv, one["id"])
+        text = short.find_element(By.CSS_SELECTOR, ".warnings .warning-one")
+        assert text.is_displayed() and "Windows-1252" in text.text
+        assert not short.find_element(By.CSS_SELECTOR, ".warnings .warning-list").is_displayed()
+        many = job_item(drv, two["id"])
+        listing = many.find_element(By.CSS_SELECTOR, ".warnings .warning-list")
+        assert listing.is_displayed() and listing.get_attribute("open") is None  # collapsed
+        assert listing.find_element(By.TAG_NAME, "summary").text.startswith("2 warnings")
+        listing.find_element(By.TAG_NAME, "summary").click()
+        items = [li.text for li in listing.find_elements(By.CSS_SELECTOR, "ul li")]
+        assert len(items) == 2 and any("Merged" in i for i in items) and any("linked image" in i for i in items)
+        # The details list them beside the history.
+        many.find_element(By.CSS_SELECTOR, ".history summary").click()
+        detail = many.find_elements(By.CSS_SELECTOR, ".history .detail-warnings li")
+        assert [d.text for d in detail] == items
+        WebDriverWait(drv, 10).until(lambda b: many.find_elements(By.CSS_SELECTOR, ".history .events li[data-kind=done]"))
+        drv.save_screenshot(os.path.join(OUT, "ui-warnings.png"))
+    finally:
+        drv.quit()
+
+
+def test_the_page_states_when_the_files_go_and_names_its_controls(runner, tmp_path):
+    owner = Client()
+    bad = owner.submit("broken.csv", b'name,value\n"unterminated,1\n', "json")
+    assert owner.wait_status(bad["id"])["status"] == "FAILED"
+    expires = owner.get("/api/usage").json()["expires_at"]
+    drv = open_as(tmp_path, owner, "labels")
+    try:
+        drv.get(BASE + "/")
+        assert "24 hours after your first upload" in drv.find_element(By.CSS_SELECTOR, ".lede").text
+        expected = drv.execute_script(
+            "return new Date(arguments[0]).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})", expires)
+        WebDriverWait(drv, 10).until(lambda b: "deleted" in b.find_element(By.ID, "expiry").text)
+        said = drv.find_element(By.ID, "expiry").text
+        assert re.search(rf"your files are deleted at {re.escape(expected)} (today|tomorrow), 24 h after your first upload", said), said
+
+        item = job_item(drv, bad["id"])
+        retry = item.find_element(By.CSS_SELECTOR, "button.retry")
+        assert retry.get_attribute("aria-label") == "Retry broken.csv"
+        retry.click()
+        # The button goes with the failed state; focus stays on the job, and the retry is announced.
+        WebDriverWait(drv, 10).until(lambda b: b.execute_script(
+            "return document.activeElement && document.activeElement.closest('.job')?.dataset.id") == bad["id"])
+        WebDriverWait(drv, 10).until(lambda b: "queued again" in b.find_element(By.ID, "live").get_attribute("textContent"))
+
+        # Each staged file's target select is named after its file.
+        src = tmp_path / "notes.md"
+        src.write_text("# n\n")
+        drv.find_element(By.ID, "file").send_keys(str(src))
+        select = WebDriverWait(drv, 5).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#staged select.target"))[0]
+        assert select.get_attribute("aria-label") == "Convert notes.md to"
+    finally:
+        drv.quit()
+
+
+def test_download_names_keep_their_letters_in_the_ascii_fallback(runner):
+    c = Client()
+    job = c.submit("Quarterly report — Ünïcödé 报告 (v2).md", b"# Q\n", "html")
+    assert c.wait_status(job["id"])["status"] == "DONE"
+    r = c.get(f"/api/jobs/{job['id']}/output")
+    cd = r.headers["Content-Disposition"]
+    assert cd.startswith('attachment; filename="Quarterly report - Unicode bao gao (v2).html"; '), cd
+    assert "filename*=UTF-8''Quarterly%20report%20%E2%80%94%20" in cd
