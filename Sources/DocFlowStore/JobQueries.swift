@@ -196,6 +196,11 @@ extension PGConnection {
         }
     }
 
+    /// A job's status, or nil (unknown or another client's).
+    public func jobStatus(client: UUID, id: UUID) throws -> JobStatus? {
+        try query("SELECT status FROM jobs WHERE id = \(id) AND client_id = \(client)").first?.decode("status")
+    }
+
     /// A job's input and output formats (its conversion pair), or nil (unknown or another client's).
     public func jobPair(client: UUID, id: UUID) throws -> (input: String, output: String)? {
         guard let r = try query("SELECT input_format, output_format FROM jobs WHERE id = \(id) AND client_id = \(client)").first

@@ -142,7 +142,11 @@ extension App.Worker {
     /// `GET /api/jobs/{id}/output`: nginx sends the file (X-Accel-Redirect to an internal
     /// location), named after the original file with the new extension.
     func downloadJob(_ req: Request, _ idText: String) throws -> Response {
-        let client = try requireClient(req), id = try Identity.jobID(idText)
+        try download(client: try requireClient(req), id: try Identity.jobID(idText))
+    }
+
+    /// The answer that makes nginx send a done job's output (`downloadJob`, `convertNow`).
+    func download(client: UUID, id: UUID) throws -> Response {
         guard let files = try withDB({ try $0.jobFiles(client: client, id: id) }) else { throw APIError.notFound }
         guard files.status == .done, let output = files.outputPath else {
             throw APIError(409, "not_ready", "The job is \(files.status.rawValue.lowercased()); its output is not available.")

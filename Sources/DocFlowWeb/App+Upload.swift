@@ -8,7 +8,7 @@ extension App.Worker {
     /// `?filename=…&to=…`. The upload is streamed to `tmp/` while hashed, checked (format, content
     /// sniffed with libmagic), renamed into `input/{client}/` and inserted as a job whose quota
     /// is charged in the same statement. A refused upload leaves no file and no reserved bytes.
-    func createJob(_ req: Request) throws -> Response {
+    func createJob(_ req: Request, oneTarget: Bool = false) throws -> Response {
         let config = app.config
         if let length = req.contentLength, length > config.maxUploadBytes + 1_048_576 {
             throw APIError(413, "too_large", "The upload is larger than the \(config.maxUploadBytes / 1_048_576) MB limit.",
@@ -55,7 +55,7 @@ extension App.Worker {
             }
             fields = req.query
             filename = f
-            try validate(filename: filename, fields: fields)  // before reading a body we would refuse
+            try validateTargets(filename: filename, fields: fields)  // before reading a body we would refuse
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = chunk.withUnsafeMutableBytes { req.body.read(into: $0) }
@@ -63,7 +63,14 @@ extension App.Worker {
                 try chunk.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             }
         }
-        let (name, from, to, priority, options) = try validate(filename: filename, fields: fields)
+        let (name, from, targets, priority, options) = try validateTargets(filename: filename, fields: fields)
+        let to = targets[0]
+        if targets.count > 1, oneTarget {
+            throw APIError(400, "bad_targets", "A conversion that waits makes one job: name one target (POST /api/jobs takes several).")
+        }
+        if targets.count > 1, idempotencyKey != nil {
+            throw APIError(400, "bad_request", "An Idempotency-Key stands for one job: send one target with it.")
+        }
         let callback = try callbackURL(fields["callback_url"])
         let sha256 = try sink.finish()
         guard sink.size > 0 else { throw APIError(400, "empty_file", "The file is empty.") }
@@ -87,6 +94,10 @@ extension App.Worker {
             client = UUID()
             try withDB { try $0.clientCreate(client, quota: config.quotaBytes, ttlSeconds: config.clientTTLSeconds) }
             newCookie = ClientID.setCookie(client, maxAge: config.clientTTLSeconds, secure: req.isTLS)
+        }
+        if targets.count > 1 {
+            return try createJobs(client: client, newCookie: newCookie, tmp: tmp, sink: sink, name: name, from: from, targets: targets,
+                                  priority: priority, options: options, sha256: sha256, callback: callback)
         }
         let inputPath = Storage.inputPath(client: client, job: jobID, ext: from.id)
         do {
@@ -148,6 +159,34 @@ extension App.Worker {
                  "This upload would exceed your quota: \(used) of \(limit) bytes are used. Delete some jobs or wait for them to expire.",
                  extra: ["used": used, "limit": limit])
     }
+
+    /// `validate` for each target of `to` (`to=pdf,md`: several, at most `maxTargets`, each once).
+    @discardableResult
+    func validateTargets(filename: String, fields: [String: String])
+        throws -> (name: String, from: Format, targets: [Format], priority: Int, options: String) {
+        let names = (fields["to"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard names.count > 1 else {
+            let (name, from, to, priority, options) = try validate(filename: filename, fields: fields)
+            return (name, from, [to], priority, options)
+        }
+        guard names.count <= Self.maxTargets, Set(names).count == names.count, !names.contains("") else {
+            throw APIError(400, "bad_targets", "to names 2 to \(Self.maxTargets) different formats, separated by commas.")
+        }
+        var targets: [Format] = []
+        var result: (name: String, from: Format, priority: Int, options: String)?
+        for target in names {
+            var one = fields
+            one["to"] = target
+            let (name, from, to, priority, options) = try validate(filename: filename, fields: one)
+            targets.append(to)
+            result = (name, from, priority, options)
+        }
+        let r = result!
+        return (r.name, r.from, targets, r.priority, r.options)
+    }
+
+    /// Most targets one upload may name.
+    static let maxTargets = 8
 
     /// Checks the file name, formats, priority and options of an upload.
     @discardableResult

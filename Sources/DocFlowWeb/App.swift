@@ -18,6 +18,8 @@ public final class App: @unchecked Sendable {
     let logger: Logger
     let metrics = Metrics()
     let jobMetrics = JobMetrics()
+    /// Requests of `POST /api/convert` waiting for their job.
+    let syncWaits = SyncWaits()
 
     /// The tag of this process's upload part files (`tmp/{job}-upload{pid}.part`): a part file
     /// whose process is gone belongs to an upload that process was killed in.

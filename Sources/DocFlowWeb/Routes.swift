@@ -42,6 +42,7 @@ extension App {
         Route("POST", "/api/jobs/{id}/retry") { w, r, a in try w.retryJob(r, a[0]) },
         Route("POST", "/api/jobs/{id}/cancel") { w, r, a in try w.cancelJob(r, a[0]) },
         Route("GET", "/api/jobs/{id}/webhooks") { w, r, a in try w.jobWebhooks(r, a[0]) },
+        Route("POST", "/api/convert") { w, r, _ in try w.convertNow(r) },
         Route("POST", "/api/uploads") { w, r, _ in try w.createUpload(r) },
         Route("GET", "/api/uploads/{id}") { w, r, a in try w.getUpload(r, a[0]) },
         Route("DELETE", "/api/uploads/{id}") { w, r, a in try w.deleteUpload(r, a[0]) },

@@ -211,6 +211,33 @@ def test_cancel_stops_a_job_keeps_its_record_and_frees_its_bytes(runner, client)
     assert client.job(slow["id"])["status"] == "CANCELED"  # the stopped attempt changed nothing
 
 
+def test_one_upload_to_several_targets(runner, client):
+    """`to=html,pdf`: one job per target, the file stored once and charged once."""
+    data = b"# Several\n\nOne file, two targets.\n"
+    r = client.upload("several.md", data, "html,pdf")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    jobs = body["jobs"]
+    assert [j["output_format"] for j in jobs] == ["html", "pdf"]
+    assert {j["upload_id"] for j in jobs} == {body["upload_id"]} and r.headers["Location"] == f"/api/uploads/{body['upload_id']}"
+    done = [client.wait_status(j["id"]) for j in jobs]
+    assert [j["status"] for j in done] == ["DONE", "DONE"]
+    assert "<h1>Several</h1>" in client.get(done[0]["download_url"]).text
+    assert client.get(done[1]["download_url"]).content.startswith(b"%PDF-")
+    used = client.get("/api/usage").json()["bytes_used"]
+    assert used == len(data) + sum(j["output_bytes"] for j in done)  # the input once
+    assert psql(f"SELECT count(DISTINCT input_path) FROM jobs WHERE upload_id = '{body['upload_id']}'") == "1"
+    for to, code in [("html,html", "bad_targets"), ("html,xlsx", "unsupported_conversion"), ("html,", "bad_targets"),
+                     (",".join(["html", "pdf", "txt", "md", "docx", "csv", "json", "xlsx", "pptx"]), "bad_targets")]:
+        r = client.upload("x.md", b"# x\n", to)
+        assert r.status_code == 400 and r.json()["error"]["code"] == code, (to, r.text)
+    r = client.upload("x.md", b"# x\n", "html,pdf", headers={"Idempotency-Key": "k-several"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    r = client.http.post(f"{BASE}/api/convert", files={"file": ("x.md", b"# x\n")}, data={"to": "html,pdf"}, timeout=30)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_targets"
+    assert client.get("/api/usage").json()["bytes_used"] == used  # nothing of the refused ones kept
+
+
 def test_list_filters_paginates_and_sorts(runner, client):
     ids = [client.submit(f"{i}.md", f"# {i}\n".encode(), "html")["id"] for i in range(5)]
     for i in ids:

@@ -223,3 +223,71 @@ def test_download_names_keep_their_letters_in_the_ascii_fallback(runner):
     cd = r.headers["Content-Disposition"]
     assert cd.startswith('attachment; filename="Quarterly report - Unicode bao gao (v2).html"; '), cd
     assert "filename*=UTF-8''Quarterly%20report%20%E2%80%94%20" in cd
+
+
+def tab_to(drv, script, limit=40):
+    """Presses Tab until `script` (JS, given the focused element as `el`) is true; the element."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    for _ in range(limit):
+        ActionChains(drv).send_keys(Keys.TAB).perform()
+        if drv.execute_script(f"const el = document.activeElement; return Boolean({script});"):
+            return drv.switch_to.active_element
+    raise AssertionError(f"Tab never reached: {script}")
+
+
+def test_keyboard_only_from_file_to_download_with_no_serious_accessibility_violations(runner, tmp_path):
+    """Every step by keyboard (the file itself chosen as a file dialog would, on the focused input);
+    axe-core (Deque's rules, 4.9.1) finds nothing serious or critical on the page with a staged
+    file, a done job and a failed one."""
+    import json
+
+    from selenium.webdriver.common.keys import Keys
+    from selenium_axe_python import Axe
+    d = tmp_path / "downloads-keys"
+    d.mkdir()
+    drv = browser(d)
+    try:
+        drv.get(BASE + "/")
+        WebDriverWait(drv, 20).until(lambda b: "Accepted:" in b.find_element(By.ID, "accepted").text)
+        src = tmp_path / "keys.csv"
+        src.write_text("k,v\na,1\n")
+        file_input = tab_to(drv, "el.id === 'file'")
+        # The focused input shows it: its label is outlined.
+        assert drv.execute_script("return getComputedStyle(document.querySelector('.drop .button')).outlineStyle") != "none"
+        file_input.send_keys(str(src))
+        select = tab_to(drv, "el.matches('#staged select.target')")
+        select.send_keys("JSON")  # typing an option's name selects it
+        assert select.get_attribute("value") == "json"
+        tab_to(drv, "el.id === 'convert'").send_keys(Keys.ENTER)
+        job = WebDriverWait(drv, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=DONE]"))[0]
+        link = tab_to(drv, "el.matches('#jobs .job[data-status=DONE] a.download')")
+        assert link.get_attribute("aria-label") == "Download keys.csv as JSON"
+        link.send_keys(Keys.ENTER)
+        deadline = time.time() + 15
+        while not [f for f in os.listdir(d) if f == "keys.json"]:
+            assert time.time() < deadline, os.listdir(d)
+            time.sleep(0.2)
+        time.sleep(0.3)
+        assert json.loads((d / "keys.json").read_text()) == [{"k": "a", "v": 1}]
+
+        # A failed job and a staged file too, then axe over the whole page.
+        bad = tmp_path / "bad.csv"
+        bad.write_text('x,y\n"open,1\n')
+        drv.find_element(By.ID, "file").send_keys(str(bad))
+        drv.find_element(By.ID, "convert").click()
+        WebDriverWait(drv, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs .job[data-status=FAILED]"))
+        drv.find_element(By.ID, "file").send_keys(str(src))
+        job.find_element(By.CSS_SELECTOR, ".history summary").click()
+        axe = Axe(drv)
+        axe.inject()
+        results = axe.run()
+        os.makedirs(OUT, exist_ok=True)
+        with open(os.path.join(OUT, "axe.json"), "w") as f:
+            json.dump(results, f, indent=1)
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]
+                   if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+        drv.save_screenshot(os.path.join(OUT, "ui-keyboard.png"))
+    finally:
+        drv.quit()
