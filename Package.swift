@@ -21,6 +21,7 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CGdkPixbuf", path: "Sources/CGdkPixbuf", pkgConfig: "gdk-pixbuf-2.0", providers: [.apt(["libgdk-pixbuf-2.0-dev"])]),
     .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CLibZ", path: "Sources/CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 ]
 
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
@@ -84,7 +85,7 @@ let package = Package(
                 resources: [.embedInCode("Migrations")], swiftSettings: swift5),
         // HTTP API on plain Request/Response values: routing, handlers, multipart, sniffing; its
         // OpenAPI description (openapi.json, served at /api/openapi.json).
-        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic", .product(name: "Tracing", package: "swift-distributed-tracing")],
+        .target(name: "DocFlowWeb", dependencies: ["DocFlowCore", "DocFlowCrypto", "DocFlowStore", "DocFlowFormats", "CLibMagic", "CLibZ", .product(name: "Tracing", package: "swift-distributed-tracing")],
                 resources: [.embedInCode("openapi.json")], swiftSettings: swift5),
         // Converters in a sandboxed child process: the worker's loop, the runner's pool of workers,
         // the channel between them (no database, no network).

@@ -228,7 +228,11 @@ public final class SandboxPool: @unchecked Sendable {
 
 /// The bubblewrap command line of one worker.
 enum Bubblewrap {
-    /// No /proc is mounted (Swift then cannot read its command line: `environment` carries it).
+    /// /proc is the sandbox's own (`--proc` in its new PID namespace: its processes only, no
+    /// runner's): libdispatch reads /proc/self/task/*/stat to watch its thread pool, and without it
+    /// crashed a converter now and then (SIGILL in `_dispatch_workq_monitor_pools`; a CSV → PDF
+    /// conversion of a 2 MiB field, about one job in five). The command line still comes in
+    /// `environment` (it did before /proc was mounted).
     static func arguments(bwrap: String, scratch: String, worker: String, environment: [String: String]) -> [String] {
         var a = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
                  "--cap-drop", "ALL", "--clearenv",
@@ -248,7 +252,7 @@ enum Bubblewrap {
         for path in ["/etc/ld.so.cache", "/etc/fonts", "/var/cache/fontconfig", "/etc/localtime", "/sys/devices/system/cpu"] {
             a += ["--ro-bind-try", path, path]
         }
-        a += ["--dev", "/dev", "--bind", scratch, "/tmp", "--ro-bind", worker, "/docflow/convert-worker",
+        a += ["--dev", "/dev", "--proc", "/proc", "--bind", scratch, "/tmp", "--ro-bind", worker, "/docflow/convert-worker",
               "--remount-ro", "/", "--chdir", "/tmp", "--", "/docflow/convert-worker"]
         return a
     }

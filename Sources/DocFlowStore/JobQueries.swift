@@ -196,6 +196,18 @@ extension PGConnection {
         }
     }
 
+    /// The client's done jobs (these ids, or all of them), oldest first, at most `limit`: their
+    /// ids and files (for an archive of their outputs).
+    public func jobOutputs(client: UUID, ids: [UUID]?, limit: Int) throws -> [(id: UUID, files: JobFiles)] {
+        let list = ids.map { "{" + $0.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}" }
+        return try query("""
+            SELECT id, status::text AS status, input_filename, input_path, output_path, output_format, upload_id
+            FROM jobs WHERE client_id = \(client) AND status = \(JobStatus.done)
+              AND (\(list)::uuid[] IS NULL OR id = ANY(\(list)::uuid[]))
+            ORDER BY created_at, id LIMIT \(limit)
+            """).rows.map { (try $0.decode("id"), try JobFiles($0)) }
+    }
+
     /// A job's status, or nil (unknown or another client's).
     public func jobStatus(client: UUID, id: UUID) throws -> JobStatus? {
         try query("SELECT status FROM jobs WHERE id = \(id) AND client_id = \(client)").first?.decode("status")

@@ -179,7 +179,7 @@ public final class App: @unchecked Sendable {
                 // nginx refused the method itself (TRACE, or a static file): only the Allow header is ours.
                 matchedRoute = Self.methodNotAllowedRoute
                 // (nginx hands the error over as a GET: the refused method itself is not known here.)
-                let allowed = App.routes.filter { $0.match(segments(req)) != nil }.map(\.method)
+                let allowed = App.routes.filter { $0.match(segments(req)) != nil }.map(\.method).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                 var e = APIError(405, "method_not_allowed", "This method is not allowed on \(req.path).").response
                 e.headers.append(("Allow", allowed.isEmpty ? "GET, HEAD" : allowed.joined(separator: ", ")))
                 return e
@@ -199,7 +199,7 @@ public final class App: @unchecked Sendable {
                     }
                     return try r.handler(self, req, args)
                 }
-                allowed.append(r.method)
+                if !allowed.contains(r.method) { allowed.append(r.method) }
             }
             if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
             var e = APIError(405, "method_not_allowed", "\(req.method) is not allowed on \(req.path).").response

@@ -96,15 +96,25 @@ public struct Request {
 }
 
 /// An HTTP response: status, headers, body.
+/// Where a streamed response body goes (fcgi-app: the FastCGI output stream).
+public protocol BodyWriter {
+    /// Sends these bytes; throws when the client has gone.
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
 public struct Response {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// A body written piece by piece after the head, instead of `body` (archives: never whole in
+    /// memory). Its errors can no longer change the status: the body just ends early.
+    public var stream: ((BodyWriter) throws -> Void)?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = nil
     }
 
     /// A JSON response from JSON text.
@@ -126,7 +136,8 @@ public struct Response {
     public var cgiHead: String {
         var head = "Status: \(status) \(Response.reasons[status] ?? "")\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if header("Content-Length") == nil { head += "Content-Length: \(body.count)\r\n" }
+        // A streamed body's length is not known: nginx frames it (chunked) itself.
+        if header("Content-Length") == nil, stream == nil { head += "Content-Length: \(body.count)\r\n" }
         return head + "\r\n"
     }
 }

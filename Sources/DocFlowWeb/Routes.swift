@@ -33,6 +33,8 @@ extension App {
     static let routes: [Route] = [
         Route("GET", "/api/jobs") { w, r, _ in try w.listJobs(r) },
         Route("POST", "/api/jobs") { w, r, _ in try w.createJob(r) },
+        // Before /api/jobs/{id}, which the path would match too.
+        Route("GET", "/api/jobs/archive") { w, r, _ in try w.archiveJobs(r) },
         Route("GET", "/api/jobs/{id}") { w, r, a in try w.getJob(r, a[0]) },
         Route("DELETE", "/api/jobs/{id}") { w, r, a in try w.deleteJob(r, a[0]) },
         Route("PATCH", "/api/jobs/{id}") { w, r, a in try w.patchJob(r, a[0]) },

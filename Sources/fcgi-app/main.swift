@@ -48,6 +48,18 @@ final class FCGIBody: BodyReader {
     }
 }
 
+/// The FastCGI output stream as a streamed response body's destination.
+struct FCGIOutput: BodyWriter {
+    let stream: UnsafeMutablePointer<FCGX_Stream>?
+    init(_ stream: UnsafeMutablePointer<FCGX_Stream>?) { self.stream = stream }
+    struct Gone: Error {}
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        let n = FCGX_PutStr(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), stream)
+        if n != Int32(bytes.count) { throw Gone() }
+    }
+}
+
 @Sendable func serve(fd: Int32, app: App, acceptLock: NSLock) {
     let worker = App.Worker(app: app)
     var req = FCGX_Request()
@@ -77,7 +89,11 @@ final class FCGIBody: BodyReader {
         let response = worker.handle(request)
         let head = response.cgiHead
         _ = head.withCString { FCGX_PutStr($0, Int32(strlen($0)), req.out) }
-        if request.method != "HEAD", !response.body.isEmpty {
+        if request.method != "HEAD", let stream = response.stream {
+            do { try stream(FCGIOutput(req.out)) } catch {
+                logger.warning("streamed response ended early", metadata: ["docflow.error": "\(error)", "docflow.path": "\(request.path)"])
+            }
+        } else if request.method != "HEAD", !response.body.isEmpty {
             _ = response.body.withUnsafeBytes { FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), req.out) }
         }
         FCGX_Finish_r(&req)

