@@ -179,19 +179,26 @@ public final class App: @unchecked Sendable {
                 // nginx refused the method itself (TRACE, or a static file): only the Allow header is ours.
                 matchedRoute = Self.methodNotAllowedRoute
                 // (nginx hands the error over as a GET: the refused method itself is not known here.)
-                let allowed = App.routes.filter { $0.match(segments(req)) != nil }.map(\.method).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                let path = segments(req)
+                let resource = App.routes.first { $0.match(path) != nil }?.template
+                let allowed = App.routes.filter { $0.template == resource }.map(\.method)
                 var e = APIError(405, "method_not_allowed", "This method is not allowed on \(req.path).").response
                 e.headers.append(("Allow", allowed.isEmpty ? "GET, HEAD" : allowed.joined(separator: ", ")))
                 return e
             default:
                 break
             }
-            var allowed: [String] = []
+            // The first template that matches the path is its resource (`/api/jobs/archive` before
+            // `/api/jobs/{id}`); only its methods are allowed there.
             let path = segments(req)
-            for r in App.routes {
-                guard let args = r.match(path) else { continue }
-                matchedRoute = r.template  // a 405 is counted under the path's template too
+            guard let resource = App.routes.first(where: { $0.match(path) != nil })?.template else {
+                throw APIError(404, "not_found", "No such endpoint: \(req.path).")
+            }
+            matchedRoute = resource  // a 405 is counted under the path's template too
+            var allowed: [String] = []
+            for r in App.routes where r.template == resource {
                 if r.method == req.method {
+                    let args = r.match(path)!
                     // A request about one job: its id on the log lines and the span.
                     if r.template.hasPrefix("/api/jobs/{id}"), let id = UUID(uuidString: args[0]) {
                         log[metadataKey: "docflow.job.id"] = "\(id.uuidString.lowercased())"
@@ -199,9 +206,8 @@ public final class App: @unchecked Sendable {
                     }
                     return try r.handler(self, req, args)
                 }
-                if !allowed.contains(r.method) { allowed.append(r.method) }
+                allowed.append(r.method)
             }
-            if allowed.isEmpty { throw APIError(404, "not_found", "No such endpoint: \(req.path).") }
             var e = APIError(405, "method_not_allowed", "\(req.method) is not allowed on \(req.path).").response
             e.headers.append(("Allow", allowed.joined(separator: ", ")))
             return e

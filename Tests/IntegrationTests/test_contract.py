@@ -18,7 +18,8 @@ def test_the_description_is_served_as_kept_in_the_repository(client):
 def test_every_405_says_what_is_allowed(client):
     # nginx refuses TRACE, and POST to a static file, itself: fcgi-app still supplies the Allow header.
     for method, path, allow in [("TRACE", "/api/jobs", "GET, POST"), ("POST", "/index.html", "GET, HEAD"),
-                                ("PUT", "/api/formats", "GET"), ("POST", "/api/jobs/00000000-0000-4000-8000-000000000000", "GET, DELETE, PATCH")]:
+                                ("PUT", "/api/formats", "GET"), ("POST", "/api/jobs/00000000-0000-4000-8000-000000000000", "GET, DELETE, PATCH"),
+                                ("DELETE", "/api/jobs/archive", "GET")]:  # a resource of its own, not a job id
         r = client.request(method, path)
         assert r.status_code == 405, (method, path, r.status_code)
         assert r.headers.get("Allow") == allow, (method, path, r.headers)
