@@ -111,11 +111,7 @@ extension App.Worker {
                 guard let from = app.formats.format(named: pair.input), let to = app.formats.format(named: pair.output) else {
                     throw APIError(409, "not_failed", "This job's formats are no longer offered.")
                 }
-                do {
-                    _ = try ConverterOptions.standard.check(json: text, from: from, to: to, allowDebug: app.config.testHooks)
-                } catch {
-                    throw APIError(400, "bad_options", error.message)
-                }
+                try checkOptions(text, from: from, to: to)
                 options = text
             }
         }

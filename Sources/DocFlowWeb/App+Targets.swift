@@ -12,14 +12,7 @@ extension App.Worker {
                     priority: Int, options: String, sha256: String, callback: String?) throws -> Response {
         let uploadID = UUID()
         let inputPath = Storage.inputPath(client: client, job: uploadID, ext: from.id)
-        do {
-            let store = try store()
-            sink.keep()  // adopt moves (or sends and removes) the file, whatever happens
-            try store.adopt(storage.absolute(tmp), as: inputPath)
-        } catch {
-            if newCookie != nil { forgetNewClient(client) }
-            throw error
-        }
+        try adopt(tmp, sink: sink, as: inputPath, client: client, newClient: newCookie != nil)
         do {
             let jobs: [String] = try withDB { db in
                 try db.transaction {

@@ -100,14 +100,7 @@ extension App.Worker {
                                   priority: priority, options: options, sha256: sha256, callback: callback)
         }
         let inputPath = Storage.inputPath(client: client, job: jobID, ext: from.id)
-        do {
-            let store = try store()
-            sink.keep()  // adopt moves (or sends and removes) the file, whatever happens
-            try store.adopt(storage.absolute(tmp), as: inputPath)
-        } catch {
-            if newCookie != nil { forgetNewClient(client) }
-            throw error
-        }
+        try adopt(tmp, sink: sink, as: inputPath, client: client, newClient: newCookie != nil)
         var job = NewJob(id: jobID, clientID: client, inputFilename: name, inputFormat: from.id, inputPath: inputPath,
                          inputBytes: sink.size, inputSHA256: sha256, outputFormat: to.id, optionsJSON: options,
                          priority: priority, maxAttempts: config.maxAttempts,
@@ -144,6 +137,29 @@ extension App.Worker {
                            "This Idempotency-Key was used for a different request (another file, name, target, options, priority or callback URL). Use a new key for a new request.")
         }
         return .json(200, json)
+    }
+
+    /// Moves an upload's part file into the store as `key` (local: a rename; S3: sent, then removed).
+    /// A client made for this upload goes when that fails.
+    func adopt(_ tmp: String, sink: UploadSink, as key: String, client: UUID, newClient: Bool) throws {
+        do {
+            let store = try store()
+            sink.keep()  // adopt moves (or sends and removes) the file, whatever happens
+            try store.adopt(storage.absolute(tmp), as: key)
+        } catch {
+            if newClient { forgetNewClient(client) }
+            throw error
+        }
+    }
+
+    /// Options (a JSON object's text) against the declarations of this pair's reader and writer:
+    /// 400 `bad_options` naming what is wrong.
+    func checkOptions(_ json: String, from: Format, to: Format) throws {
+        do {
+            _ = try ConverterOptions.standard.check(json: json, from: from, to: to, allowDebug: app.config.testHooks)
+        } catch {
+            throw APIError(400, "bad_options", error.message)
+        }
     }
 
     /// A client made for an upload that then failed: its row and folder go too (nothing of a
@@ -228,11 +244,7 @@ extension App.Worker {
                 throw APIError(400, "bad_options", "options must not contain NUL characters or unpaired \\u surrogate escapes.")
             }
             // Every key and value against the declarations of this pair's reader and writer.
-            do {
-                _ = try ConverterOptions.standard.check(json: o, from: from, to: to, allowDebug: app.config.testHooks)
-            } catch {
-                throw APIError(400, "bad_options", error.message)
-            }
+            try checkOptions(o, from: from, to: to)
             options = o
         }
         return (name, from, to, priority, options)
