@@ -39,7 +39,7 @@ def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
 def test_migrations_are_recorded_and_idempotent():
     out = subprocess.run([f"{BIN}/janitor", "migrate"], env=PROC_ENV, capture_output=True, text=True, check=True, **AS_SERVICE)
     assert out.stdout.strip() == "database is up to date"
-    assert psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6,7,8"
+    assert psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6,7,8,9"
 
 
 def test_schema_invariants_hold():

@@ -222,6 +222,12 @@ def test_download_names_keep_their_letters_in_the_ascii_fallback(runner):
     cd = r.headers["Content-Disposition"]
     assert cd.startswith('attachment; filename="Quarterly report - Unicode bao gao (v2).html"; '), cd
     assert "filename*=UTF-8''Quarterly%20report%20%E2%80%94%20" in cd
+    # The whole name, for clients that read no filename* (the README's curl -o form).
+    from urllib.parse import unquote
+    name = c.job(job["id"])["output_filename"]
+    assert name == "Quarterly report — Ünïcödé 报告 (v2).html" == unquote(cd.split("filename*=UTF-8''")[1])
+    for given, named in [("noext", "noext.html"), (".hidden", "output.html"), ("a.b.md", "a.b.html")]:
+        assert c.submit(given, b"# n\n", "html", extra={"from": "md"})["output_filename"] == named
 
 
 def tab_to(drv, script, limit=40):
@@ -290,3 +296,25 @@ def test_keyboard_only_from_file_to_download_with_no_serious_accessibility_viola
         drv.save_screenshot(os.path.join(OUT, "ui-keyboard.png"))
     finally:
         drv.quit()
+
+
+def test_a_converting_job_is_canceled_from_the_page(runner, tmp_path):
+    owner = Client()
+    slow = owner.submit("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 20000})
+    owner.wait_status(slow["id"], statuses=("PROCESSING",))
+    drv = open_as(tmp_path, owner, "cancel")
+    try:
+        drv.get(BASE + "/")
+        item = job_item(drv, slow["id"])
+        cancel = item.find_element(By.CSS_SELECTOR, "button.cancel")
+        assert cancel.is_displayed() and cancel.get_attribute("aria-label") == "Cancel slow.md"
+        cancel.click()
+        WebDriverWait(drv, 10).until(lambda b: item.get_attribute("data-status") == "CANCELED")
+        assert item.find_element(By.CSS_SELECTOR, ".badge").text == "Canceled"
+        assert not item.find_element(By.CSS_SELECTOR, "button.cancel").is_displayed()
+        assert not item.find_element(By.CSS_SELECTOR, "a.download").is_displayed()
+        WebDriverWait(drv, 5).until(lambda b: "canceled" in b.find_element(By.ID, "live").get_attribute("textContent"))
+        drv.save_screenshot(os.path.join(OUT, "ui-canceled.png"))
+    finally:
+        drv.quit()
+    assert owner.job(slow["id"])["status"] == "CANCELED"
