@@ -179,24 +179,22 @@ public final class App: @unchecked Sendable {
                 // nginx refused the method itself (TRACE, or a static file): only the Allow header is ours.
                 matchedRoute = Self.methodNotAllowedRoute
                 // (nginx hands the error over as a GET: the refused method itself is not known here.)
-                let path = segments(req)
-                let resource = App.routes.first { $0.match(path) != nil }?.template
-                let allowed = App.routes.filter { $0.template == resource }.map(\.method)
+                let allowed = App.resource(segments(req)).map(\.method)
                 var e = APIError(405, "method_not_allowed", "This method is not allowed on \(req.path).").response
                 e.headers.append(("Allow", allowed.isEmpty ? "GET, HEAD" : allowed.joined(separator: ", ")))
                 return e
             default:
                 break
             }
-            // The first template that matches the path is its resource (`/api/jobs/archive` before
-            // `/api/jobs/{id}`); only its methods are allowed there.
+            // Only the methods of the path's resource are allowed there.
             let path = segments(req)
-            guard let resource = App.routes.first(where: { $0.match(path) != nil })?.template else {
+            let resource = App.resource(path)
+            guard let template = resource.first?.template else {
                 throw APIError(404, "not_found", "No such endpoint: \(req.path).")
             }
-            matchedRoute = resource  // a 405 is counted under the path's template too
+            matchedRoute = template  // a 405 is counted under the path's template too
             var allowed: [String] = []
-            for r in App.routes where r.template == resource {
+            for r in resource {
                 if r.method == req.method {
                     let args = r.match(path)!
                     // A request about one job: its id on the log lines and the span.

@@ -65,6 +65,15 @@ extension App {
 }
 
 extension App {
+    /// The routes of the resource a path names: those of the first template that matches it
+    /// (`/api/jobs/archive` before `/api/jobs/{id}`), one per method; empty when none matches.
+    static func resource(_ path: [String]) -> [Route] {
+        guard let template = routes.first(where: { $0.match(path) != nil })?.template else { return [] }
+        return routes.filter { $0.template == template }
+    }
+}
+
+extension App {
     /// This API's OpenAPI 3.1 description (`openapi.json`, embedded in the binary).
     static let openAPI: [UInt8] = PackageResources.openapi_json
 }
