@@ -12,6 +12,15 @@ public enum ColumnType: String, Equatable, Sendable, CaseIterable {
     case timestamp
     /// Text; the type every value fits.
     case string
+    /// Bytes that are not text (Parquet BYTE_ARRAY without a string annotation). Text outputs
+    /// write them as standard base64, the one documented encoding; Parquet keeps the bytes.
+    case binary
+    /// Nested values (lists, maps, structs) as one JSON text per cell: JSON outputs embed it,
+    /// CSV and XLSX write the text.
+    case json
+
+    /// Whether values live in `bytes`/`offsets` (text, binary and JSON columns).
+    @inlinable public var holdsBytes: Bool { self == .string || self == .binary || self == .json }
 }
 
 /// One cell value. Numbers keep their source text when they are written back as text.
@@ -28,6 +37,8 @@ public enum Value: Equatable, Sendable {
     case temporal(String)
     /// Text.
     case string(String)
+    /// Bytes that are not text.
+    case bytes([UInt8])
 }
 
 /// A column: its name and type.
@@ -72,7 +83,7 @@ public struct ColumnValues: Equatable, Sendable {
         case .double: doubles.reserveCapacity(capacity)
         case .boolean: bools.reserveCapacity(capacity)
         case .date: days.reserveCapacity(capacity)
-        case .string: offsets.reserveCapacity(capacity + 1)
+        case .string, .binary, .json: offsets.reserveCapacity(capacity + 1)
         }
     }
 
@@ -94,7 +105,7 @@ public struct ColumnValues: Equatable, Sendable {
         case .double: doubles.append(0)
         case .boolean: bools.append(false)
         case .date: days.append(0)
-        case .string: offsets.append(bytes.count)
+        case .string, .binary, .json: offsets.append(bytes.count)
         }
     }
 
@@ -131,8 +142,9 @@ public struct ColumnValues: Equatable, Sendable {
             guard let (us, zoned) = TemporalText.micros(s), perSecond == 1_000_000 else { return false }
             if zoned { utc = true }
             append(int: us)
-        case (.string, .string(let s)), (.string, .temporal(let s)): append(string: s)
+        case (.string, .string(let s)), (.string, .temporal(let s)), (.json, .string(let s)): append(string: s)
         case (.string, _): append(string: v.text)
+        case (.binary, .bytes(let b)): append(utf8: b)
         default: return false
         }
         return true
@@ -147,7 +159,7 @@ public struct ColumnValues: Equatable, Sendable {
         case .double: append(double: o.doubles[i])
         case .boolean: append(bool: o.bools[i])
         case .date: append(days: o.days[i])
-        case .string: append(utf8: o.utf8(at: i))
+        case .string, .binary, .json: append(utf8: o.utf8(at: i))
         }
     }
 
@@ -164,7 +176,7 @@ public struct ColumnValues: Equatable, Sendable {
         case .double: doubles += o.doubles
         case .boolean: bools += o.bools
         case .date: days += o.days
-        case .string:
+        case .string, .binary, .json:
             let base = bytes.count
             bytes += o.bytes
             offsets += o.offsets.dropFirst().lazy.map { $0 + base }
@@ -183,7 +195,8 @@ public struct ColumnValues: Equatable, Sendable {
         case .boolean: return .bool(bools[i])
         case .date: return .temporal(CivilTime.dateText(days: Int64(days[i])))
         case .timestamp: return .temporal(CivilTime.timestampText(ints[i], perSecond: perSecond, utc: utc))
-        case .string: return .string(String(decoding: utf8(at: i), as: UTF8.self))
+        case .string, .json: return .string(String(decoding: utf8(at: i), as: UTF8.self))
+        case .binary: return .bytes(Array(utf8(at: i)))
         }
     }
 }
@@ -194,9 +207,10 @@ extension Value {
         switch self {
         case .null: return ""
         case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? "\(d)" : ""
+        case .double(let d): return d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d < 0 ? "-inf" : "inf"
         case .bool(let b): return b ? "true" : "false"
         case .temporal(let s), .string(let s): return s
+        case .bytes(let b): return Base64.encode(b)
         }
     }
 }

@@ -67,6 +67,47 @@ def ours_micros(s):
     return (days_from_civil(y, m, d) * 86400 + int(hh) * 3600 + int(mm) * 60 + int(sec)) * 1_000_000 + us, utc
 
 
+def as_ours(v, t):
+    """A pyarrow Python value of type `t` → what Doc Flow writes for it: FLOAT and FLOAT16 as the
+    double of their shortest text (numpy prints it), UINT64 as text, maps as objects with text
+    keys, lists and structs as JSON arrays and objects."""
+    import numpy as np
+    import pyarrow as pa
+    if v is None:
+        return None
+    if pa.types.is_timestamp(t):  # read as int64 (raw units) by raw_timestamps
+        per = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[t.unit]
+        return Micros(v * 1_000_000 // per, t.tz is not None)
+    if pa.types.is_float32(t) or pa.types.is_float16(t):
+        f = (np.float32 if pa.types.is_float32(t) else np.float16)(v)
+        return float(str(f)) if np.isfinite(f) else None
+    if pa.types.is_uint64(t):
+        return str(v)
+    if pa.types.is_map(t):
+        return {(k if isinstance(k, str) else json.dumps(as_ours(k, t.key_type))): as_ours(x, t.item_type) for k, x in v}
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return [as_ours(x, t.value_type) for x in v]
+    if pa.types.is_struct(t):
+        return {t.field(i).name: as_ours(v[t.field(i).name], t.field(i).type) for i in range(t.num_fields)}
+    return v
+
+
+def raw_timestamps(t):
+    """`t` with every timestamp inside it as int64 (Python's datetime stops at year 9999)."""
+    import pyarrow as pa
+    if pa.types.is_timestamp(t):
+        return pa.int64()
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(t.field(i).name, raw_timestamps(t.field(i).type), t.field(i).nullable) for i in range(t.num_fields)])
+    if pa.types.is_list(t):
+        return pa.list_(pa.field(t.value_field.name, raw_timestamps(t.value_type), t.value_field.nullable))
+    if pa.types.is_large_list(t):
+        return pa.large_list(pa.field(t.value_field.name, raw_timestamps(t.value_type), t.value_field.nullable))
+    if pa.types.is_map(t):
+        return pa.map_(raw_timestamps(t.key_type), pa.field(t.item_field.name, raw_timestamps(t.item_type), t.item_field.nullable))
+    return t
+
+
 def peer_columns(table):
     """pyarrow Table → {name: [values]}, timestamps as Micros."""
     import pyarrow as pa
@@ -78,7 +119,7 @@ def peer_columns(table):
             us = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False).cast(pa.int64()).to_pylist()
             out[name] = [None if v is None else Micros(v, utc) for v in us]
         else:
-            out[name] = col.to_pylist()
+            out[name] = [as_ours(v, col.type) for v in col.cast(raw_timestamps(col.type)).to_pylist()]
     return out
 
 
@@ -88,6 +129,13 @@ def parse_ours_timestamp(s):
 
 
 def same(ours, theirs):
+    if isinstance(theirs, list):
+        return isinstance(ours, list) and len(ours) == len(theirs) and all(same(a, b) for a, b in zip(ours, theirs))
+    if isinstance(theirs, dict):
+        return isinstance(ours, dict) and ours.keys() == theirs.keys() and all(same(ours[k], theirs[k]) for k in theirs)
+    if isinstance(theirs, (bytes, bytearray)):
+        # Binary: base64 in a binary column, the text itself in a column of text (legacy strings).
+        return ours == base64.b64encode(bytes(theirs)).decode() or ours == bytes(theirs).decode("utf-8", "replace")
     if isinstance(theirs, Micros):
         if ours is None and abs(theirs.value) > 2**62:
             # Spark's out-of-range INT96 sentinels: pyarrow wraps them into some far date, Doc Flow

@@ -10,6 +10,8 @@ public enum TableOptions {
         help: "Whether the first row holds the column names.")
     public static let inferTypes = OptionSpec("infer_types", .boolean, default: "true",
         help: "false: every value is text (no numbers, dates or booleans inferred).")
+    public static let keepEmptyStrings = OptionSpec("keep_empty_strings", .boolean, default: "false",
+        help: "true: an unquoted empty field is an empty string, as a quoted \"\" always is (by default it is null).")
     public static let sheet = OptionSpec("sheet", .nameOrPosition, default: "the first (to a document: every sheet)",
         help: "The sheet to read: its name, or its position counting from 1.")
     public static let sheetName = OptionSpec("sheet_name", .text(maxLength: 31, forbidden: "[]:*?/\\", forbiddenAtEnds: "'"),
@@ -47,7 +49,7 @@ public struct ConverterOptions: Sendable, Equatable {
     }
 
     public static let standard = ConverterOptions(
-        readers: [.csv: [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes],
+        readers: [.csv: [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes, TableOptions.keepEmptyStrings],
                   .xlsx: [TableOptions.sheet, TableOptions.header],
                   .pptx: [DocumentOptions.notes]],
         writers: [.csv: [TableOptions.delimiter],

@@ -5,10 +5,13 @@ import Foundation
 /// RFC 4180 CSV: quoted fields with embedded delimiters, quotes and newlines; CRLF or LF; the
 /// delimiter detected among `,` `;` TAB `|` unless `options.delimiter` says; the first row is the
 /// header unless `options.header` is false; ragged rows are padded with a warning. Column types
-/// are inferred unless `options.infer_types` is false (then every value stays text).
+/// are inferred unless `options.infer_types` is false (then every value stays text). An unquoted
+/// empty field (and a field missing from a short row) is null, as DuckDB, pandas and pyarrow read
+/// it; a quoted `""` is an empty string in a text column. `options.keep_empty_strings` makes every
+/// empty field of a text column an empty string.
 public struct CSVReader: TableStreamReader {
     public let format = Format.csv
-    public let options = [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes]
+    public let options = [TableOptions.delimiter, TableOptions.header, TableOptions.inferTypes, TableOptions.keepEmptyStrings]
     public init() {}
 
     /// Records per batch handed to the writer (two pass-1 checkpoints).
@@ -33,6 +36,7 @@ public struct CSVReader: TableStreamReader {
         let headerOption = context.options.bool(TableOptions.header)
         let hasHeader = headerOption ?? true
         let infer = context.options.bool(TableOptions.inferTypes) ?? true
+        let keepEmpty = context.options.bool(TableOptions.keepEmptyStrings) ?? false
         // Pass 1: the header, the width and each column's type, storing nothing.
         var t = CSVTokenizer(buf, delimiter: delimiter)
         var header: [String] = []
@@ -104,8 +108,9 @@ public struct CSVReader: TableStreamReader {
                 n += 1
                 let fields = t.fields.count
                 for i in 0..<width {
-                    if i >= fields { if types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
-                    t.withField(i) { f in Self.append(f, to: &data[i]) }
+                    if i >= fields { if keepEmpty && types[i] == .string { data[i].append(utf8: EmptyCollection()) } else { data[i].appendNull() }; continue }
+                    let quoted = keepEmpty || t.isQuoted(i)
+                    t.withField(i) { f in Self.append(f, quoted: quoted, to: &data[i]) }
                 }
             }
             release(checkpoints[first].pos..<t.pos)
@@ -125,7 +130,7 @@ public struct CSVReader: TableStreamReader {
             var data = empty(1)
             for i in 0..<width {
                 var cell = i < header.count ? header[i] : ""
-                cell.withUTF8 { Self.append($0, to: &data[i]) }
+                cell.withUTF8 { Self.append($0, quoted: keepEmpty, to: &data[i]) }
             }
             if let first = try batches() { for i in 0..<width { data[i].append(contentsOf: first[i]) } }
             return data
@@ -191,15 +196,16 @@ public struct CSVReader: TableStreamReader {
         return s
     }
 
-    /// A cell into its column; pass 1 made sure it fits the column's type.
+    /// A cell into its column; pass 1 made sure it fits the column's type. An empty cell is null,
+    /// or an empty string in a text column when it was `quoted` (or empty strings are kept).
     @inline(__always)
-    static func append(_ f: UnsafeBufferPointer<UInt8>, to column: inout ColumnValues) {
+    static func append(_ f: UnsafeBufferPointer<UInt8>, quoted: Bool, to column: inout ColumnValues) {
         if f.isEmpty {
-            if column.type == .string { column.append(utf8: f) } else { column.appendNull() }
+            if quoted && column.type == .string { column.append(utf8: f) } else { column.appendNull() }
             return
         }
         switch column.type {
-        case .string: column.append(utf8: f)
+        case .string, .binary, .json: column.append(utf8: f)
         case .int64: column.append(int: TypeInference.parseInt(f) ?? 0)
         case .double: column.append(double: TypeInference.parseInt(f).map(Double.init) ?? TypeInference.parseDouble(f) ?? 0)
         case .boolean: column.append(bool: TypeInference.parseBool(f) ?? false)

@@ -5,8 +5,8 @@ struct CSVTokenizer {
     let delimiter: UInt8
     var pos = 0
     var line = 1
-    /// The current record's fields: (start, end, in scratch).
-    var fields: [(Int, Int, Bool)] = []
+    /// The current record's fields: (start, end, in scratch, was quoted).
+    var fields: [(Int, Int, Bool, Bool)] = []
     var scratch: [UInt8] = []
 
     init(_ text: UnsafeBufferPointer<UInt8>, delimiter: UInt8) {
@@ -25,7 +25,7 @@ struct CSVTokenizer {
             while !atRecordEnd {
                 try field(&atRecordEnd)
             }
-            if fields.count == 1 && fields[0].0 == fields[0].1 { continue }  // a blank line
+            if fields.count == 1 && fields[0].0 == fields[0].1 && !fields[0].3 { continue }  // a blank line
             return true
         }
         return false
@@ -67,9 +67,9 @@ struct CSVTokenizer {
                     i += text[i] == 0x22 ? 2 : 1
                 }
                 while tailStart < pos { scratch.append(text[tailStart]); tailStart += 1 }
-                fields.append((s, scratch.count, true))
+                fields.append((s, scratch.count, true, true))
             } else {
-                fields.append((contentStart, contentEnd, false))
+                fields.append((contentStart, contentEnd, false, true))
             }
         } else {
             while pos < n {
@@ -77,7 +77,7 @@ struct CSVTokenizer {
                 if c == delimiter || c == 0x0A || c == 0x0D { break }
                 pos += 1
             }
-            fields.append((start, pos, false))
+            fields.append((start, pos, false, false))
         }
         if pos >= n { recordEnd = true; return }
         let c = text[pos]
@@ -88,10 +88,13 @@ struct CSVTokenizer {
         recordEnd = true
     }
 
+    /// Whether field `i` of the current record was quoted (`""` is an empty string, nothing is null).
+    @inline(__always) func isQuoted(_ i: Int) -> Bool { fields[i].3 }
+
     /// Calls `body` with the bytes of field `i` of the current record.
     @inline(__always)
     func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let (s, e, inScratch) = fields[i]
+        let (s, e, inScratch, _) = fields[i]
         if inScratch {
             return try scratch.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[s..<e])) }
         }

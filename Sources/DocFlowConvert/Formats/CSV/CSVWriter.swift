@@ -3,7 +3,9 @@ import DocFlowModel
 import Foundation
 
 /// RFC 4180 CSV in UTF-8: a header row, CRLF line ends, fields quoted when they hold the delimiter,
-/// a quote, CR or LF (or start or end with a space). `delimiter` option as for the reader.
+/// a quote, CR or LF (or start or end with a space). `delimiter` option as for the reader. A null
+/// is an empty field, an empty string a quoted `""` (the reader reads them back apart); NaN and
+/// the infinities are `NaN`, `inf` and `-inf`; binary values are base64, nested values JSON text.
 public struct CSVWriter: TableStreamWriter {
     public let format = Format.csv
     public let accepts: Set<Hub> = [.table]
@@ -49,11 +51,18 @@ public struct CSVWriter: TableStreamWriter {
                 if col.isNull(r) { continue }
                 switch col.type {
                 case .int64: CellText.appendInt(col.int(at: r), to: &out)
-                case .double: if col.double(at: r).isFinite { CellText.appendDouble(col.double(at: r), to: &out) }
+                case .double: CellText.appendDouble(col.double(at: r), to: &out)
                 case .boolean: CellText.append(col.bool(at: r) ? "true" : "false", to: &out)
                 case .date: CellText.appendDate(days: Int64(col.day(at: r)), to: &out)
                 case .timestamp: CellText.appendTimestamp(col.int(at: r), perSecond: col.perSecond, utc: col.utc, to: &out)
-                case .string: col.withUTF8(at: r) { field($0, delimiter, to: &out) }
+                case .string, .json:
+                    col.withUTF8(at: r) { u in
+                        if u.isEmpty { out.append(0x22); out.append(0x22) } else { field(u, delimiter, to: &out) }
+                    }
+                case .binary:
+                    col.withUTF8(at: r) { u in
+                        if u.isEmpty { out.append(0x22); out.append(0x22) } else { Base64.append(u, to: &out) }  // never needs quotes
+                    }
                 }
             }
             out.append(0x0D)

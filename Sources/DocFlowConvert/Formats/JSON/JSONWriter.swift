@@ -2,7 +2,9 @@ import DocFlowCore
 import DocFlowModel
 
 /// A table as a JSON array of objects, one per row, or as JSON Lines (one object per line); values
-/// typed (numbers, booleans, null, strings; dates and timestamps as ISO 8601 strings).
+/// typed (numbers, booleans, null, strings; dates and timestamps as ISO 8601 strings). Nested
+/// values are written as the JSON they are; binary values as base64 strings; NaN and the
+/// infinities, which JSON cannot hold, as null with a warning.
 public struct JSONWriter: TableStreamWriter {
     public let format: Format
     public let accepts: Set<Hub> = [.table]
@@ -15,7 +17,9 @@ public struct JSONWriter: TableStreamWriter {
         let next = lines ? Array("\n{".utf8) : Array(",\n  {".utf8)
         if !lines { try sink.write([0x5B]) }  // [
         var first = 0  // rows written before this batch
+        var nonFinite = 0
         while let table = try stream.next() {
+            nonFinite += Self.nonFinite(table)
             // Row ranges of the batch formatted on every core, written in order.
             let n = table.rowCount
             let parts = Parallel.parts(n)
@@ -27,6 +31,17 @@ public struct JSONWriter: TableStreamWriter {
             context.progress(30 + 70 * stream.rowsRead / max(stream.rowCount, 1), "writing JSON")
         }
         try sink.write(lines ? (first > 0 ? [0x0A] : []) : Array((first == 0 ? "]\n" : "\n]\n").utf8))
+        if nonFinite > 0 { context.warn("\(nonFinite) NaN or infinite value(s) became null: JSON has no NaN or infinity.") }
+    }
+
+    /// NaN and infinite values of the batch's double columns.
+    static func nonFinite(_ table: Table) -> Int {
+        table.data.reduce(0) { n, c in
+            guard c.type == .double else { return n }
+            var k = 0
+            for i in 0..<c.count where !c.doubles[i].isFinite && !c.isNull(i) { k += 1 }
+            return n + k
+        }
     }
 
     /// Rows `range` as JSON objects; the first row of the table is preceded by `open`, the others
@@ -60,51 +75,10 @@ public struct JSONWriter: TableStreamWriter {
             for c in 0..<cols.count {
                 if c > 0 { out.append(0x2C); out.append(0x20) }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: kb[(c == 0 ? 0 : ke[c - 1])..<ke[c]]))
-                let col = cols[c]
-                if col.isNull(r) { CellText.append("null", to: &out); continue }
-                switch col.type {
-                case .int64: CellText.appendInt(col.int(at: r), to: &out)
-                case .double:
-                    if col.double(at: r).isFinite { CellText.appendDouble(col.double(at: r), to: &out) } else { CellText.append("null", to: &out) }
-                case .boolean: CellText.append(col.bool(at: r) ? "true" : "false", to: &out)
-                case .date:
-                    out.append(0x22); CellText.appendDate(days: Int64(col.day(at: r)), to: &out); out.append(0x22)
-                case .timestamp:
-                    out.append(0x22)
-                    CellText.appendTimestamp(col.int(at: r), perSecond: col.perSecond, utc: col.utc, to: &out)
-                    out.append(0x22)
-                case .string: col.withUTF8(at: r) { JSONText.appendQuoted($0, to: &out) }
-                }
+                CellText.appendJSON(cols[c], r, to: &out)
             }
             out.append(0x7D)
         }
         return out
-    }
-}
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-extension JSONText {
-    /// A JSON string literal of UTF-8 bytes, escaped as `quoted` escapes a String.
-    static func appendQuoted<C: Collection>(_ u: C, to out: inout [UInt8]) where C.Element == UInt8 {
-        out.append(0x22)
-        // Most strings need no escape: one copy instead of a byte at a time.
-        if !u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out.append(contentsOf: u)
-            out.append(0x22)
-            return
-        }
-        for b in u {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0..<0x20: out += [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
     }
 }

@@ -149,6 +149,7 @@ enum ParquetCodec: Int, Sendable {
             let rc = inflate(&stream, Z_FINISH)
             if rc == Z_STREAM_END {
                 // Concatenated gzip members (some writers emit them): go on with the next one.
+                // inflateReset zeroes total_out, so what was produced is counted from avail_out.
                 if stream.avail_in > 0 && stream.avail_out > 0 { guard inflateReset(&stream) == Z_OK else { break }; continue }
                 break
             }
@@ -157,7 +158,7 @@ enum ParquetCodec: Int, Sendable {
                 throw failed("bad gzip data")
             }
         }
-        return Int(stream.total_out)
+        return dst.count - Int(stream.avail_out)
     }
 
     private func deflateGzip(_ input: [UInt8], level: Int32) -> [UInt8] {

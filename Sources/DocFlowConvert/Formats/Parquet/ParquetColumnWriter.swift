@@ -3,6 +3,10 @@ import DocFlowModel
 /// How a table column is stored in Parquet: its physical type and annotations.
 enum ParquetColumnKind: Equatable {
     case int64, double, boolean, date, string
+    /// BYTE_ARRAY without annotation: the bytes as they came.
+    case binary
+    /// Nested values kept as JSON text (BYTE_ARRAY with the JSON logical type).
+    case json
     /// Timestamps: units per second (1e3, 1e6, 1e9) and whether they are UTC instants.
     case timestamp(perSecond: Int64, utc: Bool)
 
@@ -14,6 +18,8 @@ enum ParquetColumnKind: Equatable {
         case .date: self = .date
         case .timestamp: self = .timestamp(perSecond: values.perSecond, utc: values.utc)
         case .string: self = .string
+        case .binary: self = .binary
+        case .json: self = .json
         }
     }
 
@@ -23,13 +29,14 @@ enum ParquetColumnKind: Equatable {
         case .double: return .double
         case .boolean: return .boolean
         case .date: return .int32
-        case .string: return .byteArray
+        case .string, .binary, .json: return .byteArray
         }
     }
 
     var convertedType: Int? {
         switch self {
         case .string: return Int(PQ.ConvertedType.utf8)
+        case .json: return Int(PQ.ConvertedType.json)
         case .date: return Int(PQ.ConvertedType.date)
         case .timestamp(1_000, true): return Int(PQ.ConvertedType.timestampMillis)
         case .timestamp(1_000_000, true): return Int(PQ.ConvertedType.timestampMicros)
@@ -40,6 +47,7 @@ enum ParquetColumnKind: Equatable {
     var writeLogical: ((inout Thrift.Writer) -> Void)? {
         switch self {
         case .string: return { w in w.structure(PQ.LogicalType.string) { _ in } }
+        case .json: return { w in w.structure(PQ.LogicalType.json) { _ in } }
         case .date: return { w in w.structure(PQ.LogicalType.date) { _ in } }
         case .timestamp(let per, let utc):
             let unit = per == 1_000 ? PQ.TimeUnit.millis : per == 1_000_000_000 ? PQ.TimeUnit.nanos : PQ.TimeUnit.micros

@@ -23,7 +23,7 @@ extension ColumnChunkWriter {
         (meta.min, meta.max) = Self.statistics(v, present)
         let start = out.count
         var dictIndices: [UInt32]? = nil
-        if v.type == .string, let (dict, indices) = Self.dictionary(v, present) {
+        if v.type.holdsBytes, let (dict, indices) = Self.dictionary(v, present) {
             meta.dictionaryPageOffset = Int64(out.count)
             var body: [UInt8] = []
             for (s, e) in dict { Self.appendLE(UInt32(e - s), to: &body); body += v.bytes[s..<e] }
@@ -120,7 +120,7 @@ extension ColumnChunkWriter {
                 if bit == 8 { out.append(byte); byte = 0; bit = 0 }
             }
             if bit > 0 { out.append(byte) }
-        case .string:
+        case .string, .binary, .json:
             for k in range {
                 let r = p[k]
                 let s = v.offsets[r], e = v.offsets[r + 1]
@@ -208,7 +208,7 @@ extension ColumnChunkWriter {
             var t = false, f = false
             for k in 0..<p.count { if v.bools[p[k]] { t = true } else { f = true } }
             return ([f ? 0 : 1], [t ? 1 : 0])
-        case .string:
+        case .string, .binary, .json:
             var mn = v.utf8(at: p[0]), mx = mn
             for k in 1..<p.count {
                 let s = v.utf8(at: p[k])

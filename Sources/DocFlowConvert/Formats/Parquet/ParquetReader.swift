@@ -1,9 +1,10 @@
 import DocFlowCore
 import DocFlowModel
 
-/// Parquet files of flat columns, read by our own decoder: the Thrift footer, dictionary and data
-/// pages (v1 and v2), every encoding of the format's flat types and the codecs Debian's libraries
-/// serve. Nested columns and encrypted files are refused with a message naming them.
+/// Parquet files, read by our own decoder: the Thrift footer, dictionary and data pages (v1 and
+/// v2), every encoding of the format's types and the codecs Debian's libraries serve. Flat columns
+/// become typed columns; nested ones (lists, maps, structs) one JSON column each, rebuilt from
+/// their levels. Encrypted files are refused with a message saying so.
 public struct ParquetReader: TableStreamReader {
     public let format = Format.parquet
     public init() {}
@@ -15,9 +16,15 @@ public struct ParquetReader: TableStreamReader {
     /// column by column on every core, and handed back before the next group.
     public func stream(_ input: InputBytes, context: ConversionContext) throws -> TableStream {
         let (meta, footerStart) = try Self.footer(input.buffer)
-        let leaves = try ParquetLeaf.leaves(of: meta.structs(PQ.FileMetaData.schema))
+        if meta.structure(PQ.FileMetaData.encryptionAlgorithm) != nil {
+            throw ConversionError(.unsupportedConversion, "The Parquet file is encrypted (its columns are, its footer is plaintext); Doc Flow cannot read encrypted Parquet.")
+        }
+        var (fields, leaves) = try ParquetLeaf.schema(of: meta.structs(PQ.FileMetaData.schema))
         let rowGroups = meta.structs(PQ.FileMetaData.rowGroups)
-        let totalRows = Int(meta.int(PQ.FileMetaData.numRows) ?? 0)
+        // Some writers (old parquet-mr) leave the footer's row count at 0: the groups' sum holds.
+        var totalRows = Int(meta.int(PQ.FileMetaData.numRows) ?? 0)
+        let groupSum = rowGroups.reduce(0) { $0.addingReportingOverflow(Int(max(0, $1.int(PQ.RowGroup.numRows) ?? 0))).partialValue }
+        if totalRows == 0 { totalRows = groupSum }
         guard totalRows >= 0, totalRows.multipliedReportingOverflow(by: leaves.count).partialValue <= Self.maxCells else {
             throw ConversionError(.tooLarge, "The Parquet file holds more cells than Doc Flow converts at once.")
         }
@@ -47,11 +54,19 @@ public struct ParquetReader: TableStreamReader {
             whole = input.array
             spans = spans.map { _ in 0..<input.count }
         }
-        let names = ColumnNames.unique(leaves.map(\.name))
-        let columns = zip(names, leaves).map { Column(name: $0, type: ColumnChunkReader.newColumn($1, capacity: 0).type) }
+        // Binary columns without annotation: text or bytes, settled on the first row group.
+        for (l, leaf) in leaves.enumerated() where leaf.meaning == .binary && !rowGroups.isEmpty {
+            leaves[l].textual = try Self.isText(leaf, l, rowGroups[0], bytes: whole ?? Array(input.buffer[spans[0]]),
+                                                base: spans[0].lowerBound, end: whole == nil ? spans[0].count : input.count - 8)
+        }
+        let names = ColumnNames.unique(fields.map(\.name))
+        let columns = zip(names, fields).map { name, f in
+            Column(name: name, type: f.isFlat ? leaves[f.leaves[0]].columnType : .json)
+        }
         var m = Metadata()
         m.properties["row_groups"] = .number(rowGroups.count)
         if let by = meta.string(PQ.FileMetaData.createdBy) { m.properties["created_by"] = .text(by) }
+        let flat = leaves.indices.map { l in fields.contains { $0.isFlat && $0.leaves == [l] } }
         var g = 0, seen = 0
         var warnings = Set<String>()
         return TableStream(columns: columns, metadata: m, rowCount: totalRows) {
@@ -71,20 +86,36 @@ public struct ParquetReader: TableStreamReader {
             let bytes = whole ?? Array(input.buffer[span])
             let end = whole == nil ? bytes.count : bytes.count - 8
             // Column chunks are independent: decode them on every core.
-            let decoded = Parallel.map(leaves.count) { c -> Result<(ColumnValues, Set<String>), Error> in
+            let decoded = Parallel.map(leaves.count) { c -> Result<(Leaf, Set<String>), Error> in
                 Result {
-                    guard let cm = chunks[c].structure(PQ.ColumnChunk.metaData) else { throw ParquetEncoding.corrupt("a column chunk has no metadata") }
+                    guard let cm = chunks[c].structure(PQ.ColumnChunk.metaData) else {
+                        throw chunks[c].structure(PQ.ColumnChunk.cryptoMetadata) != nil
+                            ? ConversionError(.unsupportedConversion, "The Parquet file is encrypted; Doc Flow cannot read encrypted Parquet.")
+                            : ParquetEncoding.corrupt("a column chunk has no metadata")
+                    }
                     var reader = ColumnChunkReader(bytes: bytes, base: span.lowerBound, end: end, leaf: leaves[c], meta: cm, rows: groupRows)
-                    var part = ColumnChunkReader.newColumn(leaves[c], capacity: min(groupRows, 1 << 20))
-                    try reader.read(into: &part)
-                    return (part, reader.warnings)
+                    if flat[c] {
+                        var part = ColumnChunkReader.newColumn(leaves[c], capacity: min(groupRows, 1 << 20))
+                        try reader.read(into: &part)
+                        return (.flat(part), reader.warnings)
+                    }
+                    return (.leveled(try reader.readLevels()), reader.warnings)
                 }
             }
-            var data: [ColumnValues] = []
-            for result in decoded {
+            var parts: [Int: LeveledColumn] = [:]
+            var flatParts: [Int: ColumnValues] = [:]
+            for (c, result) in decoded.enumerated() {
                 let (part, w) = try result.get()
-                data.append(part)
+                switch part {
+                case .flat(let v): flatParts[c] = v
+                case .leveled(let v): parts[c] = v
+                }
                 warnings.formUnion(w)
+            }
+            var data: [ColumnValues] = []
+            for f in fields {
+                if f.isFlat { data.append(flatParts[f.leaves[0]]!); continue }
+                data.append(try NestedAssembler(field: f, columns: parts).assemble(rows: groupRows, name: f.name))
             }
             if whole == nil { input.release(span) }
             g += 1
@@ -92,6 +123,33 @@ public struct ParquetReader: TableStreamReader {
             context.progress(5 + 25 * g / max(rowGroups.count, 1), "reading Parquet row group \(g) of \(rowGroups.count)")
             return data
         }
+    }
+
+    /// A leaf's decoded chunk: flat values, or levels and values of a nested leaf.
+    enum Leaf { case flat(ColumnValues), leveled(LeveledColumn) }
+
+    /// Whether every value of an unannotated BYTE_ARRAY leaf in row group `group` is text
+    /// (UTF-8 without control characters other than tab and line ends): legacy writers' strings.
+    static func isText(_ leaf: ParquetLeaf, _ index: Int, _ group: Thrift.Struct, bytes: [UInt8], base: Int, end: Int) throws -> Bool {
+        let chunks = group.structs(PQ.RowGroup.columns)
+        guard index < chunks.count, let cm = chunks[index].structure(PQ.ColumnChunk.metaData) else { return true }
+        var probe = leaf
+        probe.textual = false  // read the raw bytes
+        var reader = ColumnChunkReader(bytes: bytes, base: base, end: end, leaf: probe, meta: cm, rows: Int(group.int(PQ.RowGroup.numRows) ?? 0))
+        let values: ColumnValues
+        if leaf.maxRepetition == 0 && leaf.maxDefinition <= 1 {
+            var v = reader.newColumn(capacity: 0)
+            try reader.read(into: &v)
+            values = v
+        } else {
+            values = try reader.readLevels().values
+        }
+        for i in 0..<values.count where !values.isNull(i) {
+            let b = values.utf8(at: i)
+            if b.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) { return false }
+            if !b.allSatisfy({ $0 < 0x80 }) && String(validating: b, as: UTF8.self) == nil { return false }
+        }
+        return true
     }
 
     /// The footer and where it starts.
@@ -141,7 +199,7 @@ struct ColumnChunkReader {
 
     static func newColumn(_ leaf: ParquetLeaf, capacity: Int) -> ColumnValues {
         // Counts come from headers a forged file controls: reserve a bounded amount, grow past it.
-        var v = ColumnValues(type: leaf.meaning.columnType(leaf.physical), capacity: min(max(capacity, 0), 1 << 20))
+        var v = ColumnValues(type: leaf.columnType, capacity: min(max(capacity, 0), 1 << 20))
         switch leaf.meaning {
         case .timestamp(let per, let utc): v.perSecond = per; v.utc = utc
         default: break
@@ -210,8 +268,10 @@ struct ColumnChunkReader {
                 }
                 let valuesBody = body[(levelStart + defLen)...]
                 let page: [UInt8]
-                if h.bool(PQ.DataPageHeaderV2.isCompressed) ?? true {
-                    page = try codec.decompress(valuesBody, uncompressedSize: uncompressed - defLen - repLen)
+                // A page of nulls only may have an empty values section that was never compressed.
+                let size = uncompressed - defLen - repLen
+                if (h.bool(PQ.DataPageHeaderV2.isCompressed) ?? true) && !(size == 0 && valuesBody.isEmpty) {
+                    page = try codec.decompress(valuesBody, uncompressedSize: size)
                 } else {
                     page = Array(valuesBody)
                 }

@@ -46,45 +46,119 @@ enum ParquetMeaning: Equatable {
     }
 }
 
-/// One flat column of a Parquet file.
+/// One leaf (primitive) column of a Parquet file: a column chunk in every row group.
 struct ParquetLeaf {
     var name: String
     var physical: ParquetType
     var typeLength: Int
+    /// The definition level of a present value, and the repetition level of the innermost list.
     var maxDefinition: Int
+    var maxRepetition: Int = 0
     var meaning: ParquetMeaning
+    /// For BYTE_ARRAY without annotation: whether the values are text (legacy writers' strings,
+    /// settled from the first row group) or binary. nil while not settled.
+    var textual: Bool? = nil
+
+    /// The hub type of the leaf's values.
+    var columnType: ColumnType {
+        meaning == .binary && textual == false ? .binary : meaning.columnType(physical)
+    }
+}
+
+/// A node of a Parquet schema: a primitive (one leaf) or a group, with what it means in JSON.
+struct ParquetNode {
+    enum Shape: Equatable {
+        /// A primitive field: leaf `index`.
+        case leaf(Int)
+        /// A group: an object of its children (a struct).
+        case group
+        /// An annotated LIST group (or a legacy two-level list): an array.
+        case list
+        /// An annotated MAP group: an object of its key/value pairs.
+        case map
+    }
+
+    var name: String
+    var repeated: Bool
+    var optional: Bool
+    var shape: Shape
+    var children: [ParquetNode]
+    /// The definition level at which this node is present (counting itself when optional or repeated).
+    var definition: Int
+    var repetition: Int
+
+    /// Whether the table column for this top-level field is flat (one non-repeated primitive).
+    var isFlat: Bool {
+        if case .leaf = shape, !repeated { return true }
+        return false
+    }
+
+    /// The leaves under this node, in schema order.
+    var leaves: [Int] {
+        if case .leaf(let i) = shape { return [i] }
+        return children.flatMap(\.leaves)
+    }
 }
 
 extension ParquetLeaf {
-    /// The leaves of a file's schema (the depth-first list of SchemaElements). Nested columns
-    /// (groups, repeated fields) are refused by name: flat outputs have no faithful place for them.
-    static func leaves(of schema: [Thrift.Struct]) throws -> [ParquetLeaf] {
-        guard let root = schema.first else { throw ParquetEncoding.corrupt("the schema is empty") }
+    /// Nesting deeper than this is refused (a forged schema could recurse without end).
+    static let maxDepth = 64
+
+    /// The top-level fields of a file's schema (the depth-first list of SchemaElements) and its
+    /// leaves in column-chunk order. Flat fields become typed columns; nested ones (lists, maps,
+    /// structs) one JSON column each.
+    static func schema(of elements: [Thrift.Struct]) throws -> (fields: [ParquetNode], leaves: [ParquetLeaf]) {
+        guard let root = elements.first else { throw ParquetEncoding.corrupt("the schema is empty") }
         let children = Int(root.int(PQ.SchemaElement.numChildren) ?? 0)
         guard children > 0 else { throw ConversionError(.malformedInput, "The Parquet file has no columns.") }
         var leaves: [ParquetLeaf] = []
         var i = 1
+        var fields: [ParquetNode] = []
         for _ in 0..<children {
-            guard i < schema.count else { throw ParquetEncoding.corrupt("the schema is shorter than it says") }
-            let e = schema[i]
-            let name = e.string(PQ.SchemaElement.name) ?? "column_\(leaves.count + 1)"
-            let repetition = e.int(PQ.SchemaElement.repetitionType) ?? PQ.Repetition.required
-            if (e.int(PQ.SchemaElement.numChildren) ?? 0) > 0 || repetition == PQ.Repetition.repeated {
-                throw ConversionError(.unsupportedConversion,
-                    "The Parquet column “\(name)” is nested (a list, map or struct); Doc Flow converts flat columns only.")
-            }
+            fields.append(try node(elements, &i, &leaves, definition: 0, repetition: 0, path: [], depth: 1))
+        }
+        return (fields, leaves)
+    }
+
+    private static func node(_ schema: [Thrift.Struct], _ i: inout Int, _ leaves: inout [ParquetLeaf],
+                             definition: Int, repetition: Int, path: [String], depth: Int) throws -> ParquetNode {
+        guard i < schema.count else { throw ParquetEncoding.corrupt("the schema is shorter than it says") }
+        guard depth <= maxDepth else { throw ParquetEncoding.corrupt("the schema nests deeper than \(maxDepth) levels") }
+        let e = schema[i]
+        i += 1
+        let name = e.string(PQ.SchemaElement.name) ?? "column_\(leaves.count + 1)"
+        let rep = e.int(PQ.SchemaElement.repetitionType) ?? PQ.Repetition.required
+        let def = definition + (rep == PQ.Repetition.required ? 0 : 1)
+        let level = repetition + (rep == PQ.Repetition.repeated ? 1 : 0)
+        let count = Int(e.int(PQ.SchemaElement.numChildren) ?? 0)
+        let dotted = (path + [name]).joined(separator: ".")
+        var n = ParquetNode(name: name, repeated: rep == PQ.Repetition.repeated, optional: rep == PQ.Repetition.optional,
+                            shape: .group, children: [], definition: def, repetition: level)
+        if count == 0 && e.int(PQ.SchemaElement.type) != nil {
             guard let t = e.int(PQ.SchemaElement.type).flatMap({ ParquetType(rawValue: Int($0)) }) else {
-                throw ParquetEncoding.corrupt("column “\(name)” has no physical type")
+                throw ParquetEncoding.corrupt("column “\(dotted)” has no physical type")
             }
             let m = meaning(of: e, physical: t)
             guard m.fits(t) else {
-                throw ParquetEncoding.corrupt("column “\(name)” is annotated with a logical type its physical type \(t) cannot hold")
+                throw ParquetEncoding.corrupt("column “\(dotted)” is annotated with a logical type its physical type \(t) cannot hold")
             }
-            leaves.append(ParquetLeaf(name: name, physical: t, typeLength: Int(e.int(PQ.SchemaElement.typeLength) ?? 0),
-                                      maxDefinition: repetition == PQ.Repetition.optional ? 1 : 0, meaning: m))
-            i += 1
+            leaves.append(ParquetLeaf(name: dotted, physical: t, typeLength: Int(e.int(PQ.SchemaElement.typeLength) ?? 0),
+                                      maxDefinition: def, maxRepetition: level, meaning: m))
+            n.shape = .leaf(leaves.count - 1)
+            return n
         }
-        return leaves
+        guard count > 0, count <= schema.count - i else { throw ParquetEncoding.corrupt("group “\(dotted)” has no valid children") }
+        for _ in 0..<count {
+            n.children.append(try node(schema, &i, &leaves, definition: def, repetition: level, path: path + [name], depth: depth + 1))
+        }
+        let logical = e.structure(PQ.SchemaElement.logicalType)?.unionMember?.0
+        let converted = e.int(PQ.SchemaElement.convertedType)
+        if logical == PQ.LogicalType.list || converted == PQ.ConvertedType.list {
+            n.shape = .list
+        } else if logical == PQ.LogicalType.map || converted == PQ.ConvertedType.map || converted == PQ.ConvertedType.mapKeyValue {
+            n.shape = .map
+        }
+        return n
     }
 
     private static func meaning(of e: Thrift.Struct, physical: ParquetType) -> ParquetMeaning {

@@ -5,6 +5,7 @@ enum PQ {
     enum FileMetaData {
         static let version: Int16 = 1, schema: Int16 = 2, numRows: Int16 = 3, rowGroups: Int16 = 4
         static let keyValueMetadata: Int16 = 5, createdBy: Int16 = 6, columnOrders: Int16 = 7
+        static let encryptionAlgorithm: Int16 = 8, footerSigningKeyMetadata: Int16 = 9
     }
 
     enum SchemaElement {
@@ -24,6 +25,7 @@ enum PQ {
 
     enum ColumnChunk {
         static let filePath: Int16 = 1, fileOffset: Int16 = 2, metaData: Int16 = 3
+        static let cryptoMetadata: Int16 = 8, encryptedColumnMetadata: Int16 = 9
     }
 
     enum ColumnMetaData {

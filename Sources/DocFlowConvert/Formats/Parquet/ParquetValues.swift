@@ -40,7 +40,9 @@ extension ColumnChunkReader {
             }
         case .float:
             try need(4 * count, "FLOAT")
-            for _ in 0..<count { appendDouble(Double(Float(bitPattern: try c.le32())), to: &out) }
+            // A FLOAT as the double of its shortest decimal text (1.1, not 1.100000023841858),
+            // so text outputs print what the writer meant, as DuckDB does.
+            for _ in 0..<count { appendDouble(Self.widen(Float(bitPattern: try c.le32())), to: &out) }
         case .double:
             try need(8 * count, "DOUBLE")
             for _ in 0..<count { appendDouble(Double(bitPattern: try c.le64()), to: &out) }
@@ -57,10 +59,17 @@ extension ColumnChunkReader {
         return out
     }
 
-    /// NaN and infinities have no place in CSV or JSON: they become null, as JSON writers do.
+    /// NaN and the infinities are kept: each writer says what it does with them.
     @inline(__always)
     func appendDouble(_ d: Double, to out: inout ColumnValues) {
-        if d.isFinite { out.append(double: d) } else { out.appendNull() }
+        out.append(double: d)
+    }
+
+    /// A float widened to the double nearest its shortest round-tripping decimal text.
+    @inline(__always)
+    static func widen(_ f: Float) -> Double {
+        guard f.isFinite, f != f.rounded() else { return Double(f) }
+        return Double(f.description) ?? Double(f)
     }
 
     @inline(__always)
@@ -92,17 +101,19 @@ extension ColumnChunkReader {
             out.append(string: String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20...]))
         case .float16 where b.count == 2:
             let bits = UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8
-            appendDouble(Double(Float16Bits.decode(bits)), to: &out)
+            let h = Float16(bitPattern: bits)
+            appendDouble(h.isFinite && h != h.rounded() ? Double(h.description) ?? Double(h) : Double(h), to: &out)
         default:
-            guard out.type == .string else {  // a FLOAT16 of the wrong width
+            guard out.type.holdsBytes else {  // a FLOAT16 of the wrong width
                 out.appendNull()
                 warnings.insert("Malformed values of column “\(leaf.name)” became empty.")
                 return
             }
-            if b.allSatisfy({ $0 < 0x80 }) || String(validating: b, as: UTF8.self) != nil {
+            if out.type == .binary || b.allSatisfy({ $0 < 0x80 }) || String(validating: b, as: UTF8.self) != nil {
                 out.append(utf8: b)
             } else {
-                warnings.insert("Binary Parquet values that are not UTF-8 text were written as base64.")
+                // A column of text in its first row group, bytes further on: base64 here.
+                warnings.insert("Values of column “\(leaf.name)” that are not UTF-8 text (after a first row group of text) were written as base64.")
                 out.append(string: Base64.encode(b))
             }
         }
@@ -127,41 +138,3 @@ enum Decimal128 {
     }
 }
 
-/// IEEE half precision, for Parquet's FLOAT16 logical type.
-enum Float16Bits {
-    static func decode(_ h: UInt16) -> Float {
-        let sign: Float = h & 0x8000 != 0 ? -1 : 1
-        let exp = Int(h >> 10 & 0x1F)
-        let frac = Float(h & 0x3FF)
-        if exp == 0 { return sign * frac * Float(pow2: -24) }
-        if exp == 31 { return frac == 0 ? sign * .infinity : .nan }
-        return sign * (1 + frac / 1024) * Float(pow2: exp - 15)
-    }
-}
-
-private extension Float {
-    init(pow2 e: Int) { self = Float(sign: .plus, exponent: e, significand: 1) }
-}
-
-/// Standard base64, for binary values in text outputs.
-enum Base64 {
-    static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        let b = Array(bytes)
-        var i = 0
-        while i + 2 < b.count {
-            let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], table[Int(v & 63)]]
-            i += 3
-        }
-        if i + 1 == b.count {
-            let v = UInt32(b[i]) << 16
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], 0x3D, 0x3D]
-        } else if i + 2 == b.count {
-            let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8
-            out += [table[Int(v >> 18)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], 0x3D]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

@@ -6,7 +6,8 @@ import Foundation
 /// DOUBLE, BOOLEAN, DATE, TIMESTAMP µs), dictionary encoding where it pays and PLAIN otherwise,
 /// snappy by default (`compression`: snappy | zstd | gzip | none), row groups of at most
 /// `row_group_rows` rows (default 131,072), pages of at most 16,384 rows, and min / max / null-count
-/// statistics on every column chunk.
+/// statistics on every column chunk. Binary columns are BYTE_ARRAY without annotation; nested
+/// columns (read from nested Parquet or JSON) are written as JSON text, with a warning.
 public struct ParquetWriter: TableStreamWriter {
     public let format = Format.parquet
     public let accepts: Set<Hub> = [.table]
@@ -61,6 +62,10 @@ public struct ParquetWriter: TableStreamWriter {
         let footer = Self.footer(columns: stream.columns, rows: stream.rowsRead, kinds: columnKinds, groups: groups)
         let n = UInt32(footer.count)
         try sink.write(footer + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] + Array("PAR1".utf8))
+        let nested = zip(stream.columns, columnKinds).filter { $0.1 == .json }.map { "“\($0.0.name)”" }
+        if !nested.isEmpty {
+            context.warn("Nested column(s) \(nested.joined(separator: ", ")) were written as JSON text (Parquet's JSON type), not as nested Parquet columns.")
+        }
         context.report("row_groups", .number(groups.count))
         context.report("compression", .text(codec.name))
     }

@@ -1,7 +1,9 @@
 import DocFlowModel
 
-/// A worksheet's cells as rows (fully blank rows dropped), filled by `SheetSAX` and handed on
-/// one finished row at a time.
+/// A worksheet's cells as rows, filled by `SheetSAX` and handed on one finished row at a time. A
+/// blank row that has cell elements (a row of nulls as Doc Flow writes it) is kept when data
+/// follows it; blank rows at the end, and rows with no cell at all, are dropped (as pandas drops
+/// trailing ones).
 struct SheetGrid {
     typealias Cell = XLSXReader.Cell
 
@@ -44,9 +46,20 @@ struct SheetGrid {
         used = max(used, column + 1)
     }
 
-    /// Keeps a finished row unless it is blank.
-    mutating func finish(_ row: [Cell], used: Int, context: ConversionContext) throws {
-        guard used > 0 else { return }
+    /// Blank rows with cells seen since the last row of data.
+    private var pendingBlank = 0
+
+    /// Keeps a finished row, or counts it as pending when it is blank.
+    mutating func finish(_ row: [Cell], used: Int, hasCell: Bool, context: ConversionContext) throws {
+        guard used > 0 else {
+            if hasCell && rowCount > 0 { pendingBlank += 1 }
+            return
+        }
+        while pendingBlank > 0 {
+            pendingBlank -= 1
+            try onRow([Cell.empty][...])
+            rowCount += 1
+        }
         width = max(width, used)
         cells += used
         guard cells <= maxCells, rowCount.multipliedReportingOverflow(by: width).partialValue <= maxCells else {

@@ -11,6 +11,8 @@ final class SheetSAX {
 
     private var row: [SheetGrid.Cell] = []
     private var rowUsed = 0
+    /// Whether the current row has a <c> element (a blank but present cell counts).
+    private var rowHasCell = false
     private var nextColumn = 0
     private var column = 0, type: UInt8 = 0, style = -1
     private var value: [UInt8]? = nil
@@ -86,6 +88,7 @@ final class SheetSAX {
             if Self.named(name, "row") {
                 row.removeAll(keepingCapacity: true)
                 rowUsed = 0
+                rowHasCell = false
                 nextColumn = 0
             } else if Self.named(name, "is") {
                 inline = []
@@ -141,11 +144,12 @@ final class SheetSAX {
                 let cell = try grid.cell(type: type, style: style, value: value.map { String(decoding: $0, as: UTF8.self) },
                                          inline: inline.map { String(decoding: $0, as: UTF8.self) })
                 nextColumn = column + 1
+                rowHasCell = true
                 try grid.place(cell, at: column, in: &row, used: &rowUsed)
             } catch { stop(error) }
         default:
             if Self.named(name, "row") {
-                do { try grid.finish(row, used: rowUsed, context: context) } catch { stop(error) }
+                do { try grid.finish(row, used: rowUsed, hasCell: rowHasCell, context: context) } catch { stop(error) }
             } else if Self.named(name, "rPh") {
                 inPhonetic = false
             }

@@ -8,7 +8,9 @@ import Foundation
 /// data. A table longer than a sheet (1,048,576 rows with the header) continues on further sheets
 /// (`data`, `data (2)`, …), each with the header, and the job says so in a warning. Integers past
 /// 2^53, which Excel's doubles would round, and dates before 1900-03-01, which Excel cannot show,
-/// are written as text.
+/// are written as text. NaN and the infinities, which a cell cannot hold as numbers, are the text
+/// `NaN`, `inf`, `-inf` (with a warning); binary values base64 text, nested values JSON text. A row
+/// of nulls is kept as an empty row.
 public struct XLSXWriter: TableStreamWriter {
     public let format = Format.xlsx
     public let accepts: Set<Hub> = [.table]
@@ -34,10 +36,14 @@ public struct XLSXWriter: TableStreamWriter {
         format_set_bold(bold)
         let dateFormat = workbook_add_format(wb)
         format_set_num_format(dateFormat, "yyyy-mm-dd")
+        // A row of nulls is kept as a blank cell with this (empty) format in its first column:
+        // libxlsxwriter writes no blank cell without a format, and readers (openpyxl, ours) skip
+        // a <row> that has no cell.
+        let emptyRow = workbook_add_format(wb)
         let timeFormat = workbook_add_format(wb)
         format_set_num_format(timeFormat, "yyyy-mm-dd hh:mm:ss")
         var widths: [Double]? = nil
-        var truncated = 0, asText = 0
+        var truncated = 0, asText = 0, nonFinite = 0
         var sheet: UnsafeMutablePointer<lxw_worksheet>? = nil
         var row: UInt32 = 0
         var sheets = 0
@@ -65,15 +71,34 @@ public struct XLSXWriter: TableStreamWriter {
                     row = 1
                 }
                 let ws = sheet
+                var cells = 0
+                func text<C: Collection>(_ bytes: C, _ col: lxw_col_t) where C.Element == UInt8 {
+                    if bytes.count > Self.maxCellText, String(decoding: bytes, as: UTF8.self).utf16.count > Self.maxCellText {
+                        truncated += 1
+                        let s = String(decoding: bytes, as: UTF8.self)
+                        worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
+                    } else {
+                        // NUL-terminated copy of the cell's bytes, no String in between.
+                        cell.removeAll(keepingCapacity: true)
+                        cell.append(contentsOf: bytes.lazy.map { CChar(bitPattern: $0) })
+                        cell.append(0)
+                        worksheet_write_string(ws, row, col, cell, nil)
+                    }
+                }
                 for (c, v) in table.data.enumerated() where !v.isNull(r) {
                     let col = lxw_col_t(c)
+                    cells += 1
                     switch v.type {
                     case .int64:
                         let i = v.ints[r]
                         if i.magnitude <= UInt64(Self.exactDoubleLimit) { worksheet_write_number(ws, row, col, Double(i), nil) } else {
                             worksheet_write_string(ws, row, col, String(i), nil); asText += 1
                         }
-                    case .double: worksheet_write_number(ws, row, col, v.doubles[r], nil)
+                    case .double:
+                        let d = v.doubles[r]
+                        if d.isFinite { worksheet_write_number(ws, row, col, d, nil) } else {
+                            worksheet_write_string(ws, row, col, Value.double(d).text, nil); nonFinite += 1
+                        }
                     case .boolean: worksheet_write_boolean(ws, row, col, v.bools[r] ? 1 : 0, nil)
                     case .date:
                         let serial = Int64(v.days[r]) + ExcelDate.epochOffset
@@ -86,22 +111,19 @@ public struct XLSXWriter: TableStreamWriter {
                         if serial >= 61 && serial < 2_958_466 { worksheet_write_number(ws, row, col, serial, timeFormat) } else {
                             worksheet_write_string(ws, row, col, CivilTime.timestampText(v.ints[r], perSecond: v.perSecond, utc: v.utc), nil)
                         }
-                    case .string:
+                    case .string, .json:
                         let bytes = v.utf8(at: r)
-                        if bytes.isEmpty { continue }
-                        if bytes.count > Self.maxCellText, String(decoding: bytes, as: UTF8.self).utf16.count > Self.maxCellText {
-                            truncated += 1
-                            let s = String(decoding: bytes, as: UTF8.self)
-                            worksheet_write_string(ws, row, col, String(s.utf16.prefix(Self.maxCellText)) ?? String(s.prefix(Self.maxCellText / 2)), nil)
-                        } else {
-                            // NUL-terminated copy of the cell's bytes, no String in between.
-                            cell.removeAll(keepingCapacity: true)
-                            cell.append(contentsOf: bytes.lazy.map { CChar(bitPattern: $0) })
-                            cell.append(0)
-                            worksheet_write_string(ws, row, col, cell, nil)
-                        }
+                        if bytes.isEmpty { cells -= 1; continue }
+                        text(bytes, col)
+                    case .binary:
+                        var b64: [UInt8] = []
+                        Base64.append(v.utf8(at: r), to: &b64)
+                        if b64.isEmpty { cells -= 1; continue }
+                        text(b64, col)
                     }
                 }
+                // A row with no value is still a row.
+                if cells == 0 { worksheet_write_blank(ws, row, 0, emptyRow) }
                 row += 1
             }
             context.progress(30 + 65 * stream.rowsRead / max(stream.rowCount, 1), "writing Excel rows")
@@ -116,6 +138,7 @@ public struct XLSXWriter: TableStreamWriter {
         }
         if sheets > 1 { context.warn("The table has more rows than an Excel sheet holds; it continues on \(sheets) sheets, each with the header.") }
         if truncated > 0 { context.warn("\(truncated) cell(s) longer than Excel's 32,767 characters were cut short.") }
+        if nonFinite > 0 { context.warn("\(nonFinite) NaN or infinite value(s) were written as the text NaN, inf or -inf: Excel numbers cannot hold them.") }
         if asText > 0 { context.warn("\(asText) integer(s) too large for Excel's numbers were written as text.") }
         context.report("sheets", .number(sheets))
         // The finished workbook into the sink, a few MB at a time.
@@ -152,7 +175,8 @@ public struct XLSXWriter: TableStreamWriter {
                 switch v.type {
                 case .date: w = max(w, 10)
                 case .timestamp: w = max(w, 19)
-                case .string: w = max(w, min(String(decoding: v.utf8(at: r), as: UTF8.self).count, 60))
+                case .string, .json: w = max(w, min(String(decoding: v.utf8(at: r), as: UTF8.self).count, 60))
+                case .binary: w = max(w, min((v.utf8(at: r).count + 2) / 3 * 4, 60))
                 default: w = max(w, min(v.value(at: r).text.count, 60))
                 }
             }

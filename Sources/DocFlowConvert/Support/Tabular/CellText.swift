@@ -58,7 +58,13 @@ enum CellText {
     }
 
     @inline(__always)
+    /// The shortest text that reads back as the same double (Swift's `description`), integers as
+    /// `3.0`; NaN and the infinities as `NaN`, `inf` and `-inf`, as pandas and DuckDB read them.
     static func appendDouble(_ d: Double, to out: inout [UInt8]) {
+        guard d.isFinite else {
+            if d.isNaN { append("NaN", to: &out) } else if d < 0 { append("-inf", to: &out) } else { append("inf", to: &out) }
+            return
+        }
         if d == d.rounded(), abs(d) < 1e15 {
             appendInt(Int64(d), to: &out)
             out.append(contentsOf: [0x2E, 0x30])  // 3.0, as Swift and Python print it

@@ -61,7 +61,7 @@ enum TypeInference {
         case .boolean: return parseBool(cell) != nil
         case .date: return TemporalText.days(cell) != nil
         case .timestamp: return TemporalText.micros(cell) != nil
-        case .string: return true
+        case .string, .binary, .json: return true
         }
     }
 
@@ -88,11 +88,28 @@ enum TypeInference {
         return v
     }
 
-    /// Plain decimal notation only: no "nan", "inf", hex floats, spaces or thousands separators;
-    /// integers that do not fit Int64 are not doubles either (they would lose digits).
+    /// NaN and the infinities as CSV writers spell them (`NaN`, `nan`, `inf`, `-inf`, `Infinity`,
+    /// any case; what Doc Flow, pandas and DuckDB write), so NaN stays NaN through CSV.
+    @inline(__always)
+    static func special(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        let n = b.count
+        guard n >= 3, n <= 9 else { return nil }
+        let sign = b[0] == 0x2D || b[0] == 0x2B ? 1 : 0
+        func word(_ w: StaticString) -> Bool {
+            guard n - sign == w.utf8CodeUnitCount else { return false }
+            return w.withUTF8Buffer { u in (0..<u.count).allSatisfy { b[sign + $0] | 0x20 == u[$0] } }
+        }
+        if sign == 0, word("nan") { return .nan }
+        if word("inf") || word("infinity") { return b[0] == 0x2D ? -.infinity : .infinity }
+        return nil
+    }
+
+    /// Plain decimal notation, or NaN and the infinities (`special`): no hex floats, spaces or
+    /// thousands separators; integers that do not fit Int64 are not doubles (they would lose digits).
     static func parseDouble(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         let n = b.count
         guard n > 0, n < 64 else { return nil }
+        if let v = special(b) { return v }
         let first = b[0]
         guard first == 0x2D || first == 0x2B || first == 0x2E || (first &- 0x30) < 10 else { return nil }
         for c in b where (c &- 0x30) >= 10 {
@@ -145,6 +162,7 @@ enum TypeInference {
     static func isDouble(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = b.count
         guard n > 0, n < 64 else { return false }
+        if special(b) != nil { return true }
         var i = 0
         if b[0] == 0x2D || b[0] == 0x2B { i = 1 }
         let intStart = i
