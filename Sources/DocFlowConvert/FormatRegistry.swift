@@ -76,6 +76,7 @@ public struct FormatRegistry: Sendable {
         guard let writer = writers[to.id], writer.accepts.contains(from.hub) else {
             throw ConversionError(.unsupportedConversion, "Doc Flow cannot convert \(from.name) to \(to.name).")
         }
+        let input = try InputCheck.prepare(input, from: from, context: context)
         context.progress(5, "reading \(from.name)")
         var meta: Metadata
         if let sr = reader as? any TableStreamReader, to.hub == .table || !(reader is any MultiTableReader) {

@@ -35,7 +35,9 @@ public struct ConversionMatrix: Sendable, Equatable {
     }
 
     /// The format of a file name by its extension.
+    /// The format a file name says, looking through a `.gz` suffix (`data.csv.gz` is CSV).
     public func format(forFilename filename: String) -> Format? {
+        if filename.lowercased().hasSuffix(".gz"), filename.count > 3 { return format(forFilename: String(filename.dropLast(3))) }
         guard let dot = filename.lastIndex(of: "."), dot != filename.startIndex else { return nil }
         return format(named: String(filename[filename.index(after: dot)...]))
     }

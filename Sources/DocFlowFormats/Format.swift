@@ -28,10 +28,27 @@ public struct Format: Hashable, Sendable {
         self.hub = hub
     }
 
-    /// Whether libmagic's MIME type for some bytes is plausible for this format.
+    /// Whether libmagic's MIME type for some bytes is plausible for this format. A gzip file is
+    /// (`report.csv.gz`): the converter inflates it, within its limits, and reads what it holds.
     public func accepts(sniffed mime: String) -> Bool {
-        sniffedAs.contains { pattern in
+        if mime == "application/gzip" || mime == "application/x-gzip" { return true }
+        return sniffedAs.contains { pattern in
             pattern.hasSuffix("*") ? mime.hasPrefix(pattern.dropLast()) : mime == pattern
+        }
+    }
+
+    /// Why content libmagic calls `mime` is not a file of this format, naming what it is when
+    /// that is known (an encrypted or legacy Office file, an OpenDocument file).
+    public func refusal(sniffed mime: String) -> String {
+        switch mime {
+        case "application/encrypted", "application/CDFV2-encrypted":
+            return "The file is encrypted (a password-protected Office document); Doc Flow cannot open it. Remove the password and upload it again."
+        case "application/vnd.ms-excel", "application/msword", "application/vnd.ms-powerpoint", "application/x-ole-storage", "application/CDFV2":
+            return "The file is a legacy binary Office file (.xls, .doc or .ppt); Doc Flow reads .xlsx, .docx and .pptx. Save it in that format and upload it again."
+        case _ where mime.hasPrefix("application/vnd.oasis.opendocument."):
+            return "The file is an OpenDocument file (\(mime.dropFirst("application/vnd.oasis.opendocument.".count))); Doc Flow reads .xlsx, .docx and .pptx. Save it in that format and upload it again."
+        default:
+            return "The file is named .\(extensions[0]) but its content is \(mime)."
         }
     }
 }

@@ -160,7 +160,7 @@ extension App.Worker {
             let mime = sniffer.mimeType(of: head)
             guard from.accepts(sniffed: mime) else {
                 try releaseUpload(client: client, row)
-                throw APIError(415, "content_mismatch", "The file is named .\(from.extensions[0]) but its content is \(mime). The upload was removed.")
+                throw APIError(415, "content_mismatch", from.refusal(sniffed: mime) + " The upload was removed.")
             }
             // One request takes the slot; on the local backend it moves the file into storage.
             if try withDB({ try $0.uploadMarkStored(client: client, id: id) }), app.config.s3Bucket == nil {

@@ -83,7 +83,7 @@ extension App.Worker {
         }
         let mime = sniffer.mimeType(of: sink.head)
         guard from.accepts(sniffed: mime) else {
-            throw APIError(415, "content_mismatch", "The file is named .\(from.extensions[0]) but its content is \(mime).")
+            throw APIError(415, "content_mismatch", from.refusal(sniffed: mime))
         }
 
         var newCookie: String?

@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func typesAreInferredWithoutLoss() throws {
-        let csv = "id,zip,n,x,flag,day,big,note\n1,02134,3,1.5,true,2024-01-31,123456789012345678901234,a\n2,10001,,2e3,false,2024-02-01,5,\n"
+        let csv = "id,zip,n,x,flag,day,big,note,q\n1,02134,3,1.5,true,2024-01-31,123456789012345678901234,a,\"\"\n2,10001,,2e3,false,2024-02-01,5,,\n"
         let out = try convert(Array(csv.utf8), .csv, .json)
         let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
         #expect(rows.count == 2)
@@ -27,7 +27,9 @@ import Testing
         #expect(rows[0]["flag"] as? Bool == true)
         #expect(rows[0]["day"] as? String == "2024-01-31")
         #expect(rows[0]["big"] as? String == "123456789012345678901234")  // past Int64: text
-        #expect(rows[1]["note"] as? String == "")
+        #expect(rows[1]["note"] is NSNull)                       // an unquoted empty field is null
+        #expect(rows[0]["q"] as? String == "")                   // a quoted "" is an empty string
+        #expect(rows[1]["q"] is NSNull)
     }
 
     @Test func delimiterIsDetected() throws {

@@ -20,7 +20,7 @@ import Testing
 @Test func declaredOptionsAreTheConvertersOwn() {
     let registry = FormatRegistry.standard
     #expect(registry.options == ConverterOptions.standard)
-    #expect(registry.options.forPair(from: .csv, to: .pdf).map(\.name) == ["delimiter", "header", "infer_types", "page_size", "font", "renderer"])
+    #expect(registry.options.forPair(from: .csv, to: .pdf).map(\.name) == ["delimiter", "header", "infer_types", "keep_empty_strings", "page_size", "font", "renderer"])
     #expect(registry.options.forPair(from: .markdown, to: .text).isEmpty)
 }
 

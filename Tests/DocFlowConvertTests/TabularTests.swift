@@ -297,7 +297,7 @@ func table(_ p: Payload) throws -> Table {
                 #expect(t.row(i)[0] == .int(Int64(i)), "row \(i)")
                 #expect(t.row(i)[1] == .string(i < 50_000 ? "short" : "a\nb"), "row \(i)")
             }
-            #expect(t.row(119_999) == [.int(119_999), .string(""), .null])
+            #expect(t.row(119_999) == [.int(119_999), .null, .null])  // fields missing from a short row are null
             #expect(context.warnings == ["1 row(s) had fewer fields than the widest row and were padded with empty values."])
         }
     }

@@ -195,3 +195,83 @@ def test_encrypted_parquet_is_named_as_such(tmp_path):
     fixture = os.path.join(FIX, "parquet", "parquet-testing__encrypt_columns_plaintext_footer.parquet.encrypted")
     r = subprocess.run([DOCFLOW, "convert", fixture, str(tmp_path / "o.json"), "--from", "parquet"], capture_output=True, text=True)
     assert r.returncode == 2 and "encrypted" in r.stderr and "nested" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name,to,says", [
+    ("poi__protected_passtika.xlsx", "csv", "encrypted"),
+    ("poi__bug53475-password-is-pass.docx", "md", "encrypted"),
+    ("csvkit__dummy.xls", "csv", "legacy binary Office file"),
+])
+def test_office_files_doc_flow_cannot_read_are_named(name, to, says, tmp_path):
+    src = os.path.join(FIX, "hostile", name)
+    fmt = "xlsx" if to == "csv" else "docx"
+    r = subprocess.run([DOCFLOW, "convert", src, str(tmp_path / f"o.{to}"), "--from", fmt], capture_output=True, text=True)
+    assert r.returncode == 2 and says in r.stderr and "zip" not in r.stderr, r.stderr
+
+
+def test_opendocument_is_named(tmp_path):
+    import zipfile
+    src = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(src, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>", zipfile.ZIP_DEFLATED)
+    r = subprocess.run([DOCFLOW, "convert", str(src), str(tmp_path / "o.csv")], capture_output=True, text=True)
+    assert r.returncode == 2 and "OpenDocument file (spreadsheet)" in r.stderr, r.stderr
+
+
+def test_gzip_input_is_read_transparently(tmp_path):
+    import gzip
+    src = tmp_path / "data.csv.gz"
+    # Two gzip members, as `cat a.gz b.gz` makes: both are read.
+    src.write_bytes(gzip.compress(b"id,name\n1,alpha\n") + gzip.compress(b"2,beta\n"))
+    convert(src, tmp_path / "o.json")
+    assert json.loads((tmp_path / "o.json").read_text()) == [{"id": 1, "name": "alpha"}, {"id": 2, "name": "beta"}]
+    doc = tmp_path / "notes.md.gz"
+    doc.write_bytes(gzip.compress(b"# Title\n\nSome *text*.\n"))
+    convert(doc, tmp_path / "notes.html")
+    assert "<h1" in (tmp_path / "notes.html").read_text()
+    # Within the limits: a gzip bomb (1 GiB of zeros in ~1 MB) is refused as such.
+    bomb = tmp_path / "bomb.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as f:
+        block = b"\0" * (1 << 20)
+        for _ in range(80):
+            f.write(block)
+    r = subprocess.run([DOCFLOW, "convert", str(bomb), str(tmp_path / "b.json")], capture_output=True, text=True)
+    assert r.returncode == 2 and "gzip bomb" in r.stderr, r.stderr
+    # A truncated gzip file is a clear error too.
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(src.read_bytes()[:20])
+    r = subprocess.run([DOCFLOW, "convert", str(cut), str(tmp_path / "c.json")], capture_output=True, text=True)
+    assert r.returncode == 2 and "gzip file is damaged" in r.stderr, r.stderr
+
+
+def test_an_empty_first_sheet_gives_way_to_the_first_with_data(tmp_path):
+    src = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    data = wb.create_sheet("Data")
+    data.append(["a", "b"])
+    data.append([1, "x"])
+    wb.save(src)
+    r = convert(src, tmp_path / "o.json")
+    assert json.loads((tmp_path / "o.json").read_text()) == [{"a": 1, "b": "x"}]
+    assert "The first sheet “Cover” is empty; “Data”" in r.stderr
+    # A chosen empty sheet is still refused.
+    r = convert(src, tmp_path / "p.json", {"sheet": "Cover"}, ok=False)
+    assert r.returncode == 2 and "is empty" in r.stderr
+
+
+def test_gzip_and_named_refusals_through_the_api(runner, client):
+    """A .csv.gz upload is accepted and converted; an encrypted workbook is refused at upload
+    with a message that says so (libmagic's type, not "content is application/encrypted")."""
+    import gzip
+    job = client.wait_status(client.submit("data.csv.gz", gzip.compress(b"id,name\n1,alpha\n2,\n"), "json")["id"])
+    assert job["status"] == "DONE", job
+    assert job["metadata"]["compression"] == "gzip" and job["metadata"]["rows"] == 2
+    assert client.get(job["download_url"]).json() == [{"id": 1, "name": "alpha"}, {"id": 2, "name": None}]
+    encrypted = open(os.path.join(FIX, "hostile", "poi__protected_passtika.xlsx"), "rb").read()
+    r = client.upload("book.xlsx", encrypted, "csv")
+    assert r.status_code == 415 and "encrypted" in r.json()["error"]["message"], r.text
+    legacy = open(os.path.join(FIX, "hostile", "csvkit__dummy.xls"), "rb").read()
+    r = client.upload("book.xlsx", legacy, "csv")
+    assert r.status_code == 415 and "legacy binary Office file" in r.json()["error"]["message"], r.text

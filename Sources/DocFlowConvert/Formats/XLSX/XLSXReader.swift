@@ -30,10 +30,18 @@ public struct XLSXReader: TableStreamReader {
         let zip = try ZipArchive(input, what: "Excel")
         let book = try XLSXWorkbook(zip)
         let sheet = try chooseSheet(book, context)
-        guard let stream = try stream(of: sheet, in: book, zip: zip, context: context) else {
-            throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.")
+        if let stream = try stream(of: sheet, in: book, zip: zip, context: context) { return stream }
+        // No sheet was chosen and the first is empty: the first sheet with data, said in a warning.
+        if context.options.text(TableOptions.sheet) == nil {
+            for other in book.sheets.dropFirst() {
+                if let stream = try stream(of: other, in: book, zip: zip, context: context) {
+                    context.warn("The first sheet “\(sheet.name)” is empty; “\(other.name)”, the first sheet with data, was read (the sheet option chooses another).")
+                    return stream
+                }
+            }
+            if book.sheets.count > 1 { throw ConversionError(.malformedInput, "Every sheet of the Excel workbook is empty.") }
         }
-        return stream
+        throw ConversionError(.malformedInput, "The Excel sheet “\(sheet.name)” is empty.")
     }
 
     /// One sheet of an open workbook as a table; nil when the sheet holds no cells.
