@@ -8,7 +8,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 DEBIAN_PACKAGES=(
   build-essential pkg-config git curl ca-certificates
   libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev libxml2-dev
-  libpango1.0-dev libcairo2-dev libharfbuzz-dev libfontconfig-dev libdeflate-dev fonts-dejavu-core fontconfig
+  libpango1.0-dev libcairo2-dev libharfbuzz-dev libfontconfig-dev libdeflate-dev fonts-dejavu-core fonts-noto-cjk fonts-symbola fontconfig
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev libxlsxwriter-dev libzip-dev libpoppler-private-dev libgdk-pixbuf-2.0-dev
   libcurl4-openssl-dev
   postgresql postgresql-client nginx cron util-linux procps bubblewrap

@@ -28,7 +28,7 @@ public struct FormatRegistry: Sendable {
         readers: [MarkdownReader(), CSVReader(), PlainTextReader(), HTMLReader(), ParquetReader(),
                   JSONReader(), JSONReader(format: .jsonLines), XLSXReader(), PDFReader(), DOCXReader(), PPTXReader()],
         writers: [HTMLWriter(), JSONWriter(), JSONWriter(format: .jsonLines), MarkdownWriter(), PlainTextWriter(), PDFWriter(),
-                  ParquetWriter(), CSVWriter(), XLSXWriter()]
+                  ParquetWriter(), CSVWriter(), XLSXWriter(), ExtractWriter()]
     )
 
 
@@ -76,6 +76,7 @@ public struct FormatRegistry: Sendable {
         guard let writer = writers[to.id], writer.accepts.contains(from.hub) else {
             throw ConversionError(.unsupportedConversion, "Doc Flow cannot convert \(from.name) to \(to.name).")
         }
+        context.sourceFormat = from
         let input = try InputCheck.prepare(input, from: from, context: context)
         context.progress(5, "reading \(from.name)")
         var meta: Metadata
@@ -88,7 +89,7 @@ public struct FormatRegistry: Sendable {
                 context.progress(60, "writing \(to.name)")
                 for part in try writer.writeParts(.table(table), context: context) { try sink.write(part) }
             }
-            meta = Self.tableMetadata(stream.metadata, columns: stream.columns, rows: stream.rowsRead)
+            meta = JobMetadata.table(stream.metadata, columns: stream.columns, rows: stream.rowsRead)
         } else {
             let bytes = try input.whole()
             let payload: Payload
@@ -104,29 +105,13 @@ public struct FormatRegistry: Sendable {
                 for part in try writer.writeParts(payload, context: context) { try sink.write(part) }
             }
             switch payload {
-            case .document(let d):
-                meta = d.metadata  // the title comes from the reader (first heading, <title>, first line)
-                meta.properties["word_count"] = .number(d.wordCount)
-                let outline = d.outline.prefix(200).map { MetaValue.object([("level", .number($0.level)), ("text", .text($0.text))]) }
-                if !outline.isEmpty { meta.properties["outline"] = .list(Array(outline)) }
-            case .table(let t):
-                meta = Self.tableMetadata(t.metadata, columns: t.columns, rows: t.rowCount)
+            case .document(let d): meta = JobMetadata.document(d)
+            case .table(let t): meta = JobMetadata.table(t.metadata, columns: t.columns, rows: t.rowCount)
             }
         }
         context.progress(100, "done")
-        for (k, v) in context.reported { meta.properties[k] = v }
+        meta = JobMetadata.merged(meta, context)
         return ConversionSummary(metadata: meta, warnings: context.warnings, byteCount: sink.count)
-    }
-}
-
-extension FormatRegistry {
-    /// A table's metadata with its row count, column count and schema (each column's name and type).
-    static func tableMetadata(_ base: Metadata, columns: [Column], rows: Int) -> Metadata {
-        var meta = base
-        meta.properties["rows"] = .number(rows)
-        meta.properties["columns"] = .number(columns.count)
-        meta.properties["schema"] = .list(columns.map { .object([("name", .text($0.name)), ("type", .text($0.type.rawValue))]) })
-        return meta
     }
 }
 

@@ -23,7 +23,7 @@ public struct ConversionMatrix: Sendable, Equatable {
         readable: [.markdown, .csv, .text, .html, .parquet, .json, .jsonLines, .xlsx, .pdf, .docx, .pptx],
         writable: [(.html, [.document, .table]), (.json, [.table]), (.jsonLines, [.table]), (.markdown, [.document, .table]),
                    (.text, [.document, .table]), (.pdf, [.document, .table]), (.parquet, [.table]), (.csv, [.table]),
-                   (.xlsx, [.table])])
+                   (.xlsx, [.table]), (.extract, [.document, .table])])
 
     public func isReadable(_ f: Format) -> Bool { readable.contains(f) }
     public func isWritable(_ f: Format) -> Bool { writable[f] != nil }
@@ -34,7 +34,6 @@ public struct ConversionMatrix: Sendable, Equatable {
         return formats.first { $0.id == key || $0.extensions.contains(key) }
     }
 
-    /// The format of a file name by its extension.
     /// The format a file name says, looking through a `.gz` suffix (`data.csv.gz` is CSV).
     public func format(forFilename filename: String) -> Format? {
         if filename.lowercased().hasSuffix(".gz"), filename.count > 3 { return format(forFilename: String(filename.dropLast(3))) }

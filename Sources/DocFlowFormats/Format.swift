@@ -79,6 +79,10 @@ extension Format {
                                     hub: .table)
     public static let pdf = Format(id: "pdf", name: "PDF", extensions: ["pdf"],
                                    mimeType: "application/pdf", sniffedAs: ["application/pdf"], hub: .document)
+    /// Output only: metadata and content as one JSON document (`docs/extract.schema.json`). Its
+    /// hub is the table's, so a workbook is extracted as its table (schema and sample).
+    public static let extract = Format(id: "extract", name: "Extraction (JSON)", extensions: ["extract.json"],
+                                       mimeType: "application/json", sniffedAs: [], hub: .table)
 }
 
 extension Format {

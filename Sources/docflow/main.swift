@@ -11,7 +11,7 @@ struct DocFlow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docflow",
         abstract: "Doc Flow: convert documents and list the formats (the database schema: janitor migrate).",
-        subcommands: [Convert.self, Formats.self, StorageCommand.self])
+        subcommands: [Convert.self, Inspect.self, Formats.self, StorageCommand.self])
 }
 
 struct Convert: ParsableCommand {
@@ -60,6 +60,41 @@ struct Convert: ParsableCommand {
             throw ExitCode(2)
         }
     }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print FILE's metadata as JSON (what a job reports; `convert FILE OUT.json --to extract` adds the content).")
+    @Argument(help: "Input file.") var input: String
+    @Option(help: "Input format (md, csv, …).") var from: String?
+    @Option(help: "Options as a JSON object, as in the API.") var options: String = "{}"
+
+    func run() throws {
+        let reg = FormatRegistry.standard
+        guard let src = from.flatMap(reg.format(named:)) ?? reg.format(forFilename: input) else {
+            throw ValidationError("Cannot tell the input format of \(input); pass --from.")
+        }
+        guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
+        do {
+            let checked = try reg.options.check(json: options, from: src, to: .extract)
+            let summary = try reg.convert(.file(input), from: src, to: .extract, sink: DiscardSink(), context: ConversionContext(options: checked))
+            print(summary.metadataJSON)
+            for w in summary.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        } catch let e as ConversionError {
+            FileHandle.standardError.write(Data("docflow: \(e.message)\n".utf8))
+            throw ExitCode(2)
+        } catch let e as OptionError {
+            FileHandle.standardError.write(Data("docflow: \(e.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// A sink that keeps nothing (inspect wants the metadata only).
+final class DiscardSink: ByteSink {
+    private(set) var count = 0
+    func write(_ part: [UInt8]) throws { count += part.count }
+    func finish() throws {}
 }
 
 struct Formats: ParsableCommand {

@@ -77,21 +77,21 @@ import Testing
 
     @Test func registryListsTheMatrix() {
         let reg = FormatRegistry.standard
-        #expect(reg.targets(from: .markdown).map(\.id) == ["html", "pdf", "txt"])
+        #expect(reg.targets(from: .markdown).map(\.id) == ["extract", "html", "pdf", "txt"])
         let tabular = ["csv", "json", "jsonl", "parquet", "xlsx"]
         for from in tabular {
             // Every tabular format to every other (the 12 conversions and JSON Lines), and to documents.
-            let want = (tabular + ["html", "md", "pdf", "txt"]).filter { $0 != from }.sorted()
+            let want = (tabular + ["extract", "html", "md", "pdf", "txt"]).filter { $0 != from }.sorted()
             #expect(reg.targets(from: reg.format(named: from)!).map(\.id) == want, "\(from)")
         }
-        #expect(reg.targets(from: .text).map(\.id) == ["html", "md", "pdf"])
-        #expect(reg.targets(from: .html).map(\.id) == ["md", "pdf", "txt"])
+        #expect(reg.targets(from: .text).map(\.id) == ["extract", "html", "md", "pdf"])
+        #expect(reg.targets(from: .html).map(\.id) == ["extract", "md", "pdf", "txt"])
         #expect(reg.format(forFilename: "Report.MARKDOWN") == .markdown)
         #expect(reg.format(forFilename: "noext") == nil)
         for office in ["docx", "pptx"] {
-            #expect(reg.targets(from: reg.format(named: office)!).map(\.id) == ["html", "md", "pdf", "txt"])
+            #expect(reg.targets(from: reg.format(named: office)!).map(\.id) == ["extract", "html", "md", "pdf", "txt"])
         }
-        #expect(reg.targets(from: .pdf).map(\.id) == ["html", "md", "txt"])
+        #expect(reg.targets(from: .pdf).map(\.id) == ["extract", "html", "md", "txt"])
         #expect(reg.format(named: "doc") == nil)
     }
 }

@@ -101,7 +101,7 @@ func multipart(_ boundary: String, fields: [(String, String)], file: (String, [U
         #expect(r.status == 200)
         let formats = try #require(json(r)["formats"] as? [[String: Any]])
         let md = try #require(formats.first { $0["id"] as? String == "md" })
-        #expect(md["to"] as? [String] == ["html", "pdf", "txt"])
+        #expect(md["to"] as? [String] == ["extract", "html", "pdf", "txt"])
     }
 
     @Test func jobsOfNoClientAreNotFound() {

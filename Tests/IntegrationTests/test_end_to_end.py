@@ -93,10 +93,10 @@ def test_formats_list_each_conversions_options(client):
     formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
     pdf = {o["name"]: o for o in formats["pdf"]["write_options"]}
     assert pdf["page_size"]["type"] == "choice" and pdf["page_size"]["values"] == ["a4", "letter"] and pdf["page_size"]["default"] == "a4"
-    assert [o["name"] for o in formats["csv"]["read_options"]] == ["delimiter", "header", "infer_types"]
+    assert [o["name"] for o in formats["csv"]["read_options"]] == ["delimiter", "header", "infer_types", "keep_empty_strings"]
     pairs = {c["to"]: c["options"] for c in formats["csv"]["conversions"]}
-    assert pairs["parquet"] == ["delimiter", "header", "infer_types", "compression", "row_group_rows"]
-    assert pairs["json"] == ["delimiter", "header", "infer_types"]
+    assert pairs["parquet"] == ["delimiter", "header", "infer_types", "keep_empty_strings", "compression", "row_group_rows"]
+    assert pairs["json"] == ["delimiter", "header", "infer_types", "keep_empty_strings"]
     assert set(pairs) == set(formats["csv"]["to"])
     assert {c["to"]: c["options"] for c in formats["md"]["conversions"]}["txt"] == []
 
@@ -314,8 +314,8 @@ def test_usage_counts_inputs_and_outputs(runner, client):
 
 def test_formats_queue_health_metrics(client):
     formats = {f["id"]: f for f in client.get("/api/formats").json()["formats"]}
-    assert formats["md"]["to"] == ["html", "pdf", "txt"] and "json" in formats["csv"]["to"]
-    assert formats["txt"]["to"] == ["html", "md", "pdf"] and formats["html"]["to"] == ["md", "pdf", "txt"]
+    assert formats["md"]["to"] == ["extract", "html", "pdf", "txt"] and "json" in formats["csv"]["to"]
+    assert formats["txt"]["to"] == ["extract", "html", "md", "pdf"] and formats["html"]["to"] == ["extract", "md", "pdf", "txt"]
     queue = client.get("/api/queue").json()
     assert set(queue["counts"]) == {"PENDING", "PROCESSING", "DONE", "FAILED", "CANCELED"}
     assert client.get("/api/health").json() == {"status": "ok", "database": "ok"}
@@ -376,5 +376,5 @@ def test_cli_checks_options_and_lists_them(tmp_path):
     listing = subprocess.run([f"{BIN}/docflow", "formats"], capture_output=True, text=True, check=True).stdout
     assert "Word document" in listing and "PowerPoint presentation" in listing  # names are not cut short
     assert "options for writing pdf:" in listing and "page_size:" in listing and "row_group_rows:" in listing
-    assert "  csv → parquet: delimiter, header, infer_types, compression, row_group_rows\n" in listing
+    assert "  csv → parquet: delimiter, header, infer_types, keep_empty_strings, compression, row_group_rows\n" in listing
     assert "  md → txt" not in listing  # no options, not listed

@@ -35,6 +35,15 @@ public final class ConversionContext: @unchecked Sendable {
         return _reported
     }
 
+    private var _source: Format?
+
+    /// The input's format, set by the registry before the reader runs: a writer's defaults may
+    /// depend on it (plain text → PDF is set in monospace).
+    var sourceFormat: Format? {
+        get { lock.lock(); defer { lock.unlock() }; return _source }
+        set { lock.lock(); _source = newValue; lock.unlock() }
+    }
+
     public var warnings: [String] {
         lock.lock(); defer { lock.unlock() }
         return _warnings

@@ -31,7 +31,7 @@ public enum DocumentOptions {
         help: "true: the body's content only, not a whole HTML page.")
     public static let pageSize = OptionSpec("page_size", .choice(["a4", "letter"]), default: "a4",
         help: "The PDF page size.")
-    public static let font = OptionSpec("font", .choice(["sans", "serif", "monospace", "mono"]), default: "sans",
+    public static let font = OptionSpec("font", .choice(["sans", "serif", "monospace", "mono"]), default: "sans (monospace for plain text)",
         help: "The PDF body font (plain text keeps its line breaks either way).")
     public static let renderer = OptionSpec("renderer", .choice(["direct", "pango"]), default: "chosen by the text",
         help: "Forces one PDF renderer (tests, comparisons); direct refuses text it cannot place.")

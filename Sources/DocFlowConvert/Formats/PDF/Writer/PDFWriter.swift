@@ -14,7 +14,7 @@ import Foundation
 /// comparisons.
 ///
 /// Options: `page_size` (`a4`, the default, or `letter`), `font` (`sans`, the default, `serif` or
-/// `monospace`; plain text keeps its line breaks either way).
+/// `monospace`, the default for plain text input; plain text keeps its line breaks either way).
 public struct PDFWriter: Writer {
     public let format = Format.pdf
     public let accepts: Set<Hub> = [.document, .table]
@@ -38,7 +38,7 @@ public struct PDFWriter: Writer {
         // crashed in FreeType (seen with tests running in parallel): one pango render at a time.
         PDFWriter.lock.lock()
         defer { PDFWriter.lock.unlock() }
-        return try PageFlow(PangoBackend(options: options), context: context).render(doc)
+        return try PageFlow(PangoBackend(options: options, context: context), context: context).render(doc)
     }
 
     private static let lock = NSLock()
@@ -60,7 +60,10 @@ struct PDFOptions {
             pageWidth = 612
             pageHeight = 792
         }
-        switch context.options.text(DocumentOptions.font) {
+        // Plain text is set in monospace unless `font` says otherwise: its columns and ASCII art
+        // stay aligned.
+        let plain = context.sourceFormat?.id == Format.text.id ? "monospace" : nil
+        switch context.options.text(DocumentOptions.font) ?? plain {
         case "serif"?: bodyFamily = "DejaVu Serif"
         case "monospace"?, "mono"?:
             bodyFamily = monoFamily

@@ -12,6 +12,11 @@ private let sinkWrite: cairo_write_func_t = { closure, data, length in
     return CAIRO_STATUS_SUCCESS
 }
 
+/// `PANGO_GLYPH_UNKNOWN_FLAG` and `PANGO_GLYPH_EMPTY` (pango-font.h; macros with casts, which
+/// Swift does not import).
+private let unknownGlyphFlag: UInt32 = 0x1000_0000
+private let emptyGlyph: UInt32 = 0x0FFF_FFFF
+
 /// Pango units per point.
 let pangoUnit = Double(PANGO_SCALE)
 
@@ -27,8 +32,15 @@ final class PangoBackend: PageBackend {
     private var fonts: [String: OpaquePointer] = [:]
     private var outlineIDs: [(level: Int, id: Int32)] = []
 
-    init(options: PDFOptions) throws {
+    private let context: ConversionContext
+    /// Characters no installed font has a glyph for (pango draws them as hex boxes), with how
+    /// often each occurs in the text laid out; each distinct text is counted once.
+    private var missing: [UInt32: Int] = [:]
+    private var counted = Set<String>()
+
+    init(options: PDFOptions, context: ConversionContext) throws {
         self.options = options
+        self.context = context
         guard let s = cairo_pdf_surface_create_for_stream(sinkWrite, Unmanaged.passUnretained(sink).toOpaque(),
                                                          options.pageWidth, options.pageHeight),
               cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else {
@@ -54,6 +66,11 @@ final class PangoBackend: PageBackend {
     }
 
     func finish(_ metadata: Metadata) throws -> [UInt8] {
+        if !missing.isEmpty {
+            let total = missing.values.reduce(0, +)
+            let shown = missing.keys.sorted().prefix(5).map { "U+" + String($0, radix: 16, uppercase: true).leftPadded(4) }
+            context.warn("\(total) character(s) have no glyph in the installed fonts and are drawn as boxes (\(shown.joined(separator: ", "))\(missing.count > 5 ? ", …" : "")).")
+        }
         if let t = metadata.title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, RichText.printable(t)) }
         if let a = metadata.author { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, RichText.printable(a)) }
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Doc Flow")
@@ -172,7 +189,25 @@ final class PangoBackend: PageBackend {
         }
         pango_layout_set_attributes(l, list)
         pango_attr_list_unref(list)
+        if counted.insert(rich.text).inserted { countMissingGlyphs(l) }
         return l
+    }
+
+    /// Counts the glyphs pango marks unknown (`PANGO_GLYPH_UNKNOWN_FLAG`, the character's code
+    /// point in the low bits): no font fontconfig offers covers them.
+    private func countMissingGlyphs(_ layout: OpaquePointer) {
+        guard let iter = pango_layout_get_iter(layout) else { return }
+        defer { pango_layout_iter_free(iter) }
+        repeat {
+            guard let run = pango_layout_iter_get_run_readonly(iter), let glyphs = run.pointee.glyphs else { continue }
+            for i in 0..<Int(glyphs.pointee.num_glyphs) {
+                let g = glyphs.pointee.glyphs[i].glyph
+                if g & unknownGlyphFlag != 0 && g != emptyGlyph {
+                    let cp = g & ~unknownGlyphFlag
+                    if cp >= 0x20 && cp != 0x2028 && cp != 0x2029 { missing[cp, default: 0] += 1 }
+                }
+            }
+        } while pango_layout_iter_next_run(iter) != 0
     }
 
     private func attributes(_ style: RichText.Style) -> [UnsafeMutablePointer<PangoAttribute>] {
@@ -240,4 +275,8 @@ final class PangoBackend: PageBackend {
     }
 
     private func fmt(_ v: Double) -> String { String(Double(Int(v * 100)) / 100) }
+}
+
+private extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }
