@@ -64,3 +64,107 @@ def test_plain_text_is_monospace_and_keeps_its_columns(tmp_path):
     # The font option still chooses.
     pdf, _ = to_pdf(tmp_path, "t.txt", table, '{"font": "sans"}')
     assert "DejaVuSansMono" not in fonts(pdf)
+
+
+ROOT = os.environ["DOCFLOW_ROOT"]
+FIX = os.path.join(ROOT, "Tests", "Fixtures")
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+
+
+def office_files():
+    import glob
+    files = sorted(glob.glob(os.path.join(FIX, "docx", "*.docx")) + glob.glob(os.path.join(FIX, "pptx", "*.pptx")))
+    if os.path.isdir(CORPUS):
+        files += sorted(glob.glob(os.path.join(CORPUS, "docx", "*.docx")) + glob.glob(os.path.join(CORPUS, "pptx", "*.pptx")))
+    return files
+
+
+def source_text(path):
+    """The document's own text as python-docx / python-pptx read it."""
+    if path.endswith(".docx"):
+        import docx
+        d = docx.Document(path)
+        parts = [p.text for p in d.paragraphs]
+        for t in d.tables:
+            for row in t.rows:
+                parts += [c.text for c in row.cells]
+        return "\n".join(parts)
+    import pptx
+    parts = []
+    for slide in pptx.Presentation(path).slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                parts += [c.text for row in shape.table.rows for c in row.cells]
+    return "\n".join(parts)
+
+
+def test_office_markdown_emphasis_is_always_valid_commonmark(tmp_path):
+    """Every DOCX and PPTX fixture's Markdown, rendered by cmark-gfm: no `**` or `__` is left as
+    literal text beyond what the document itself says, and no heading is wrapped in bold."""
+    import html as htmlmod
+    import re
+    checked, bad = 0, []
+    for path in office_files():
+        out = tmp_path / "o.md"
+        r = subprocess.run([DOCFLOW, "convert", path, str(out)], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            assert "encrypted" in r.stderr or "zip" in r.stderr or "package" in r.stderr, (path, r.stderr)
+            continue
+        md = out.read_text()
+        rendered = subprocess.run(["cmark-gfm", "-e", "table", "-e", "strikethrough"], input=md, capture_output=True, text=True, check=True).stdout
+        text = htmlmod.unescape(re.sub(r"<[^>]+>", "", rendered))
+        try:
+            source = source_text(path)
+        except Exception:  # noqa: BLE001 - python-docx / python-pptx refuse some fixtures (strict OOXML)
+            source = ""
+        for token in ("**", "__"):
+            if text.count(token) > source.count(token):
+                bad.append((os.path.basename(path), token, text.count(token), source.count(token)))
+        bad += [(os.path.basename(path), line) for line in md.splitlines() if re.match(r"#{1,6} \*\*", line)]
+        checked += 1
+    assert checked >= 20 and bad == [], bad
+
+
+def make_docx(path, build):
+    import docx
+    d = docx.Document()
+    build(d)
+    d.save(path)
+
+
+def test_office_runs_merge_and_monospace_paragraphs_are_code(tmp_path):
+    from docx.shared import Pt
+
+    def build(d):
+        d.add_heading("", level=2).add_run("A heading").bold = True
+        p = d.add_paragraph()
+        p.add_run("The ").bold = True
+        r = p.add_run("Sunset")
+        r.bold = r.underline = True
+        p.add_run(" Tree").bold = True
+        p = d.add_paragraph()
+        p.add_run("KNOWLEDGE ").bold = True
+        p.add_run("is power. ")
+        p.add_run("").bold = True
+        p.add_run("Done.")
+        for line in ("def f(x):", "    return x + 1"):
+            run = d.add_paragraph().add_run(line)
+            run.font.name = "Courier New"
+            run.font.size = Pt(10)
+        d.add_paragraph("After the code.")
+
+    src = tmp_path / "runs.docx"
+    make_docx(src, build)
+    out = tmp_path / "o.md"
+    r = subprocess.run([DOCFLOW, "convert", str(src), str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    md = out.read_text()
+    assert "## A heading\n" in md, md
+    assert "**The <u>Sunset</u> Tree**" in md, md
+    assert "**KNOWLEDGE** is power. Done." in md, md
+    assert "```\ndef f(x):\n    return x + 1\n```" in md, md
+    # cmark-gfm agrees: one <strong> around the whole phrase, one code block.
+    html = subprocess.run(["cmark-gfm", "--unsafe"], input=md, capture_output=True, text=True, check=True).stdout
+    assert "<strong>The <u>Sunset</u> Tree</strong>" in html and html.count("<pre>") == 1, html

@@ -38,6 +38,7 @@ public struct DOCXReader: Reader {
         }
         var blocks = body.blocks(content)
         blocks += body.noteBlocks()
+        blocks = OfficeBlocks.clean(blocks)
 
         var meta = try package.coreProperties()
         if meta.title == nil { meta.title = OfficeBlocks.firstHeading(blocks) }

@@ -138,10 +138,82 @@ private struct MarkdownText {
         }
     }
 
+    /// Inlines as Markdown whose emphasis always parses back as emphasis: punctuation at the edge
+    /// of a bold or italic run next to a letter (`**foo.**bar` would stay literal asterisks) is
+    /// moved outside the run, and a run that still could not open or close (it ends in a link or
+    /// code next to a letter) is written as HTML tags instead.
     func inlines(_ inl: [Inline]) -> String {
+        let xs = Self.punctuationOutside(Inline.normalized(inl))
         var s = ""
-        for i in inl { s += inline(i) }
+        for (k, i) in xs.enumerated() {
+            var piece = inline(i)
+            if let (delimiter, tag) = Self.delimiter(i) {
+                let next = k + 1 < xs.count ? inline(xs[k + 1]).first : nil
+                if !Self.flanks(piece, delimiter: delimiter, before: s.last, after: next) {
+                    piece = "<\(tag)>" + String(piece.dropFirst(delimiter.count).dropLast(delimiter.count)) + "</\(tag)>"
+                }
+            }
+            s += piece
+        }
         return s
+    }
+
+    private static func delimiter(_ i: Inline) -> (String, String)? {
+        switch i {
+        case .emphasis: return ("*", "em")
+        case .strong: return ("**", "strong")
+        case .strikethrough: return ("~~", "del")
+        default: return nil
+        }
+    }
+
+    private static func isPunctuation(_ c: Character) -> Bool { c.isPunctuation || c.isSymbol }
+
+    /// CommonMark's flanking rules for a run `delimiter…delimiter` between `before` and `after`.
+    private static func flanks(_ piece: String, delimiter: String, before: Character?, after: Character?) -> Bool {
+        let content = piece.dropFirst(delimiter.count).dropLast(delimiter.count)
+        guard let first = content.first, let last = content.last, !first.isWhitespace, !last.isWhitespace else { return false }
+        let opens = !isPunctuation(first) || before == nil || before!.isWhitespace || isPunctuation(before!)
+        let closes = !isPunctuation(last) || after == nil || after!.isWhitespace || isPunctuation(after!)
+        return opens && closes
+    }
+
+    /// Moves punctuation at the edges of a formatted run outside it where a letter or digit
+    /// touches it from outside.
+    private static func punctuationOutside(_ xs: [Inline]) -> [Inline] {
+        var out: [Inline] = []
+        for (k, x) in xs.enumerated() {
+            guard delimiter(x) != nil else { out.append(x); continue }
+            var kids: [Inline]
+            switch x {
+            case .emphasis(let c), .strong(let c), .strikethrough(let c): kids = c
+            default: out.append(x); continue
+            }
+            let before = out.last.map { Inline.plainText([$0]) }?.last
+            let after = k + 1 < xs.count ? Inline.plainText([xs[k + 1]]).first : nil
+            var lead = "", trail = ""
+            if let b = before, b.isLetter || b.isNumber, case .text(let t)? = kids.first {
+                let rest = t.drop(while: isPunctuation)
+                lead = String(t.prefix(t.count - rest.count))
+                if rest.isEmpty { kids.removeFirst() } else { kids[0] = .text(String(rest)) }
+            }
+            if let a = after, a.isLetter || a.isNumber, case .text(let t)? = kids.last {
+                var rest = Substring(t)
+                while let l = rest.last, isPunctuation(l) { rest = rest.dropLast() }
+                trail = String(t.suffix(t.count - rest.count))
+                if rest.isEmpty { kids.removeLast() } else { kids[kids.count - 1] = .text(String(rest)) }
+            }
+            if !lead.isEmpty { out.append(.text(lead)) }
+            if !kids.isEmpty {
+                switch x {
+                case .emphasis: out.append(.emphasis(kids))
+                case .strong: out.append(.strong(kids))
+                default: out.append(.strikethrough(kids))
+                }
+            }
+            if !trail.isEmpty { out.append(.text(trail)) }
+        }
+        return out
     }
 
     func inline(_ i: Inline) -> String {

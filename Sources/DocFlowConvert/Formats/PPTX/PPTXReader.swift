@@ -44,6 +44,7 @@ public struct PPTXReader: Reader {
                 if !notesReader.blocks.isEmpty { blocks.append(.blockQuote([.paragraph([.strong([.text("Notes")])])] + notesReader.blocks)) }
             }
         }
+        blocks = OfficeBlocks.clean(blocks)
         var meta = try package.coreProperties()
         if meta.title == nil { meta.title = OfficeBlocks.firstHeading(blocks) }
         meta.properties["slide_count"] = .number(ids.count)
