@@ -168,3 +168,77 @@ def test_office_runs_merge_and_monospace_paragraphs_are_code(tmp_path):
     # cmark-gfm agrees: one <strong> around the whole phrase, one code block.
     html = subprocess.run(["cmark-gfm", "--unsafe"], input=md, capture_output=True, text=True, check=True).stdout
     assert "<strong>The <u>Sunset</u> Tree</strong>" in html and html.count("<pre>") == 1, html
+
+
+def convert_text(tmp_path, name, text, to):
+    src = tmp_path / name
+    src.write_text(text, encoding="utf-8")
+    out = tmp_path / f"out.{to}"
+    r = subprocess.run([DOCFLOW, "convert", str(src), str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return out, r.stderr
+
+
+FOOTNOTES = "Later[^b] first[^a] again[^b].\n\n[^a]: Note *A*.\n[^b]: Note B.\n[^unused]: Never used.\n"
+
+
+def test_markdown_footnotes_are_endnotes_in_every_output(tmp_path):
+    import re
+    # cmark-gfm's own numbering and order (its HTML footnote section) is the reference.
+    ref = subprocess.run(["cmark-gfm", "-e", "footnotes"], input=FOOTNOTES, capture_output=True, text=True, check=True).stdout
+    ref_markers = re.findall(r'data-footnote-ref>(\d+)</a>', ref)
+    ref = re.sub(r'<a href="#fnref[^"]*"[^>]*>.*?</a>', "", ref, flags=re.S)  # the back links
+    ref_notes = [re.sub(r"<[^>]+>", "", n).strip() for n in re.findall(r'<li id="fn-[^"]+">(.*?)</li>', ref, re.S)]
+    assert ref_markers == ["1", "2", "1"] and ref_notes == ["Note B.", "Note A."]
+    html, err = convert_text(tmp_path, "n.md", FOOTNOTES, "html")
+    assert "dropped" not in err, err
+    body = html.read_text()
+    assert re.findall(r"\[(\d)\]", re.sub(r"<[^>]+>", "", body)) == ref_markers
+    assert [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li>(.*?)</li>", body, re.S)] == ref_notes
+    txt, _ = convert_text(tmp_path, "n.md", FOOTNOTES, "txt")
+    lines = txt.read_text().splitlines()
+    assert lines[0] == "Later[1] first[2] again[1]." and "1. Note B." in lines and "2. Note A." in lines and "Never used" not in txt.read_text()
+    pdf, _ = convert_text(tmp_path, "n.md", FOOTNOTES, "pdf")
+    words = pdftotext(pdf).split()
+    assert "first[2]" in words and words.index("B.") < words.index("A.")
+
+
+RAW = """# Doc
+
+Before.
+
+<table>
+<tr><th>Name</th><th>Steps</th></tr>
+<tr><td>Tea</td><td><ol><li>Boil water</li><li>Steep</li></ol></td></tr>
+</table>
+
+<div class="note">
+<p>Inside a <b>div</b>.</p>
+<script>alert("never")</script>
+</div>
+
+After.
+"""
+
+
+def test_raw_html_blocks_in_markdown_reach_every_output(tmp_path):
+    for to in ("txt", "pdf", "html", "md"):
+        out, err = convert_text(tmp_path, "r.md", RAW, to)
+        text = pdftotext(out) if to == "pdf" else out.read_text()
+        for piece in ("Tea", "Boil water", "Steep", "Inside a", "After."):
+            assert piece in text, (to, piece, text)
+        assert "alert" not in text, (to, text)
+    # The list in the table cell keeps its separators: numbered lines, <br> in Markdown, which
+    # cmark-gfm renders as a line break inside the cell.
+    md, _ = convert_text(tmp_path, "r.md", RAW, "md")
+    assert "Boil water<br>" in md.read_text(), md.read_text()
+    html = subprocess.run(["cmark-gfm", "-e", "table", "--unsafe"], input=md.read_text(), capture_output=True, text=True, check=True).stdout
+    assert "<td>1. Boil water<br>2. Steep</td>" in html, html
+
+
+def test_html_table_cells_keep_list_separators(tmp_path):
+    page = "<table><tr><th>A</th></tr><tr><td><ul><li>First item</li><li>Second item</li><li>Third item</li></ul></td></tr></table>"
+    txt, _ = convert_text(tmp_path, "t.html", page, "txt")
+    assert "• First item • Second item • Third item" in txt.read_text(), txt.read_text()
+    md, _ = convert_text(tmp_path, "t.html", page, "md")
+    assert "• First item<br>• Second item<br>• Third item" in md.read_text()

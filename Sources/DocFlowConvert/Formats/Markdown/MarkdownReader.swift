@@ -49,7 +49,10 @@ public struct MarkdownReader: Reader {
 /// Maps cmark nodes to blocks and inlines.
 private struct TreeWalker {
     let context: ConversionContext
-    var footnotes: [Block] = []
+    /// Footnote definitions' blocks. cmark-gfm numbers the references in order of first use (a
+    /// reference's literal is its number), moves the definitions to the end in that order and
+    /// drops those never referenced.
+    var footnotes: [[Block]] = []
     /// Deeper structure than this is flattened to its text, so hostile nesting cannot exhaust the
     /// stack of this walker or of the writers that recurse over the model.
     static let maxDepth = 64
@@ -65,7 +68,15 @@ private struct TreeWalker {
     }
 
     private func str(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
-    private func typeName(_ node: OpaquePointer) -> String { str(cmark_node_get_type_string(node)) }
+    /// The node's type name. cmark-gfm 0.29's `cmark_node_get_type_string` calls footnotes
+    /// "<unknown>": those are named from their type.
+    private func typeName(_ node: OpaquePointer) -> String {
+        switch cmark_node_get_type(node) {
+        case CMARK_NODE_FOOTNOTE_REFERENCE: return "footnote_reference"
+        case CMARK_NODE_FOOTNOTE_DEFINITION: return "footnote_definition"
+        default: return str(cmark_node_get_type_string(node))
+        }
+    }
 
     /// The text of a subtree, gathered with cmark's iterator (no recursion).
     func flatText(_ node: OpaquePointer) -> String {
@@ -93,10 +104,15 @@ private struct TreeWalker {
             context.warn("Content nested more than \(Self.maxDepth) levels deep was flattened to plain text.")
             return [.paragraph([.text(flatText(node))])]
         }
-        var out = children(node).compactMap { block($0) }
+        var out: [Block] = []
+        for c in children(node) {
+            if typeName(c) == "html_block" { out += htmlBlocks(str(cmark_node_get_literal(c))) } else if let b = block(c) { out.append(b) }
+        }
+        // Footnotes become endnotes: `[n]` where referenced, the notes numbered after a rule (as
+        // Word's footnotes are read).
         if typeName(node) == "document", !footnotes.isEmpty {
             out.append(.thematicBreak)
-            out.append(.list(ordered: true, start: 1, tight: false, footnotes.map { ListItem(blocks: [$0]) }))
+            out.append(.list(ordered: true, start: 1, tight: true, footnotes.map { ListItem(blocks: $0) }))
         }
         return out
     }
@@ -117,19 +133,25 @@ private struct TreeWalker {
         case "code_block":
             let info = str(cmark_node_get_fence_info(node)).split(separator: " ").first.map(String.init)
             return .codeBlock(language: info?.isEmpty == false ? info : nil, str(cmark_node_get_literal(node)))
-        case "html_block": return .raw(format: "html", str(cmark_node_get_literal(node)))
+        case "html_block": return htmlBlocks(str(cmark_node_get_literal(node))).first
         case "thematic_break": return .thematicBreak
         case "table": return table(node)
         case "footnote_definition":
-            footnotes.append(.paragraph(children(node).flatMap { c -> [Inline] in
-                if case .paragraph(let inl)? = block(c) { return inl }
-                return []
-            }))
+            footnotes.append(blocks(of: node))
             return nil
         default:
             context.warn("A Markdown element of type \(typeName(node)) was dropped.")
             return nil
         }
+    }
+
+    /// A raw HTML block (a `<table>`, a `<div>`…) read by the HTML reader's tree walker into the
+    /// model, so every output shows it (scripts, styles and comments are dropped, as from HTML
+    /// files); it stays raw HTML only where that reading finds nothing.
+    mutating func htmlBlocks(_ html: String) -> [Block] {
+        let parsed = (try? HTMLTree.read(Array(html.utf8), encoding: "UTF-8", context: context))?.blocks ?? []
+        if parsed.isEmpty && !html.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("<!--") { return [.raw(format: "html", html)] }
+        return parsed
     }
 
     mutating func table(_ node: OpaquePointer) -> Block {

@@ -111,7 +111,10 @@ private struct MarkdownText {
         case .table(let header, let aligns, let rows):
             let width = max(header.count, rows.map(\.count).max() ?? 0)
             func row(_ cells: [[Inline]]) -> String {
-                let texts = (0..<width).map { i in i < cells.count ? inlines(cells[i]).replacingNewlines().replacingOccurrences(of: "|", with: "\\|") : "" }
+                // A cell's line breaks (list items, paragraphs) as <br>, which GFM tables allow.
+                let texts = (0..<width).map { i in
+                    i < cells.count ? inlines(cells[i]).replacingOccurrences(of: "\\\n", with: "<br>").replacingNewlines().replacingOccurrences(of: "|", with: "\\|") : ""
+                }
                 return "| " + texts.joined(separator: " | ") + " |"
             }
             line(row(header.isEmpty ? Array(repeating: [], count: width) : header), prefix: prefix)

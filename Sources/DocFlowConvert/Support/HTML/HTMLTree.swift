@@ -1,21 +1,21 @@
 import CLibXML2
 import DocFlowModel
 
-/// HTML read with libxml2's HTML parser (`htmlReadMemory`): broken real-world markup is repaired
-/// (RECOVER), the network is never touched (NONET), the `<meta charset>` is honoured, errors stay
-/// quiet. The tree is then mapped onto the document model (`HTMLReader+ToModel.swift`).
-public struct HTMLReader: Reader {
-    public let format = Format.html
-    public init() {}
-
-    public func read(_ bytes: [UInt8], context: ConversionContext) throws -> Payload {
+/// HTML parsed with libxml2's HTML parser (`htmlReadMemory`): broken real-world markup is
+/// repaired (RECOVER), the network is never touched (NONET), the `<meta charset>` is honoured,
+/// errors stay quiet. The tree is then mapped onto the document model (`HTMLTreeWalker`). The
+/// HTML reader reads files with it, the Markdown reader the raw HTML blocks of a Markdown file.
+enum HTMLTree {
+    /// The blocks of `bytes` (a page or a fragment) and the page's `<title>`. `encoding` nil: from
+    /// the page's `<meta charset>` (a fragment from a Markdown file says "UTF-8").
+    static func read(_ bytes: [UInt8], encoding: String? = nil, context: ConversionContext) throws -> (blocks: [Block], title: String?) {
         guard !bytes.isEmpty else { throw ConversionError(.malformedInput, "The HTML file is empty.") }
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
                             | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_COMPACT.rawValue)
         xmlResetLastError()
         let doc: htmlDocPtr? = bytes.withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                htmlReadMemory($0, Int32(buf.count), nil, nil, options)
+                htmlReadMemory($0, Int32(buf.count), nil, encoding, options)
             }
         }
         // libxml2 stops reading at 256 levels of nesting ("Excessive depth in document") and keeps
@@ -31,11 +31,7 @@ public struct HTMLReader: Reader {
         }
         var walker = HTMLTreeWalker(context: context)
         let blocks = walker.document(root)
-        var meta = Metadata()
-        meta.title = walker.title ?? blocks.lazy.compactMap { b -> String? in
-            if case .heading(1, let inl) = b { return Inline.plainText(inl) } else { return nil }
-        }.first
-        return .document(Document(metadata: meta, blocks: blocks))
+        return (blocks, walker.title)
     }
 }
 

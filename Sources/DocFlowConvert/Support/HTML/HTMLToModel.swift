@@ -119,7 +119,7 @@ struct HTMLTreeWalker {
             if cells.contains(where: { XMLNode.attribute($0, "colspan") != nil || XMLNode.attribute($0, "rowspan") != nil }) {
                 context.warn("Merged table cells were flattened.")
             }
-            let content = cells.map { Self.trim(inlineChildren($0)) }
+            let content = cells.map { cellInlines($0) }
             if i == 0 && cells.allSatisfy({ XMLNode.name($0) == "th" }) {
                 header = content
                 aligns = cells.map { c in
@@ -135,6 +135,56 @@ struct HTMLTreeWalker {
             }
         }
         return .table(header: header, alignments: aligns, rows: body)
+    }
+
+    /// A table cell's content as inlines: its block-level parts (paragraphs, list items, divs)
+    /// on lines of their own, list items marked `• ` or `1. `, the lines joined by line breaks
+    /// (a cell holds no blocks in the model).
+    mutating func cellInlines(_ cell: xmlNodePtr) -> [Inline] {
+        var lines: [[Inline]] = []
+        var current: [Inline] = []
+        cellLines(cell, lines: &lines, current: &current)
+        if !Self.trim(current).isEmpty { lines.append(Self.trim(current)) }
+        return Array(lines.map { [$0] }.joined(separator: [[Inline.lineBreak]]).joined())
+    }
+
+    private static let cellBlocks: Set<String> = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "li",
+                                                  "dl", "dt", "dd", "section", "article", "header", "footer", "figure", "figcaption"]
+
+    private mutating func cellLines(_ n: xmlNodePtr, lines: inout [[Inline]], current: inout [Inline]) {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth { current.append(.text(Self.collapse(Self.allText(n)))); return }
+        func flush() {
+            let t = Self.trim(current)
+            if !t.isEmpty { lines.append(t) }
+            current = []
+        }
+        for c in XMLNode.children(n) {
+            guard XMLNode.isElement(c) else { current += inlines(c); continue }
+            let name = XMLNode.name(c)
+            if name == "ul" || name == "ol" {
+                flush()
+                var number = Int(XMLNode.attribute(c, "start") ?? "") ?? 1
+                for li in XMLNode.children(c) where XMLNode.isElement(li) && XMLNode.name(li) == "li" {
+                    var sub: [[Inline]] = []
+                    var rest: [Inline] = []
+                    cellLines(li, lines: &sub, current: &rest)
+                    if !Self.trim(rest).isEmpty { sub.append(Self.trim(rest)) }
+                    let marker = name == "ol" ? "\(number). " : "• "
+                    number += 1
+                    if let first = sub.first { lines.append([.text(marker)] + first); lines += sub.dropFirst() }
+                }
+            } else if name == "br" {
+                current.append(.lineBreak)
+            } else if Self.cellBlocks.contains(name) {
+                flush()
+                cellLines(c, lines: &lines, current: &current)
+                flush()
+            } else {
+                current += inlines(c)
+            }
+        }
     }
 
     mutating func inlineChildren(_ n: xmlNodePtr) -> [Inline] {
