@@ -242,3 +242,29 @@ def test_html_table_cells_keep_list_separators(tmp_path):
     assert "• First item • Second item • Third item" in txt.read_text(), txt.read_text()
     md, _ = convert_text(tmp_path, "t.html", page, "md")
     assert "• First item<br>• Second item<br>• Third item" in md.read_text()
+
+
+def test_smartart_text_is_read_from_the_diagram_data(tmp_path):
+    import re
+    import zipfile
+    src = os.path.join(FIX, "pptx", "poi__smartart-simple.pptx")
+    # The reference: the text of the diagram's nodes, straight from its data part.
+    with zipfile.ZipFile(src) as z:
+        data = z.read("ppt/diagrams/data1.xml").decode()
+    nodes = [t for t in re.findall(r"<a:t>([^<]*)</a:t>", data) if t.strip()]
+    assert nodes == ["abc", "def", "ghi"]
+    out = tmp_path / "o.md"
+    r = subprocess.run([DOCFLOW, "convert", src, str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "\n".join(f"- {n}" for n in nodes) in out.read_text(), out.read_text()
+    pdf = tmp_path / "o.pdf"
+    subprocess.run([DOCFLOW, "convert", src, str(pdf)], capture_output=True, check=True)
+    assert all(n in pdftotext(pdf) for n in nodes)
+    # Without its data part the diagram is said to be lost, not lost silently.
+    broken = tmp_path / "broken.pptx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != "ppt/diagrams/data1.xml":
+                zout.writestr(item, zin.read(item.filename))
+    r = subprocess.run([DOCFLOW, "convert", str(broken), str(tmp_path / "b.md")], capture_output=True, text=True)
+    assert r.returncode == 0 and "SmartArt diagram's text could not be read" in r.stderr, r.stderr

@@ -79,7 +79,8 @@ struct DOCXRuns {
                 var boxes: [XMLTreeNode] = []
                 node.descendants("txbxContent", into: &boxes)
                 for box in boxes { extra += body.blocks(box) }
-                extra += OfficeChart.blocks(in: node, rels: body.rels, package: body.package)
+                extra += OfficeDiagram.blocks(in: node, rels: body.rels, package: body.package, context: body.context)
+                    ?? OfficeChart.blocks(in: node, rels: body.rels, package: body.package)
             default: continue  // rPr, delText, footnoteRef marks, sym, lastRenderedPageBreak
             }
         }

@@ -74,7 +74,13 @@ struct SlideReader {
             case "grpSp": shapes(shape)
             case "graphicFrame":
                 guard !notesOnly else { continue }
-                if let t = shape.descendant("tbl") { table(t) } else { blocks += OfficeChart.blocks(in: shape, rels: rels, package: package) }
+                if let t = shape.descendant("tbl") {
+                    table(t)
+                } else if let smartArt = OfficeDiagram.blocks(in: shape, rels: rels, package: package, context: images.context) {
+                    blocks += smartArt
+                } else {
+                    blocks += OfficeChart.blocks(in: shape, rels: rels, package: package)
+                }
             case "pic":
                 if !notesOnly {
                     let pics = images.images(in: shape, rels: rels)

@@ -7,7 +7,7 @@ import Foundation
 /// with a warning. Linked (external) images keep their web address.
 final class OfficeImages {
     let package: OfficePackage
-    private let context: ConversionContext
+    let context: ConversionContext
     private(set) var count = 0
     private var bytes = 0
     private var cache: [String: String] = [:]
