@@ -83,6 +83,9 @@ public indirect enum Inline: Equatable, Sendable {
     case lineBreak
     /// Inline content in another format carried through untouched.
     case raw(format: String, String)
+    /// A formula: its TeX source (Markdown writes `$tex$`, or `$$tex$$` when `display`) and its
+    /// readable linear text (what TXT and PDF show).
+    case math(tex: String, text: String, display: Bool)
 }
 
 extension Inline {
@@ -96,6 +99,7 @@ extension Inline {
             case .image(_, _, let alt): out += plainText(alt)
             case .softBreak: out += " "
             case .lineBreak: out += "\n"
+            case .math(_, let text, _): out += text
             case .raw: break
             }
         }

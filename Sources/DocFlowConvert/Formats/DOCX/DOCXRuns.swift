@@ -35,7 +35,9 @@ struct DOCXRuns {
             case "ins", "moveTo", "smartTag", "customXml", "bdo", "dir", "fldSimple", "sdtContent": content(c, link: link)
             case "sdt": if let sc = c.child("sdtContent") { content(sc, link: link) }
             case "AlternateContent": if let choice = c.child("Choice") { content(choice, link: link) }
-            case "oMath", "oMathPara": append(.text(c.allText), format: base, link: link)
+            case "oMath": append(.inline(OfficeMath.inline(c, display: false)), format: base, link: link)
+            case "oMathPara":
+                for m in c.children where m.is("oMath") { append(.inline(OfficeMath.inline(m, display: true)), format: base, link: link) }
             default: continue  // pPr, del, moveFrom, bookmarks, proofing and comment marks
             }
         }
@@ -146,7 +148,7 @@ struct DOCXRuns {
                 switch x {
                 case .text(let s), .code(let s): return s.utf8.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
                 case .emphasis(let c), .strong(let c), .strikethrough(let c), .underline(let c), .link(_, _, let c): return visible(c)
-                case .image: return true
+                case .image, .math: return true
                 case .softBreak, .lineBreak, .raw: return false
                 }
             }

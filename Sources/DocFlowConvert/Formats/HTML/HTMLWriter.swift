@@ -171,6 +171,9 @@ private struct HTMLBody {
             out += (title.map { " title=\"\(HTMLWriter.escape($0))\"" } ?? "") + ">"
         case .softBreak: out += "\n"
         case .lineBreak: out += "<br>\n"
+        case .math(let tex, let text, let display):
+            // Readable as it is; the TeX source rides along for a math renderer.
+            out += "<span class=\"math\(display ? " display" : "")\" data-tex=\"\(HTMLWriter.escape(tex))\">\(HTMLWriter.escape(text))</span>"
         case .raw(let format, _):
             context.warn("Raw \(format) content was left out of the HTML output for safety.")
         }

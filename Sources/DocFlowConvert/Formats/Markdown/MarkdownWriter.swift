@@ -242,6 +242,7 @@ private struct MarkdownText {
         case .softBreak: return "\n"
         case .lineBreak: return "\\\n"
         case .raw(let format, let text): return format == "html" ? text : ""
+        case .math(let tex, _, let display): return display ? "$$" + tex + "$$" : "$" + tex + "$"
         }
     }
 

@@ -92,6 +92,7 @@ public struct PlainTextWriter: Writer {
             case .image(_, _, let alt): s += text(alt)
             case .softBreak: s += " "
             case .lineBreak: s += "\n"
+            case .math(_, let text, _): s += text
             case .raw: break
             }
         }

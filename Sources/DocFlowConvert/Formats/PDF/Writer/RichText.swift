@@ -50,6 +50,7 @@ struct RichText {
                 }
             case .softBreak: text += " "
             case .lineBreak: text += "\n"
+            case .math(_, let linear, _): styled(.italic) { $0.append(linear) }
             case .raw: break
             }
         }
