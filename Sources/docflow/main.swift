@@ -24,13 +24,10 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let reg = FormatRegistry.standard
-        guard let src = from.flatMap(reg.format(named:)) ?? reg.format(forFilename: input) else {
-            throw ValidationError("Cannot tell the input format of \(input); pass --from.")
-        }
+        let src = try readableInput(input, from: from, reg)
         guard let dst = to.flatMap(reg.format(named:)) ?? reg.format(forFilename: output) else {
             throw ValidationError("Cannot tell the output format of \(output); pass --to.")
         }
-        guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
         let checked: Options
         do {
             checked = try reg.options.check(json: options, from: src, to: dst)
@@ -71,10 +68,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let reg = FormatRegistry.standard
-        guard let src = from.flatMap(reg.format(named:)) ?? reg.format(forFilename: input) else {
-            throw ValidationError("Cannot tell the input format of \(input); pass --from.")
-        }
-        guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
+        let src = try readableInput(input, from: from, reg)
         do {
             let checked = try reg.options.check(json: options, from: src, to: .extract)
             let summary = try reg.convert(.file(input), from: src, to: .extract, sink: DiscardSink(), context: ConversionContext(options: checked))
@@ -88,6 +82,15 @@ struct Inspect: ParsableCommand {
             throw ExitCode(2)
         }
     }
+}
+
+/// The format of `input` (`--from`, else its name) once it is known to be readable.
+func readableInput(_ input: String, from: String?, _ reg: FormatRegistry) throws -> Format {
+    guard let src = from.flatMap(reg.format(named:)) ?? reg.format(forFilename: input) else {
+        throw ValidationError("Cannot tell the input format of \(input); pass --from.")
+    }
+    guard access(input, R_OK) == 0 else { throw ValidationError("Cannot read \(input).") }
+    return src
 }
 
 /// A sink that keeps nothing (inspect wants the metadata only).

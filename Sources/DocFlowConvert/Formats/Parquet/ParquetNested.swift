@@ -18,34 +18,19 @@ extension ColumnChunkReader {
     /// Reads every page of a nested leaf's chunk: `meta`'s value count of level entries.
     mutating func readLevels() throws -> LeveledColumn {
         var out = LeveledColumn(values: newColumn(capacity: 0))
-        guard let codec = ParquetCodec(rawValue: Int(meta.int(PQ.ColumnMetaData.codec) ?? -1)) else {
-            throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” uses an unknown compression codec.")
-        }
+        let (codec, first) = try chunkStart()
         let total = Int(meta.int(PQ.ColumnMetaData.numValues) ?? -1)
-        var start = Int(meta.int(PQ.ColumnMetaData.dataPageOffset) ?? -1)
-        if let d = meta.int(PQ.ColumnMetaData.dictionaryPageOffset), d > 0, Int(d) < start { start = Int(d) }
-        guard total >= 0, total <= ParquetReader.maxCells, start >= 4, start - base >= 0, start - base <= end else {
-            throw ParquetEncoding.corrupt("column “\(leaf.name)” points outside the file")
-        }
+        guard total >= 0, total <= ParquetReader.maxCells else { throw ParquetEncoding.corrupt("column “\(leaf.name)” declares \(total) values") }
         let repWidth = Self.levelWidth(leaf.maxRepetition), defWidth = Self.levelWidth(leaf.maxDefinition)
-        var pos = start - base
+        var pos = first
         while out.definition.count < total {
             guard pos < end else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has fewer values than it declares") }
-            var hr = Thrift.Reader(bytes, from: pos, to: end)
-            let header = try hr.readStruct()
-            let compressed = Int(header.int(PQ.PageHeader.compressedPageSize) ?? -1)
-            let uncompressed = Int(header.int(PQ.PageHeader.uncompressedPageSize) ?? -1)
-            guard compressed >= 0, compressed <= end - hr.pos else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” runs past its column") }
-            let body = bytes[hr.pos..<hr.pos + compressed]
-            pos = hr.pos + compressed
+            let (header, body, uncompressed) = try self.page(at: &pos)
             var reps: [UInt64], defs: [UInt64], page: [UInt8], encoding: Int, c: ByteCursor
             let n: Int
             switch header.int(PQ.PageHeader.type) {
             case PQ.PageType.dictionaryPage?:
-                let page = try codec.decompress(body, uncompressedSize: uncompressed)
-                let k = Int(header.structure(PQ.PageHeader.dictionaryPageHeader)?.int(PQ.DictionaryPageHeader.numValues) ?? 0)
-                var dc = ByteCursor(page)
-                dictionary = try plain(&dc, count: k)
+                try readDictionary(header, body, uncompressed, codec)
                 continue
             case PQ.PageType.dataPage?:
                 guard let h = header.structure(PQ.PageHeader.dataPageHeader) else { throw ParquetEncoding.corrupt("a data page has no header") }

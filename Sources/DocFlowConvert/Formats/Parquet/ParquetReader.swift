@@ -212,33 +212,16 @@ struct ColumnChunkReader {
     mutating func read(into out: inout ColumnValues) throws {
         let target = out.count + rows
         if rows == 0 { return }
-        guard let codec = ParquetCodec(rawValue: Int(meta.int(PQ.ColumnMetaData.codec) ?? -1)) else {
-            throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” uses an unknown compression codec.")
-        }
-        var start = Int(meta.int(PQ.ColumnMetaData.dataPageOffset) ?? -1)
-        if let d = meta.int(PQ.ColumnMetaData.dictionaryPageOffset), d > 0, Int(d) < start { start = Int(d) }
-        let size = Int(meta.int(PQ.ColumnMetaData.totalCompressedSize) ?? -1)
-        guard start >= 4, size >= 0, start - base >= 0, start - base <= end else {
-            throw ParquetEncoding.corrupt("column “\(leaf.name)” points outside the file")
-        }
+        let (codec, first) = try chunkStart()
         // Pages are bounded by the span rather than the chunk's declared size: old parquet-mr
         // files understate it by the first page header, and pyarrow reads them.
-        var pos = start - base
+        var pos = first
         while out.count < target {
             guard pos < end else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has fewer values than rows") }
-            var hr = Thrift.Reader(bytes, from: pos, to: end)
-            let header = try hr.readStruct()
-            let compressed = Int(header.int(PQ.PageHeader.compressedPageSize) ?? -1)
-            let uncompressed = Int(header.int(PQ.PageHeader.uncompressedPageSize) ?? -1)
-            guard compressed >= 0, compressed <= end - hr.pos else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” runs past its column") }
-            let body = bytes[hr.pos..<hr.pos + compressed]
-            pos = hr.pos + compressed
+            let (header, body, uncompressed) = try page(at: &pos)
             switch header.int(PQ.PageHeader.type) {
             case PQ.PageType.dictionaryPage?:
-                let page = try codec.decompress(body, uncompressedSize: uncompressed)
-                let n = Int(header.structure(PQ.PageHeader.dictionaryPageHeader)?.int(PQ.DictionaryPageHeader.numValues) ?? 0)
-                var c = ByteCursor(page)
-                dictionary = try plain(&c, count: n)
+                try readDictionary(header, body, uncompressed, codec)
             case PQ.PageType.dataPage?:
                 guard let h = header.structure(PQ.PageHeader.dataPageHeader) else { throw ParquetEncoding.corrupt("a data page has no header") }
                 let page = try codec.decompress(body, uncompressedSize: uncompressed)
@@ -282,6 +265,39 @@ struct ColumnChunkReader {
             }
         }
         guard out.count == target else { throw ParquetEncoding.corrupt("column “\(leaf.name)” has more values than rows") }
+    }
+
+    /// The chunk's codec and where its first page (the dictionary's, if any) starts in `bytes`.
+    func chunkStart() throws -> (ParquetCodec, Int) {
+        guard let codec = ParquetCodec(rawValue: Int(meta.int(PQ.ColumnMetaData.codec) ?? -1)) else {
+            throw ConversionError(.unsupportedConversion, "The Parquet column “\(leaf.name)” uses an unknown compression codec.")
+        }
+        var start = Int(meta.int(PQ.ColumnMetaData.dataPageOffset) ?? -1)
+        if let d = meta.int(PQ.ColumnMetaData.dictionaryPageOffset), d > 0, Int(d) < start { start = Int(d) }
+        let size = Int(meta.int(PQ.ColumnMetaData.totalCompressedSize) ?? -1)
+        guard start >= 4, size >= 0, start - base >= 0, start - base <= end else {
+            throw ParquetEncoding.corrupt("column “\(leaf.name)” points outside the file")
+        }
+        return (codec, start - base)
+    }
+
+    /// The page at `pos`: its header, its (still compressed) body and its uncompressed size;
+    /// `pos` moves past it.
+    func page(at pos: inout Int) throws -> (Thrift.Struct, ArraySlice<UInt8>, Int) {
+        var hr = Thrift.Reader(bytes, from: pos, to: end)
+        let header = try hr.readStruct()
+        let compressed = Int(header.int(PQ.PageHeader.compressedPageSize) ?? -1)
+        let uncompressed = Int(header.int(PQ.PageHeader.uncompressedPageSize) ?? -1)
+        guard compressed >= 0, compressed <= end - hr.pos else { throw ParquetEncoding.corrupt("a page of “\(leaf.name)” runs past its column") }
+        pos = hr.pos + compressed
+        return (header, bytes[hr.pos..<hr.pos + compressed], uncompressed)
+    }
+
+    mutating func readDictionary(_ header: Thrift.Struct, _ body: ArraySlice<UInt8>, _ uncompressed: Int, _ codec: ParquetCodec) throws {
+        let page = try codec.decompress(body, uncompressedSize: uncompressed)
+        let n = Int(header.structure(PQ.PageHeader.dictionaryPageHeader)?.int(PQ.DictionaryPageHeader.numValues) ?? 0)
+        var c = ByteCursor(page)
+        dictionary = try plain(&c, count: n)
     }
 
     /// A page may not claim more values than its row group has rows left: its levels are decoded
