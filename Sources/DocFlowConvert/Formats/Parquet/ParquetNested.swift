@@ -132,8 +132,8 @@ struct NestedAssembler {
 
     /// Whether `n` is there in the slot `r` (its first leaf's first entry is defined that deep).
     private func present(_ n: ParquetNode, _ r: [Int: Range<Int>]) -> Bool {
-        let lead = n.leaves[0]
-        return Int(columns[lead]!.definition[r[lead]!.lowerBound]) >= n.definition
+        guard let lead = n.leaves.first, let range = r[lead], let col = columns[lead], !range.isEmpty else { return false }
+        return Int(col.definition[range.lowerBound]) >= n.definition
     }
 
     /// The slot `r` of repeated node `n` split into its instances (none when the list is empty).
@@ -169,8 +169,8 @@ struct NestedAssembler {
         if !instance, !present(n, r) { out += Array("null".utf8); return }
         switch n.shape {
         case .leaf(let l):
-            let col = columns[l]!
-            let v = col.valueIndex[r[l]!.lowerBound]
+            guard let col = columns[l], let range = r[l], !range.isEmpty else { out += Array("null".utf8); return }
+            let v = col.valueIndex[range.lowerBound]
             if v < 0 { out += Array("null".utf8) } else { CellText.appendJSON(col.values, Int(v), to: &out) }
         case .group:
             try object(n.children, r, to: &out)

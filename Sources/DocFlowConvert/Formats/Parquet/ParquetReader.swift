@@ -55,9 +55,12 @@ public struct ParquetReader: TableStreamReader {
             spans = spans.map { _ in 0..<input.count }
         }
         // Binary columns without annotation: text or bytes, settled on the first row group.
-        for (l, leaf) in leaves.enumerated() where leaf.meaning == .binary && !rowGroups.isEmpty {
-            leaves[l].textual = try Self.isText(leaf, l, rowGroups[0], bytes: whole ?? Array(input.buffer[spans[0]]),
-                                                base: spans[0].lowerBound, end: whole == nil ? spans[0].count : input.count - 8)
+        if !rowGroups.isEmpty, leaves.contains(where: { $0.meaning == .binary }) {
+            let first = whole ?? Array(input.buffer[spans[0]])
+            for (l, leaf) in leaves.enumerated() where leaf.meaning == .binary {
+                leaves[l].textual = try Self.isText(leaf, l, rowGroups[0], bytes: first, base: spans[0].lowerBound,
+                                                    end: whole == nil ? first.count : input.count - 8)
+            }
         }
         let names = ColumnNames.unique(fields.map(\.name))
         let columns = zip(names, fields).map { name, f in

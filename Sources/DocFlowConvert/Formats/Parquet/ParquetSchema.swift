@@ -93,11 +93,8 @@ struct ParquetNode {
         return false
     }
 
-    /// The leaves under this node, in schema order.
-    var leaves: [Int] {
-        if case .leaf(let i) = shape { return [i] }
-        return children.flatMap(\.leaves)
-    }
+    /// The leaves under this node, in schema order (set once the node is read).
+    var leaves: [Int] = []
 }
 
 extension ParquetLeaf {
@@ -145,12 +142,14 @@ extension ParquetLeaf {
             leaves.append(ParquetLeaf(name: dotted, physical: t, typeLength: Int(e.int(PQ.SchemaElement.typeLength) ?? 0),
                                       maxDefinition: def, maxRepetition: level, meaning: m))
             n.shape = .leaf(leaves.count - 1)
+            n.leaves = [leaves.count - 1]
             return n
         }
         guard count > 0, count <= schema.count - i else { throw ParquetEncoding.corrupt("group “\(dotted)” has no valid children") }
         for _ in 0..<count {
             n.children.append(try node(schema, &i, &leaves, definition: def, repetition: level, path: path + [name], depth: depth + 1))
         }
+        n.leaves = n.children.flatMap(\.leaves)
         let logical = e.structure(PQ.SchemaElement.logicalType)?.unionMember?.0
         let converted = e.int(PQ.SchemaElement.convertedType)
         if logical == PQ.LogicalType.list || converted == PQ.ConvertedType.list {
