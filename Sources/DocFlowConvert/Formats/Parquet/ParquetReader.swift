@@ -69,7 +69,9 @@ public struct ParquetReader: TableStreamReader {
         var m = Metadata()
         m.properties["row_groups"] = .number(rowGroups.count)
         if let by = meta.string(PQ.FileMetaData.createdBy) { m.properties["created_by"] = .text(by) }
-        let flat = leaves.indices.map { l in fields.contains { $0.isFlat && $0.leaves == [l] } }
+        // Which leaves are whole flat columns (one pass: a file may have 100,000 columns).
+        var flat = [Bool](repeating: false, count: leaves.count)
+        for f in fields where f.isFlat { flat[f.leaves[0]] = true }
         var g = 0, seen = 0
         var warnings = Set<String>()
         return TableStream(columns: columns, metadata: m, rowCount: totalRows) {

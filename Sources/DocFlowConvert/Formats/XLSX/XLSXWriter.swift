@@ -44,6 +44,7 @@ public struct XLSXWriter: TableStreamWriter {
         format_set_num_format(timeFormat, "yyyy-mm-dd hh:mm:ss")
         var widths: [Double]? = nil
         var truncated = 0, asText = 0, nonFinite = 0
+        var exact = ExactNumbers()
         var sheet: UnsafeMutablePointer<lxw_worksheet>? = nil
         var row: UInt32 = 0
         var sheets = 0
@@ -96,7 +97,11 @@ public struct XLSXWriter: TableStreamWriter {
                         }
                     case .double:
                         let d = v.doubles[r]
-                        if d.isFinite { worksheet_write_number(ws, row, col, d, nil) } else {
+                        if d.isFinite && !ExactNumbers.fitsSixteenDigits(d) {
+                            worksheet_write_string(ws, row, col, exact.text(d, sheet: sheets), nil)
+                        } else if d.isFinite {
+                            worksheet_write_number(ws, row, col, d, nil)
+                        } else {
                             worksheet_write_string(ws, row, col, Value.double(d).text, nil); nonFinite += 1
                         }
                     case .boolean: worksheet_write_boolean(ws, row, col, v.bools[r] ? 1 : 0, nil)
@@ -136,6 +141,7 @@ public struct XLSXWriter: TableStreamWriter {
         guard rc == LXW_NO_ERROR else {
             throw ConversionError(.internal, "The Excel workbook could not be written (\(String(cString: lxw_strerror(rc)))).")
         }
+        try exact.apply(to: path)
         if sheets > 1 { context.warn("The table has more rows than an Excel sheet holds; it continues on \(sheets) sheets, each with the header.") }
         if truncated > 0 { context.warn("\(truncated) cell(s) longer than Excel's 32,767 characters were cut short.") }
         if nonFinite > 0 { context.warn("\(nonFinite) NaN or infinite value(s) were written as the text NaN, inf or -inf: Excel numbers cannot hold them.") }
