@@ -13,6 +13,7 @@ public enum Migrator {
         (7, "traces", String(decoding: PackageResources.m0007_traces_sql, as: UTF8.self)),
         (8, "idempotency", String(decoding: PackageResources.m0008_idempotency_sql, as: UTF8.self)),
         (9, "output_filename", String(decoding: PackageResources.m0009_output_filename_sql, as: UTF8.self)),
+        (10, "extract_filename", String(decoding: PackageResources.m0010_extract_filename_sql, as: UTF8.self)),
     ]
 
     /// Applies what is missing; returns the versions applied now.

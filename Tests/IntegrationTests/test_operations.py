@@ -39,7 +39,7 @@ def test_cron_entries_are_valid_and_their_commands_run(tmp_path):
 def test_migrations_are_recorded_and_idempotent():
     out = subprocess.run([f"{BIN}/janitor", "migrate"], env=PROC_ENV, capture_output=True, text=True, check=True, **AS_SERVICE)
     assert out.stdout.strip() == "database is up to date"
-    assert psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6,7,8,9"
+    assert psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6,7,8,9,10"
 
 
 def test_schema_invariants_hold():
@@ -65,7 +65,7 @@ def test_docflow_cli_converts_and_lists_formats(tmp_path):
     r = subprocess.run([f"{BIN}/docflow", "convert", str(bad), str(tmp_path / "bad.json")], capture_output=True, text=True)
     assert r.returncode == 2 and "never closed" in r.stderr and not (tmp_path / "bad.json").exists()
     formats = subprocess.run([f"{BIN}/docflow", "formats"], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^md\s+Markdown\s+→ html, pdf, txt$", formats, re.M)
+    assert re.search(r"^md\s+Markdown\s+→ extract, html, pdf, txt$", formats, re.M)
 
 
 def test_nginx_config_passes_nginx_t():
