@@ -117,14 +117,19 @@ def test_stalled_runner_keeps_its_lock_and_its_successor_is_not_robbed(client):
         j = client.job(job["id"])
         assert j["status"] == "PENDING" and j["attempt"] == 1, j  # rescued, but not given to B
         assert j["error"]["code"] == "runner_lost"
-    finally:
         os.kill(a.pid, signal.SIGCONT)
-    done = client.wait_status(job["id"], timeout=30)
-    assert done["status"] == "DONE" and done["attempt"] == 2
-    assert b.wait(30) == 0
-    # Rescuers now find nothing to take: B's attempt 2 stands, A's output is gone.
-    assert run_janitor()["rescued"] == 0
-    stop(a)
+        done = client.wait_status(job["id"], timeout=30)
+        assert done["status"] == "DONE" and done["attempt"] == 2, done
+        assert b.wait(30) == 0
+        # Rescuers now find nothing to take: B's attempt 2 stands, A's output is gone.
+        assert run_janitor()["rescued"] == 0
+    finally:
+        # Whatever failed, neither runner outlives the test (a leftover would take the next
+        # tests' jobs).
+        os.kill(a.pid, signal.SIGCONT)
+        stop(a)
+        if b is not None:
+            stop(b)
     after = client.job(job["id"])
     assert after["status"] == "DONE" and after["attempt"] == 2 and after["processed_at"] == done["processed_at"]
     assert os.listdir(os.path.join(STORAGE, "output", client.client_id)) == [f"{job['id']}-a2.html"]
