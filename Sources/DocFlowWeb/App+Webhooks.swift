@@ -71,7 +71,8 @@ extension App.Worker {
     /// `GET /api/jobs/{id}/webhooks`: the job's deliveries and each attempt's outcome.
     func jobWebhooks(_ req: Request, _ idText: String) throws -> Response {
         let client = try requireClient(req), id = try Identity.jobID(idText)
-        guard try withDB({ try $0.jobEventsJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
+        // The job itself, not its history (which outlives a deleted job): a deleted job is a 404.
+        guard try withDB({ try $0.jobFindJSON(client: client, id: id) }) != nil else { throw APIError.notFound }
         return .json(200, "{\"job_id\": \"\(id.uuidString.lowercased())\", \"deliveries\": " + (try withDB { try $0.webhookDeliveriesJSON(client: client, job: id) }) + "}")
     }
 }
