@@ -66,6 +66,7 @@ async function request(method, path, body) {
 export const api = {
   formats: () => request('GET', '/api/formats'),
   usage: () => request('GET', '/api/usage'),
+  job: (id) => request('GET', `/api/jobs/${encodeURIComponent(id)}`),
   jobs: (cursor) => request('GET', `/api/jobs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   remove: (id) => request('DELETE', `/api/jobs/${encodeURIComponent(id)}`),
   retry: (id) => request('POST', `/api/jobs/${encodeURIComponent(id)}/retry`),

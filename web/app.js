@@ -226,8 +226,13 @@ let changes = 0;
 
 function upsert(update, syncedAt = null) {
   const known = jobs.get(update.id);
-  if (syncedAt !== null && known && known.seenAt > syncedAt) return;
-  const job = { ...(known ?? {}), ...update, seenAt: syncedAt === null ? ++changes : (known?.seenAt ?? 0) };
+  // A listing read before an event keeps the event's state, but still fills in what the event
+  // did not carry (a progress event has no file name: a job first seen through one would stay
+  // "undefined" until its next event otherwise).
+  const stale = syncedAt !== null && known && known.seenAt > syncedAt;
+  const job = stale
+    ? { ...update, ...known }
+    : { ...(known ?? {}), ...update, seenAt: syncedAt === null ? ++changes : (known?.seenAt ?? 0) };
   jobs.set(job.id, job);
   let li = els.jobs.querySelector(`[data-id="${CSS.escape(job.id)}"]`);
   if (!li) {
@@ -495,13 +500,24 @@ function connect() {
     }
     if (!msg.job) return;
     if (msg.type === 'job_deleted' || msg.type === 'job_expired') drop(msg.job.id);
-    else upsert(msg.job);
+    else {
+      const unknown = !jobs.has(msg.job.id) && msg.job.input_filename === undefined;
+      upsert(msg.job);
+      if (unknown) fillIn(msg.job.id);
+    }
   };
   socket.onclose = () => {
     els.connection.textContent = 'Reconnecting for live updates… (the list is refreshed every 10 s meanwhile)';
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   };
+}
+
+// A job first heard of through a progress event (made in another tab, or before the listing
+// came back) is read once in full; the event's newer state is kept.
+async function fillIn(id) {
+  const at = changes;
+  try { upsert(await api.job(id), at); } catch { /* the next resync has it */ }
 }
 
 // The gateway accepts a socket only from a browser that has a client (its cookie): the first

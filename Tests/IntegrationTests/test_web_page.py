@@ -298,6 +298,36 @@ def test_keyboard_only_from_file_to_download_with_no_serious_accessibility_viola
         drv.quit()
 
 
+# The listing's answer held back after it was read: the progress events that arrive meanwhile
+# are newer, and the first of them made the page's item (an event carries no file name).
+HOLD_LISTING = """
+const realFetch = window.fetch;
+window.fetch = async (url, init) => {
+  const res = await realFetch(url, init);
+  if (String(url).startsWith('/api/jobs?')) await new Promise((r) => setTimeout(r, 1500));
+  return res;
+};
+"""
+
+
+def test_a_job_first_seen_through_a_progress_event_gets_its_name(runner, tmp_path):
+    owner = Client()
+    slow = owner.submit("late-listing.md", b"# slow\n", "html", options={"debug_sleep_ms": 20000})
+    owner.wait_status(slow["id"], statuses=("PROCESSING",))
+    drv = open_as(tmp_path, owner, "late-listing", before_load=HOLD_LISTING)
+    try:
+        drv.get(BASE + "/")
+        item = job_item(drv, slow["id"])
+        # Events keep coming (progress every 50 ms): the state stays the events', the name is the listing's.
+        WebDriverWait(drv, 6).until(
+            lambda b: item.find_element(By.CSS_SELECTOR, "button.cancel").get_attribute("aria-label") == "Cancel late-listing.md")
+        assert item.find_element(By.CSS_SELECTOR, ".name").text == "late-listing.md → HTML"
+        assert item.get_attribute("data-status") == "PROCESSING"
+    finally:
+        drv.quit()
+    assert owner.request("POST", f"/api/jobs/{slow['id']}/cancel").status_code == 200
+
+
 def test_a_converting_job_is_canceled_from_the_page(runner, tmp_path):
     owner = Client()
     slow = owner.submit("slow.md", b"# slow\n", "html", options={"debug_sleep_ms": 20000})
