@@ -21,6 +21,7 @@ let cLibraries: [Target] = [
     .systemLibrary(name: "CGdkPixbuf", path: "Sources/CGdkPixbuf", pkgConfig: "gdk-pixbuf-2.0", providers: [.apt(["libgdk-pixbuf-2.0-dev"])]),
     .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CUchardet", path: "Sources/CUchardet", pkgConfig: "uchardet", providers: [.apt(["libuchardet-dev"])]),
     .systemLibrary(name: "CLibZ", path: "Sources/CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 ]
 
@@ -65,7 +66,7 @@ let package = Package(
         .target(name: "DocFlowFormats", dependencies: ["DocFlowCore"], swiftSettings: swift5),
         // Pure converters (no database, no network) and the registry of readers and writers.
         .target(name: "DocFlowConvert", dependencies: [
-            "DocFlowCore", "DocFlowFormats", "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz",
+            "DocFlowCore", "DocFlowFormats", "DocFlowModel", "CCmarkGFM", "CLibXML2", "CPangoCairo", "CCompression", "CXLSXWriter", "CLibZip", "CPopplerText", "CGdkPixbuf", "CHarfBuzz", "CUchardet",
         ], swiftSettings: swift5),
         // poppler's text extraction (pdftotext's TextOutputDev) behind a small C interface.
         .target(name: "CPopplerText", dependencies: ["CPopplerCore"]),

@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   libfcgi-dev libpq-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libmagic-dev libmagic1 libssl-dev libxml2-dev
   libpango1.0-dev libcairo2-dev libharfbuzz-dev libfontconfig-dev libdeflate-dev fonts-dejavu-core fonts-noto-cjk fonts-symbola fontconfig
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libbrotli-dev libxlsxwriter-dev libzip-dev libpoppler-private-dev libgdk-pixbuf-2.0-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libuchardet-dev
   postgresql postgresql-client nginx cron util-linux procps bubblewrap
 )
 

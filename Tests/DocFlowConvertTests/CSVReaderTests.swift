@@ -62,9 +62,44 @@ import Testing
         #expect(error?.message.contains("NUL") == true)
     }
 
+    /// Shift JIS (markitdown's fixture, with an NEC kanji only CP932 has) is detected, not read as
+    /// Windows-1252 mojibake.
+    @Test func shiftJISIsDetected() throws {
+        let out = try convert(Fixtures.bytes("csv/markitdown__test_mskanji.csv"), .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows[2]["名前"] as? String == "髙橋淳")
+        #expect(rows[2]["住所"] as? String == "名古屋")
+        #expect(out.warnings == ["The CSV file is not valid UTF-8; it was read as CP932, the encoding detected."])
+    }
+
+    /// Thai in TIS-620 takes three UTF-8 bytes a character: iconv's output grows past its first
+    /// buffer (twice the input) and nothing is lost.
+    @Test func singleByteThaiGrowsTheOutput() throws {
+        let thai = "ชื่อ,เมือง\n" + String(repeating: "สมชาย,กรุงเทพมหานคร\n", count: 50)
+        let cp874: [UInt8] = thai.unicodeScalars.map { s in
+            s.value < 0x80 ? UInt8(s.value) : UInt8(s.value - 0x0E00 + 0xA0)  // TIS-620: U+0E01… at 0xA1…
+        }
+        let out = try convert(cp874, .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows.count == 50)
+        #expect(rows.allSatisfy { $0["เมือง"] as? String == "กรุงเทพมหานคร" })
+    }
+
+    /// UTF-8 with one stray byte stays UTF-8: that byte becomes U+FFFD, the rest is kept.
+    @Test func mostlyUTF8KeepsItsText() throws {
+        var bytes = Array(("name,note\n" + String(repeating: "Zoë,naïve café — “quoted” ✓ 東京\n", count: 20)).utf8)
+        bytes.insert(0xFF, at: 10)  // before a row: one bad sequence
+        let out = try convert(bytes, .csv, .json)
+        let text = String(decoding: out.bytes, as: UTF8.self)
+        #expect(text.contains("\u{FFFD}"))
+        #expect(text.components(separatedBy: "naïve café — “quoted”").count == 21)
+        #expect(out.warnings == ["The CSV file is not valid UTF-8: 1 invalid byte sequence(s) were replaced by U+FFFD."])
+    }
+
     @Test func latin1FallsBackWithWarning() throws {
         let out = try convert(Fixtures.bytes("csv/csvkit__test_latin1.csv"), .csv, .json)
-        #expect(out.warnings.contains { $0.contains("Windows-1252") })
+        #expect(out.warnings.contains { $0.contains("read as WINDOWS-1252, the encoding detected") })
         #expect(String(decoding: out.bytes, as: UTF8.self).contains("©"))
     }
 

@@ -290,3 +290,43 @@ def test_gzip_and_named_refusals_through_the_api(runner, client):
     legacy = open(os.path.join(FIX, "hostile", "csvkit__dummy.xls"), "rb").read()
     r = client.upload("book.xlsx", legacy, "csv")
     assert r.status_code == 415 and "legacy binary Office file" in r.json()["error"]["message"], r.text
+
+
+# Files in legacy encodings (from the corpus, licences in the manifest), each with what Python's
+# own codec of the encoding reads from it.
+LEGACY = [("csv/markitdown__test_mskanji.csv", "CP932", "cp932"),
+          ("csv/frictionless__table-infer-iso-8859-7.csv", "ISO-8859-7", "iso-8859-7"),
+          ("csv/csvkit__test_latin1.csv", "WINDOWS-1252", "cp1252")]
+
+
+@pytest.mark.parametrize("name,label,codec", LEGACY, ids=[n for n, _, _ in LEGACY])
+def test_legacy_encodings_are_detected(name, label, codec, tmp_path):
+    """Text that is not UTF-8 is read in the encoding uchardet detects (Shift JIS as its Windows
+    superset CP932, Greek ISO-8859-7), not as Windows-1252 mojibake; the warning and the metadata
+    name it, and every cell is what Python's codec and csv module read."""
+    src = os.path.join(FIX, name)
+    r = convert(src, tmp_path / "o.json")
+    assert f"it was read as {label}, the encoding detected" in r.stderr, r.stderr
+    rows = list(csv.reader(open(src, encoding=codec, newline="")))
+    ours = json.loads((tmp_path / "o.json").read_text())
+    assert list(ours[0]) == rows[0]
+    assert [[str(v) for v in row.values()] for row in ours] == rows[1:]
+    meta = json.loads(subprocess.run([DOCFLOW, "inspect", src], capture_output=True, text=True, check=True).stdout)
+    assert meta["encoding"] == label
+
+
+def test_legacy_encodings_through_the_api(runner, client):
+    """The same in the sandboxed converter (iconv's modules are read from the read-only /usr):
+    a Shift JIS text file and a Greek CSV, their metadata naming the encoding."""
+    text = open(os.path.join(FIX, "txt", "xlsxwriter__unicode_shift_jis.txt"), "rb").read()
+    job = client.wait_status(client.submit("specs.txt", text, "md")["id"])
+    assert job["status"] == "DONE", job
+    assert job["metadata"]["encoding"] == "CP932"
+    assert any("read as CP932" in w for w in job["warnings"]), job["warnings"]
+    md = client.get(job["download_url"]).text
+    words = [w for w in text.decode("cp932").split() if not w.startswith("#") and len(w) > 1]
+    assert len(words) > 20 and all(w in md for w in words if w.isalnum()), md[:400]
+    greek = open(os.path.join(FIX, "csv", "frictionless__table-infer-iso-8859-7.csv"), "rb").read()
+    job = client.wait_status(client.submit("greek.csv", greek, "json")["id"])
+    assert job["status"] == "DONE" and job["metadata"]["encoding"] == "ISO-8859-7", job
+    assert client.get(job["download_url"]).json()[0]["name"] == "Λεωνιδας"

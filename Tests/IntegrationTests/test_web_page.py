@@ -161,7 +161,7 @@ def test_warnings_are_shown_on_the_job_and_in_its_details(runner, tmp_path):
         drv.get(BASE + "/")
         short = job_item(drv, one["id"])
         text = short.find_element(By.CSS_SELECTOR, ".warnings .warning-one")
-        assert text.is_displayed() and "Windows-1252" in text.text
+        assert text.is_displayed() and "not valid UTF-8; it was read as" in text.text
         assert not short.find_element(By.CSS_SELECTOR, ".warnings .warning-list").is_displayed()
         many = job_item(drv, two["id"])
         listing = many.find_element(By.CSS_SELECTOR, ".warnings .warning-list")

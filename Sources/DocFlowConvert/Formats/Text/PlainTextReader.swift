@@ -2,7 +2,7 @@ import DocFlowModel
 import Foundation
 
 /// Plain text: paragraphs are separated by blank lines and keep their line breaks; encodings as
-/// for CSV (BOM-marked UTF-8/UTF-16, UTF-8, else Windows-1252 with a warning).
+/// for CSV (BOM-marked UTF-8/UTF-16, UTF-8, else the encoding detected, with a warning).
 public struct PlainTextReader: Reader {
     public let format = Format.text
     public init() {}

@@ -3,7 +3,7 @@ import Foundation
 import DocFlowModel
 
 /// Turns the bytes of a text file into UTF-8: BOM-marked UTF-8 and UTF-16 are honoured, valid UTF-8
-/// passes through, anything else is read as Windows-1252 with a warning.
+/// passes through, anything else is read in the encoding detected (`Charset`), with a warning.
 enum TextDecoding {
     /// `strayNULs`: a document may carry a few NUL bytes (a text with a stray control character);
     /// they become U+FFFD with a warning. Data files (CSV) and anything with many NULs are refused.
@@ -23,7 +23,31 @@ enum TextDecoding {
             return try utf8(cleaned, context: context, what: what)
         }
         if isValidUTF8(bytes) { return bytes }
+        return legacy(bytes, context: context, what: what)
+    }
+
+    /// Text that is not UTF-8: read in the encoding uchardet detects (Shift JIS, ISO-8859-7,
+    /// Windows-1251, …) where iconv converts every byte of it; mostly UTF-8 with a few bad
+    /// sequences, those replaced by U+FFFD; anything else as Windows-1252. The warning names the
+    /// encoding, and so does the metadata (`encoding`).
+    private static func legacy(_ bytes: [UInt8], context: ConversionContext, what: String) -> [UInt8] {
+        let detected = bytes.withUnsafeBufferPointer { Charset.detect($0) }
+        if let label = detected?.uppercased(), label != "UTF-8", label != "ASCII",
+           case let name = Charset.superset(label), let text = bytes.withUnsafeBufferPointer({ Charset.utf8($0, from: name) }) {
+            context.warn("The \(what) file is not valid UTF-8; it was read as \(name), the encoding detected.")
+            context.report("encoding", .text(name))
+            return text
+        }
+        if detected?.uppercased() == "UTF-8" {
+            var bad = 0
+            let text = String(decoding: bytes, as: UTF8.self)
+            for s in text.unicodeScalars where s == "\u{FFFD}" { bad += 1 }
+            context.warn("The \(what) file is not valid UTF-8: \(bad) invalid byte sequence(s) were replaced by U+FFFD.")
+            context.report("encoding", .text("UTF-8"))
+            return Array(text.utf8)
+        }
         context.warn("The \(what) file is not valid UTF-8; it was read as Windows-1252.")
+        context.report("encoding", .text("WINDOWS-1252"))
         return Array(String(decoding: bytes.map { windows1252[Int($0)] }, as: UTF32.self).utf8)
     }
 

@@ -1,0 +1,73 @@
+import CUchardet
+import Foundation
+
+/// Legacy encodings: which one a text that is not UTF-8 is in (uchardet, Mozilla's universal
+/// detector as Debian ships it), and its bytes as UTF-8 (glibc's iconv). The one place that calls
+/// either library.
+enum Charset {
+    /// What uchardet learns from; past it the answer rarely changes, and a 200 MB file costs no more.
+    static let sample = 1 << 20
+
+    /// The encoding uchardet names for `bytes` (`SHIFT_JIS`, `ISO-8859-7`, `WINDOWS-1252`, …), or nil
+    /// when it has no answer. `uchardet_handle_data` returns non-zero only when out of memory.
+    static func detect(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let ud = uchardet_new() else { return nil }
+        defer { uchardet_delete(ud) }
+        let n = min(bytes.count, sample)
+        let failed = bytes.baseAddress.map { base in
+            base.withMemoryRebound(to: CChar.self, capacity: n) { uchardet_handle_data(ud, $0, n) != 0 }
+        } ?? true
+        guard !failed else { return nil }
+        uchardet_data_end(ud)
+        guard let name = uchardet_get_charset(ud).map({ String(cString: $0) }), !name.isEmpty else { return nil }
+        return name
+    }
+
+    /// The encoding to decode a detected one with: as browsers do (WHATWG Encoding), a label read
+    /// as its Windows superset, so the vendor characters files really hold (Shift JIS's NEC and IBM
+    /// kanji, Windows-1252's curly quotes in "ISO-8859-1") convert instead of failing.
+    static func superset(_ detected: String) -> String {
+        switch detected {
+        case "SHIFT_JIS": "CP932"
+        case "EUC-KR": "CP949"
+        case "GB2312", "GBK": "GB18030"
+        case "BIG5": "BIG5-HKSCS"
+        case "ISO-8859-1": "WINDOWS-1252"
+        case "ISO-8859-9": "WINDOWS-1254"
+        case "TIS-620", "ISO-8859-11": "CP874"
+        default: detected
+        }
+    }
+
+    /// `bytes` in `encoding`, as UTF-8; nil when iconv does not know the encoding or the bytes are
+    /// not valid in it (`iconv_open`, then `iconv` until every byte is converted: EILSEQ, EINVAL
+    /// fail, E2BIG grows the output).
+    static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, from encoding: String) -> [UInt8]? {
+        let cd = iconv_open("UTF-8", encoding)
+        guard cd != iconv_t(bitPattern: -1) else { return nil }
+        defer { iconv_close(cd) }
+        var out = [UInt8](repeating: 0, count: max(64, bytes.count * 2))
+        var used = 0
+        guard let base = bytes.baseAddress else { return [] }
+        var inPtr = UnsafeMutablePointer(mutating: base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { $0 }
+        var inLeft = bytes.count
+        while inLeft > 0 {
+            let (rc, err, wrote): (Int, Int32, Int) = out.withUnsafeMutableBufferPointer { o in
+                var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(o.baseAddress! + used)
+                    .assumingMemoryBound(to: CChar.self)
+                var outLeft = o.count - used
+                var src: UnsafeMutablePointer<CChar>? = inPtr
+                let rc = iconv(cd, &src, &inLeft, &outPtr, &outLeft)
+                let e = errno
+                inPtr = src!
+                return (rc, e, o.count - used - outLeft)
+            }
+            used += wrote
+            if rc != -1 { continue }
+            guard err == E2BIG else { return nil }
+            out += [UInt8](repeating: 0, count: out.count)
+        }
+        out.removeSubrange(used...)
+        return out
+    }
+}
