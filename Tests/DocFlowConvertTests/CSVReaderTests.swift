@@ -86,7 +86,8 @@ import Testing
         #expect(rows.allSatisfy { $0["เมือง"] as? String == "กรุงเทพมหานคร" })
     }
 
-    /// UTF-8 with one stray byte stays UTF-8: that byte becomes U+FFFD, the rest is kept.
+    /// UTF-8 with one stray byte stays UTF-8 (uchardet alone guesses Windows-1250 for this one):
+    /// that byte becomes U+FFFD, the rest is kept.
     @Test func mostlyUTF8KeepsItsText() throws {
         var bytes = Array(("name,note\n" + String(repeating: "Zoë,naïve café — “quoted” ✓ 東京\n", count: 20)).utf8)
         bytes.insert(0xFF, at: 10)  // before a row: one bad sequence

@@ -31,7 +31,14 @@ enum TextDecoding {
     /// sequences, those replaced by U+FFFD; anything else as Windows-1252. The warning names the
     /// encoding, and so does the metadata (`encoding`).
     private static func legacy(_ bytes: [UInt8], context: ConversionContext, what: String) -> [UInt8] {
-        let detected = bytes.withUnsafeBufferPointer { Charset.detect($0) }
+        // UTF-8 with a stray byte or two: legacy text hardly ever forms valid multi-byte sequences,
+        // so many of them beside few bad ones is UTF-8 (uchardet, shown a bad byte, guesses a
+        // single-byte encoding and the whole file would turn to mojibake). Judged on uchardet's sample.
+        var bad = 0, wide = 0
+        for s in String(decoding: bytes.prefix(Charset.sample), as: UTF8.self).unicodeScalars where s.value >= 0x80 {
+            if s == "\u{FFFD}" { bad += 1 } else { wide += 1 }
+        }
+        let detected = wide >= 4 && bad * 4 <= wide ? "UTF-8" : bytes.withUnsafeBufferPointer { Charset.detect($0) }
         if let label = detected?.uppercased(), label != "UTF-8", label != "ASCII",
            case let name = Charset.superset(label), let text = bytes.withUnsafeBufferPointer({ Charset.utf8($0, from: name) }) {
             context.warn("The \(what) file is not valid UTF-8; it was read as \(name), the encoding detected.")
@@ -39,10 +46,9 @@ enum TextDecoding {
             return text
         }
         if detected?.uppercased() == "UTF-8" {
-            var bad = 0
             let text = String(decoding: bytes, as: UTF8.self)
-            for s in text.unicodeScalars where s == "\u{FFFD}" { bad += 1 }
-            context.warn("The \(what) file is not valid UTF-8: \(bad) invalid byte sequence(s) were replaced by U+FFFD.")
+            let replaced = text.unicodeScalars.lazy.filter { $0 == "\u{FFFD}" }.count
+            context.warn("The \(what) file is not valid UTF-8: \(replaced) invalid byte sequence(s) were replaced by U+FFFD.")
             context.report("encoding", .text("UTF-8"))
             return Array(text.utf8)
         }
