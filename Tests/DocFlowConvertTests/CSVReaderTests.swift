@@ -73,6 +73,16 @@ import Testing
         #expect(out.warnings == ["The CSV file is not valid UTF-8; it was read as CP932, the encoding detected."])
     }
 
+    /// A file cut inside its last character keeps the rest: that byte becomes U+FFFD, counted.
+    @Test func aCutCharacterIsReplacedNotTheEncoding() throws {
+        let bytes = try Fixtures.bytes("csv/markitdown__test_mskanji.csv").dropLast(3)  // "\r\n" and half of 屋
+        let out = try convert(Array(bytes), .csv, .json)
+        let rows = try #require(try jsonObject(out.bytes) as? [[String: Any]])
+        #expect(rows[2]["名前"] as? String == "髙橋淳")
+        #expect(rows[2]["住所"] as? String == "名古\u{FFFD}")
+        #expect(out.warnings == ["The CSV file is not valid UTF-8; it was read as CP932, the encoding detected. 1 byte(s) not valid in it were replaced by U+FFFD."])
+    }
+
     /// Thai in TIS-620 takes three UTF-8 bytes a character: iconv's output grows past its first
     /// buffer (twice the input) and nothing is lost.
     @Test func singleByteThaiGrowsTheOutput() throws {

@@ -39,35 +39,43 @@ enum Charset {
         }
     }
 
-    /// `bytes` in `encoding`, as UTF-8; nil when iconv does not know the encoding or the bytes are
-    /// not valid in it (`iconv_open`, then `iconv` until every byte is converted: EILSEQ, EINVAL
-    /// fail, E2BIG grows the output).
-    static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, from encoding: String) -> [UInt8]? {
+    /// `bytes` in `encoding`, as UTF-8, and how many bytes were not valid in it (each became
+    /// U+FFFD); nil when iconv does not know the encoding. `iconv_open`, then `iconv` until every
+    /// byte is converted: E2BIG grows the output, EILSEQ (a byte the encoding leaves undefined) and
+    /// EINVAL (a character cut off at the end) replace one byte and go on.
+    static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, from encoding: String) -> (text: [UInt8], invalid: Int)? {
         let cd = iconv_open("UTF-8", encoding)
         guard cd != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(cd) }
+        guard let base = bytes.baseAddress else { return ([], 0) }
         var out = [UInt8](repeating: 0, count: max(64, bytes.count * 2))
-        var used = 0
-        guard let base = bytes.baseAddress else { return [] }
-        var inPtr = UnsafeMutablePointer(mutating: base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { $0 }
+        var used = 0, invalid = 0
+        var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: CChar.self)
         var inLeft = bytes.count
         while inLeft > 0 {
-            let (rc, err, wrote): (Int, Int32, Int) = out.withUnsafeMutableBufferPointer { o in
+            if out.count - used < 16 { out += [UInt8](repeating: 0, count: out.count) }
+            let (rc, err): (Int, Int32) = out.withUnsafeMutableBufferPointer { o in
                 var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(o.baseAddress! + used)
                     .assumingMemoryBound(to: CChar.self)
                 var outLeft = o.count - used
-                var src: UnsafeMutablePointer<CChar>? = inPtr
-                let rc = iconv(cd, &src, &inLeft, &outPtr, &outLeft)
+                let rc = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
                 let e = errno
-                inPtr = src!
-                return (rc, e, o.count - used - outLeft)
+                used = o.count - outLeft
+                return (rc, e)
             }
-            used += wrote
-            if rc != -1 { continue }
-            guard err == E2BIG else { return nil }
-            out += [UInt8](repeating: 0, count: out.count)
+            guard rc == -1 else { continue }
+            switch err {
+            case E2BIG: out += [UInt8](repeating: 0, count: out.count)
+            case EILSEQ, EINVAL:
+                out.replaceSubrange(used..<used + 3, with: [0xEF, 0xBF, 0xBD])
+                used += 3
+                inPtr = inPtr! + 1
+                inLeft -= 1
+                invalid += 1
+            default: return nil
+            }
         }
         out.removeSubrange(used...)
-        return out
+        return (out, invalid)
     }
 }

@@ -39,9 +39,13 @@ enum TextDecoding {
             if s == "\u{FFFD}" { bad += 1 } else { wide += 1 }
         }
         let detected = wide >= 4 && bad * 4 <= wide ? "UTF-8" : bytes.withUnsafeBufferPointer { Charset.detect($0) }
+        // A detected encoding that leaves a few bytes undefined is still the one (they become U+FFFD,
+        // counted in the warning); many undefined bytes mean the guess was wrong.
         if let label = detected?.uppercased(), label != "UTF-8", label != "ASCII",
-           case let name = Charset.superset(label), let text = bytes.withUnsafeBufferPointer({ Charset.utf8($0, from: name) }) {
-            context.warn("The \(what) file is not valid UTF-8; it was read as \(name), the encoding detected.")
+           case let name = Charset.superset(label), let (text, invalid) = bytes.withUnsafeBufferPointer({ Charset.utf8($0, from: name) }),
+           invalid <= 8 || invalid * 1000 <= bytes.count {
+            let replaced = invalid == 0 ? "" : " \(invalid) byte(s) not valid in it were replaced by U+FFFD."
+            context.warn("The \(what) file is not valid UTF-8; it was read as \(name), the encoding detected.\(replaced)")
             context.report("encoding", .text(name))
             return text
         }
