@@ -53,7 +53,6 @@ enum Charset {
         var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(mutating: base).assumingMemoryBound(to: CChar.self)
         var inLeft = bytes.count
         while inLeft > 0 {
-            if out.count - used < 16 { out += [UInt8](repeating: 0, count: out.count) }
             let (rc, err): (Int, Int32) = out.withUnsafeMutableBufferPointer { o in
                 var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(o.baseAddress! + used)
                     .assumingMemoryBound(to: CChar.self)
@@ -66,7 +65,8 @@ enum Charset {
             guard rc == -1 else { continue }
             switch err {
             case E2BIG: out += [UInt8](repeating: 0, count: out.count)
-            case EILSEQ, EINVAL:
+            case EILSEQ, EINVAL:  // iconv may have left fewer than U+FFFD's three bytes free
+                if out.count - used < 3 { out += [UInt8](repeating: 0, count: out.count) }
                 out.replaceSubrange(used..<used + 3, with: [0xEF, 0xBF, 0xBD])
                 used += 3
                 inPtr = inPtr! + 1
