@@ -368,8 +368,9 @@ codecs.register_error("c1", lambda e: ("".join(chr(b) for b in e.object[e.start:
 @pytest.mark.parametrize("path", csv_files(), ids=os.path.basename)
 def test_csv_values_agree_with_pandas(path, tmp_path):
     """pandas reads every cell as text, told the delimiter and the encoding our reader found (its
-    warning names it; Python's codec of that name decodes) and as many columns as the widest row (ragged rows padded, as ours are); each of our typed values
-    says the same as its text, and our column names are its first row's."""
+    warning names it; Python's codec of that name decodes) and as many columns as the widest row
+    (ragged rows padded, as ours are); each of our typed values says the same as its text, and our
+    column names are its first row's."""
     name = os.path.basename(path)
     out = tmp_path / "o.json"
     r = subprocess.run([DOCFLOW, "convert", path, str(out), "--from", "csv", "--to", "json", "--options", '{"header": true}'],
